@@ -1,0 +1,123 @@
+# TierAlloc top-level build.
+#
+#   make              build the module for every installed kernel, libta,
+#                     the preload library, tools and tests
+#   make KVER=<rel>   build the module for one kernel release only
+#   make check        host tests + selftests in the VM on 6.1 and 6.12
+#   make demo         the emulated three-tier machine, end to end
+#   make bench        benchmarks -> build/bench/results.json
+#   make deps         install the Debian packages the project needs
+#
+# Component makefiles (libta/libta.mk, preload/preload.mk, tools/tools.mk,
+# selftests/selftests.mk, pytorch/pytorch.mk) add their outputs to ALL and
+# their test programs to HOST_TESTS (run on the build host) and GUEST_TESTS
+# (run inside the VM on every kernel).  Every test program prints TAP via the
+# kselftest harness; tools/run-tests counts the results.
+
+SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+B := $(SRC)/build
+
+# Kernel releases with both an image and headers installed, newest last.
+KVERS ?= $(sort $(foreach v,$(patsubst /boot/vmlinuz-%,%,$(wildcard /boot/vmlinuz-*)),\
+	$(if $(wildcard /lib/modules/$(v)/build/Makefile),$(v))))
+ifdef KVER
+KVERS := $(KVER)
+endif
+
+CC ?= cc
+CSTD := -std=c11 -D_GNU_SOURCE
+WARN := -Wall -Wextra -Werror
+OPT ?= -O2 -g
+CFLAGS_COMMON := $(CSTD) $(WARN) $(OPT) -fPIC -I$(SRC)/uapi -I$(SRC)/libta/include
+LDLIBS_COMMON := -lpthread
+
+# kselftest harness, taken from Debian's linux-source-6.1 at build time.
+KSFT_TARBALL := /usr/src/linux-source-6.1.tar.xz
+KSFT_DIR := $(B)/kselftest
+KSFT_HDR := $(KSFT_DIR)/kselftest_harness.h
+
+ALL :=
+HOST_TESTS :=
+GUEST_TESTS :=
+
+.PHONY: all deps modules check check-host check-guest demo bench clean \
+	check-debug format
+
+all: deps-ok modules
+
+deps:
+	@$(SRC)/tools/deps
+
+# Install missing packages when root, or print the apt-get line and stop.
+deps-ok:
+	@$(SRC)/tools/deps --check >/dev/null 2>&1 || $(SRC)/tools/deps
+
+$(KSFT_HDR): | deps-ok
+	@mkdir -p $(KSFT_DIR)
+	@if [ -d /usr/src/linux-source-6.1/tools/testing/selftests ]; then \
+		cp /usr/src/linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		   /usr/src/linux-source-6.1/tools/testing/selftests/kselftest.h $(KSFT_DIR)/; \
+	else \
+		tar -xJf $(KSFT_TARBALL) -C $(KSFT_DIR) --strip-components=4 \
+			linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+			linux-source-6.1/tools/testing/selftests/kselftest.h; \
+	fi
+	@touch $@
+
+# ---- kernel module: one build directory per kernel release ----
+MODULES := $(foreach v,$(KVERS),$(B)/kmod/$(v)/tieralloc.ko)
+KMOD_SRCS := $(wildcard $(SRC)/kmod/*.c $(SRC)/kmod/*.h) $(SRC)/uapi/linux/tieralloc.h $(SRC)/Kbuild
+KBUILD_EXTRA ?= W=1
+
+modules: $(MODULES)
+
+# Kbuild builds in the source tree; copy it to a per-release directory so
+# builds for several kernels never share objects.
+$(B)/kmod/%/tieralloc.ko: $(KMOD_SRCS) | deps-ok
+	@mkdir -p $(B)/kmod/$*/src
+	@cp $(SRC)/Kbuild $(B)/kmod/$*/src/
+	@mkdir -p $(B)/kmod/$*/src/kmod $(B)/kmod/$*/src/uapi/linux
+	@cp $(SRC)/kmod/*.c $(SRC)/kmod/*.h $(B)/kmod/$*/src/kmod/
+	@cp $(SRC)/uapi/linux/tieralloc.h $(B)/kmod/$*/src/uapi/linux/
+	$(MAKE) -C /lib/modules/$*/build M=$(B)/kmod/$*/src $(KBUILD_EXTRA) modules
+	@cp $(B)/kmod/$*/src/tieralloc.ko $@
+
+-include $(SRC)/libta/libta.mk
+-include $(SRC)/preload/preload.mk
+-include $(SRC)/tools/tools.mk
+-include $(SRC)/selftests/selftests.mk
+-include $(SRC)/pytorch/pytorch.mk
+
+all: $(ALL)
+
+# ---- tests ----
+VM_KERNELS ?= 6.1 6.12
+RESULTS := $(B)/results
+
+check: all
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@$(SRC)/tools/run-tests host $(RESULTS)/host $(HOST_TESTS) || true
+	@for k in $(VM_KERNELS); do \
+		echo "== selftests in the VM, Linux $$k =="; \
+		$(SRC)/tools/vmrun --kernel $$k -- \
+			tools/run-tests guest $(RESULTS)/guest-$$k $(GUEST_TESTS) \
+			|| echo "vmrun: Linux $$k run failed" > $(RESULTS)/guest-$$k.vmfail; \
+	done
+	@$(SRC)/tools/run-tests summary $(RESULTS)
+
+check-host: all
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@$(SRC)/tools/run-tests host $(RESULTS)/host $(HOST_TESTS) || true
+	@$(SRC)/tools/run-tests summary $(RESULTS)
+
+demo: all
+	@$(SRC)/tools/demo
+
+bench: all
+	@$(SRC)/tools/bench/run
+
+format:
+	clang-format -i $$(git -C $(SRC) ls-files '*.c' '*.h' '*.cc' | grep -v '^kmod/\|^uapi/')
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TierAlloc migration: move a range of a region to another tier's node,
+ * in place for every process that maps it.
+ *
+ * A batch (one 2 MiB chunk, or up to 512 pages of a 4 KiB region) moves
+ * under move_lock held for write, so no fault can map a page meanwhile:
+ *
+ *   1. zap every mapping of the batch in every process
+ *      (unmap_mapping_range() on the shared address_space);
+ *   2. freeze each old page's refcount at 1 -- the region's own reference.
+ *      A page someone else still holds (get_user_pages() pin, in-flight
+ *      I/O) cannot be frozen; it is skipped and reported, never copied
+ *      behind its user's back.  A frozen page cannot be grabbed by
+ *      GUP-fast either, as the kernel's own migration relies on;
+ *   3. copy it to a page on the destination node and swap the pointer.
+ *
+ * Accesses during the move fault, wait on move_lock, and map the new page.
+ * The destination's capacity is reserved before anything is copied, and
+ * its token bucket is charged for every byte copied (enforce mode sleeps
+ * here, interruptibly).
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/page_ref.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+
+#include "ta.h"
+
+#define TA_MOVE_BATCH	TA_HUGE_NR
+
+struct ta_move_ctx {
+	struct ta_region *r;
+	u32 dst;
+	int nid;
+	u64 pool;		/* bytes reserved on dst up front, not yet used */
+	bool partial;
+	u64 moved;		/* bytes now on dst */
+	u64 skipped;		/* pages left in place */
+	u64 fallbacks;		/* huge chunks moved as 4 KiB pages */
+	u64 out_pages[TA_NR_TIERS];
+	u64 out_bytes[TA_NR_TIERS];	/* reservation leaving each tier */
+};
+
+/* Take @bytes of dst reservation: from the up-front pool, else anew. */
+static int ta_move_take(struct ta_move_ctx *c, u64 bytes)
+{
+	u64 from_pool = min(c->pool, bytes);
+
+	if (bytes > from_pool && ta_tier_reserve(c->dst, bytes - from_pool))
+		return -ENOMEM;
+	c->pool -= from_pool;
+	return 0;
+}
+
+static unsigned long ta_batch_need(struct ta_region *r, unsigned long first,
+				   unsigned long n, u32 dst, unsigned long *res)
+{
+	unsigned long i, need = 0;
+
+	*res = 0;
+	for (i = first; i < first + n; i++) {
+		if (r->page_tier[i] == dst)
+			continue;
+		need++;
+		if (r->pages[i])
+			(*res)++;
+	}
+	return need;
+}
+
+/*
+ * Move page @i onto @newp (already on dst's node).  Returns true if moved,
+ * false if the old page is held by someone else.
+ */
+static bool ta_move_page(struct ta_region *r, unsigned long i,
+			 struct page *newp)
+{
+	struct page *old = r->pages[i];
+
+	if (!page_ref_freeze(old, 1))
+		return false;
+	copy_highpage(newp, old);
+	r->pages[i] = newp;
+	page_ref_unfreeze(old, 1);
+	put_page(old);
+	return true;
+}
+
+/* Move one batch; move_lock is held for write and the batch is unmapped. */
+static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
+				 unsigned long n)
+{
+	struct ta_region *r = c->r;
+	bool huge = (r->flags & TA_REGION_HUGE) && n == TA_HUGE_NR;
+	struct page *chunk = NULL;
+	unsigned long i, need, res, done = 0;
+
+	need = ta_batch_need(r, first, n, c->dst, &res);
+	if (!need)
+		return;
+
+	if (ta_move_take(c, need << PAGE_SHIFT)) {
+		/* Over dst's hard cap: partial moves go page by page. */
+		if (!c->partial || huge) {
+			c->skipped += need;
+			return;
+		}
+	} else {
+		done = need;	/* all of it reserved */
+	}
+
+	/* A fully resident chunk stays physically contiguous if it can. */
+	if (huge && res == TA_HUGE_NR) {
+		chunk = ta_alloc_chunk(c->nid, TA_HUGE_ORDER);
+		if (!chunk)
+			c->fallbacks++;
+	}
+
+	for (i = first; i < first + n; i++) {
+		u32 src = r->page_tier[i];
+		struct page *newp = NULL;
+
+		if (src == c->dst)
+			continue;
+		if (!done && ta_move_take(c, PAGE_SIZE)) {
+			c->skipped++;
+			continue;
+		}
+		if (r->pages[i]) {
+			newp = chunk ? chunk + (i - first) :
+				       ta_alloc_chunk(c->nid, 0);
+			if (!newp || !ta_move_page(r, i, newp)) {
+				/* Chunk pages are split: each frees alone. */
+				if (newp)
+					__free_page(newp);
+				c->skipped++;
+				ta_tier_unreserve(c->dst, PAGE_SIZE);
+				continue;
+			}
+			ta_stat_add(src, TA_STAT_RESIDENT_BYTES, -(s64)PAGE_SIZE);
+			ta_stat_add(c->dst, TA_STAT_RESIDENT_BYTES, PAGE_SIZE);
+			c->out_pages[src]++;
+		}
+		/* Resident or not, the page's reservation changes tier. */
+		r->page_tier[i] = c->dst;
+		r->reserved[src] -= PAGE_SIZE;
+		r->reserved[c->dst] += PAGE_SIZE;
+		c->out_bytes[src] += PAGE_SIZE;
+		c->moved += PAGE_SIZE;
+	}
+	if (chunk)
+		ta_stat_add(c->dst, TA_STAT_HUGE_PAGES, 1);
+	else if (huge && res == TA_HUGE_NR)
+		ta_stat_add(c->dst, TA_STAT_HUGE_FALLBACKS, 1);
+}
+
+static int ta_move_check(struct ta_region *r, struct ta_region_move *req,
+			 unsigned long *first, unsigned long *last)
+{
+	u64 size = (u64)r->nr_pages << PAGE_SHIFT;
+	u64 align = r->flags & TA_REGION_HUGE ? TA_HUGE_SIZE : PAGE_SIZE;
+	u64 len = req->length ? req->length : size - min(req->offset, size);
+
+	if (req->dst_tier >= TA_NR_TIERS || (req->flags & ~TA_MOVE_FLAGS) ||
+	    req->reserved)
+		return -EINVAL;
+	if (!IS_ALIGNED(req->offset, align) || !IS_ALIGNED(len, align) ||
+	    req->offset >= size || len > size - req->offset)
+		return -EINVAL;
+	*first = req->offset >> PAGE_SHIFT;
+	*last = *first + (len >> PAGE_SHIFT);
+	return 0;
+}
+
+int ta_region_move(struct ta_region *r, struct ta_region_move *req)
+{
+	struct ta_move_ctx c = {
+		.r = r,
+		.dst = req->dst_tier,
+		.partial = req->flags & TA_MOVE_PARTIAL,
+	};
+	unsigned long first, last, i, n, need, res;
+	u64 start = ktime_get_ns();
+	int ret;
+	u32 t;
+
+	ret = ta_move_check(r, req, &first, &last);
+	if (ret)
+		return ret;
+	c.nid = ta_tier_node(c.dst);
+
+	/* All or nothing: reserve the whole move before copying a byte. */
+	down_read(&r->move_lock);
+	need = ta_batch_need(r, first, last - first, c.dst, &res);
+	up_read(&r->move_lock);
+	if (!need)
+		return 0;	/* already there */
+	if (!c.partial) {
+		ret = ta_tier_reserve(c.dst, (u64)need << PAGE_SHIFT);
+		if (ret) {
+			ta_stat_add(c.dst, TA_STAT_MIGRATE_FAILURES, 1);
+			return ret;
+		}
+		c.pool = (u64)need << PAGE_SHIFT;
+	}
+
+	for (i = first; i < last; i += n) {
+		n = min_t(unsigned long, TA_MOVE_BATCH, last - i);
+
+		/* Pay for the bytes to copy before blocking anyone. */
+		ta_batch_need(r, i, n, c.dst, &res);
+		ret = ta_throttle(c.dst, (u64)res << PAGE_SHIFT, true);
+		if (!ret && signal_pending(current))
+			ret = -EINTR;
+		if (ret)
+			break;
+
+		down_write(&r->move_lock);
+		unmap_mapping_range(ta_mapping,
+				    (loff_t)(r->pgoff + i) << PAGE_SHIFT,
+				    (loff_t)n << PAGE_SHIFT, 1);
+		ta_move_batch_locked(&c, i, n);
+		/* A region wholly on dst now counts as dst's region. */
+		if (r->reserved[c.dst] == (u64)r->nr_pages << PAGE_SHIFT &&
+		    r->tier != c.dst) {
+			ta_stat_add(r->tier, TA_STAT_REGIONS, -1);
+			ta_stat_add(c.dst, TA_STAT_REGIONS, 1);
+			r->tier = c.dst;
+		}
+		up_write(&r->move_lock);
+		cond_resched();
+	}
+
+	if (c.pool)
+		ta_tier_unreserve(c.dst, c.pool);
+	for (t = 0; t < TA_NR_TIERS; t++) {
+		if (!c.out_bytes[t])
+			continue;
+		ta_tier_unreserve(t, c.out_bytes[t]);
+		ta_stat_add(t, TA_STAT_MIGRATIONS_OUT, 1);
+		ta_stat_add(t, TA_STAT_PAGES_MOVED_OUT, c.out_pages[t]);
+		ta_stat_add(t, TA_STAT_BYTES_MOVED_OUT,
+			    c.out_pages[t] << PAGE_SHIFT);
+		ta_stat_add(c.dst, TA_STAT_PAGES_MOVED_IN, c.out_pages[t]);
+		ta_stat_add(c.dst, TA_STAT_BYTES_MOVED_IN,
+			    c.out_pages[t] << PAGE_SHIFT);
+	}
+	if (c.moved)
+		ta_stat_add(c.dst, TA_STAT_MIGRATIONS_IN, 1);
+	if (c.skipped)
+		ta_stat_add(c.dst, TA_STAT_MIGRATE_SKIPPED, c.skipped);
+	if (ret || (c.skipped && !c.partial))
+		ta_stat_add(c.dst, TA_STAT_MIGRATE_FAILURES, 1);
+	ta_stat_add(c.dst, TA_STAT_MIGRATE_NS, ktime_get_ns() - start);
+
+	req->moved_bytes = c.moved;
+	req->skipped_pages = c.skipped;
+	req->huge_fallbacks = c.fallbacks;
+	return ret;
+}

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TierAlloc regions: creation, page allocation on the tier's node, mmap and
+ * page faults, and teardown.
+ *
+ * All regions live in one private address_space (an anonymous inode on a
+ * pseudo filesystem, the DRM/TTM "fake offset" pattern).  Region N owns the
+ * offsets [N << TA_REGION_SHIFT, +size), so every mapping of it, in any
+ * process, can be found and zapped with unmap_mapping_range() when its pages
+ * move.
+ *
+ * Pages are ordinary refcounted order-0 pages inserted into VM_MIXEDMAP
+ * mappings, so move_pages(2), numa_maps and get_user_pages() see and pin
+ * them like any other page.  A 2 MiB chunk of a HUGE region is one
+ * physically contiguous order-9 allocation, split into its 512 pages and
+ * mapped by a single fault.
+ */
+#include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/idr.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pseudo_fs.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "compat.h"
+#include "ta.h"
+
+#define TA_FS_MAGIC	0x7461616c	/* "taal" */
+
+static struct vfsmount *ta_mnt;
+static int ta_mnt_count;
+static struct inode *ta_inode;
+struct address_space *ta_mapping;
+
+/* Handles are small integers; the mmap offset is handle << TA_REGION_SHIFT. */
+static DEFINE_IDA(ta_handle_ida);
+#define TA_MAX_HANDLE	((1U << (63 - TA_REGION_SHIFT)) - 1)
+
+static int ta_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, TA_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type ta_fs_type = {
+	.name		 = "tieralloc",
+	.owner		 = THIS_MODULE,
+	.init_fs_context = ta_fs_init_fs_context,
+	.kill_sb	 = kill_anon_super,
+};
+
+int ta_regions_init(void)
+{
+	int ret;
+
+	ret = simple_pin_fs(&ta_fs_type, &ta_mnt, &ta_mnt_count);
+	if (ret)
+		return ret;
+	ta_inode = alloc_anon_inode(ta_mnt->mnt_sb);
+	if (IS_ERR(ta_inode)) {
+		simple_release_fs(&ta_mnt, &ta_mnt_count);
+		return PTR_ERR(ta_inode);
+	}
+	ta_mapping = ta_inode->i_mapping;
+	return 0;
+}
+
+void ta_regions_exit(void)
+{
+	iput(ta_inode);
+	simple_release_fs(&ta_mnt, &ta_mnt_count);
+}
+
+/*
+ * Allocate 2^@order zeroed pages on @nid and nowhere else, as independent
+ * order-0 pages.  Huge chunks do not retry hard: a 4 KiB fallback is better
+ * than a long compaction stall in a page fault.
+ */
+struct page *ta_alloc_chunk(int nid, unsigned int order)
+{
+	gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_THISNODE | __GFP_NOWARN;
+	struct page *page;
+
+	if (order)
+		gfp |= __GFP_NORETRY;
+	page = alloc_pages_node(nid, gfp, order);
+	if (page && order)
+		split_page(page, order);
+	return page;
+}
+
+/*
+ * Give the chunk of pages [first, first + n) its pages.  Called with
+ * move_lock held for read; racing faults on the same chunk allocate in
+ * parallel and the loser frees its pages.  A chunk is published whole under
+ * pages_lock, so pages[first] != NULL means every page of it is present.
+ */
+static int ta_region_fill(struct ta_region *r, unsigned long first,
+			  unsigned long n)
+{
+	u32 tier = r->page_tier[first];
+	int nid = ta_tier_node(tier);
+	struct page **tmp = NULL;
+	struct page *page = NULL;
+	unsigned long i;
+	bool huge_fb = false;
+
+	if (n == 1) {
+		page = ta_alloc_chunk(nid, 0);
+		if (!page)
+			return -ENOMEM;
+		if (cmpxchg(&r->pages[first], NULL, page)) {
+			__free_page(page);
+			return 0;
+		}
+		ta_stat_add(tier, TA_STAT_RESIDENT_BYTES, PAGE_SIZE);
+		return 0;
+	}
+
+	page = ta_alloc_chunk(nid, TA_HUGE_ORDER);
+	if (!page) {
+		/* No 2 MiB block on the node: 512 pages, same node. */
+		huge_fb = true;
+		tmp = kmalloc_array(n, sizeof(*tmp), GFP_KERNEL);
+		if (!tmp)
+			return -ENOMEM;
+		for (i = 0; i < n; i++) {
+			tmp[i] = ta_alloc_chunk(nid, 0);
+			if (!tmp[i])
+				goto fail;
+		}
+	}
+
+	spin_lock(&r->pages_lock);
+	if (r->pages[first]) {
+		spin_unlock(&r->pages_lock);
+		i = n;
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		r->pages[first + i] = huge_fb ? tmp[i] : page + i;
+	spin_unlock(&r->pages_lock);
+
+	kfree(tmp);
+	ta_stat_add(tier, huge_fb ? TA_STAT_HUGE_FALLBACKS : TA_STAT_HUGE_PAGES, 1);
+	ta_stat_add(tier, TA_STAT_RESIDENT_BYTES, n << PAGE_SHIFT);
+	return 0;
+
+fail:
+	if (huge_fb) {
+		while (i--)
+			__free_page(tmp[i]);
+		kfree(tmp);
+		return r->pages[first] ? 0 : -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		__free_page(page + i);
+	return 0;
+}
+
+static unsigned long ta_chunk_pages(const struct ta_region *r)
+{
+	return r->flags & TA_REGION_HUGE ? TA_HUGE_NR : 1;
+}
+
+static void ta_region_release(struct kref *kref)
+{
+	struct ta_region *r = container_of(kref, struct ta_region, kref);
+	u64 size = (u64)r->nr_pages << PAGE_SHIFT;
+	unsigned long i;
+	u32 t;
+
+	/* No mapping is left, so we hold the only reference to each page. */
+	for (i = 0; i < r->nr_pages; i++) {
+		if (r->pages[i]) {
+			ta_stat_add(r->page_tier[i], TA_STAT_RESIDENT_BYTES,
+				    -(s64)PAGE_SIZE);
+			put_page(r->pages[i]);
+		}
+		if ((i & 511) == 511)
+			cond_resched();
+	}
+	for (t = 0; t < TA_NR_TIERS; t++)
+		if (r->reserved[t])
+			ta_tier_unreserve(t, r->reserved[t]);
+
+	ta_stat_add(r->tier, TA_STAT_REGIONS, -1);
+	ta_stat_add(r->tier, TA_STAT_FREE_CALLS, 1);
+	ta_stat_add(r->tier, TA_STAT_BYTES_FREED, size);
+	atomic64_dec(&ta_live_regions);
+
+	ida_free(&ta_handle_ida, r->handle);
+	kvfree(r->page_tier);
+	kvfree(r->pages);
+	kfree(r);
+}
+
+void ta_region_put(struct ta_region *r)
+{
+	kref_put(&r->kref, ta_region_release);
+}
+
+static int ta_region_populate(struct ta_region *r)
+{
+	unsigned long n = ta_chunk_pages(r), i;
+	int ret;
+
+	for (i = 0; i < r->nr_pages; i += n) {
+		ret = ta_throttle(r->tier, n << PAGE_SHIFT, false);
+		if (ret)
+			return ret;
+		ret = ta_region_fill(r, i, n);
+		if (ret) {
+			ta_stat_add(r->tier, TA_STAT_FAULT_FAILURES, 1);
+			return ret;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+struct ta_region *ta_region_create(struct ta_region_create *req)
+{
+	u64 unit = req->flags & TA_REGION_HUGE ? TA_HUGE_SIZE : PAGE_SIZE;
+	struct ta_region *r;
+	u64 size;
+	int ret;
+
+	if (!req->size || req->size > TA_REGION_MAX_SIZE)
+		return ERR_PTR(-EINVAL);
+	size = round_up(req->size, unit);
+	if ((size >> PAGE_SHIFT) > totalram_pages())
+		return ERR_PTR(-ENOMEM);
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&r->kref);
+	init_rwsem(&r->move_lock);
+	spin_lock_init(&r->pages_lock);
+	r->flags = req->flags & (TA_REGION_HUGE | TA_REGION_POPULATE);
+	r->nr_pages = size >> PAGE_SHIFT;
+	r->pages = kvcalloc(r->nr_pages, sizeof(*r->pages),
+			    GFP_KERNEL | __GFP_NOWARN);
+	r->page_tier = kvmalloc(r->nr_pages, GFP_KERNEL | __GFP_NOWARN);
+	ret = -ENOMEM;
+	if (!r->pages || !r->page_tier)
+		goto err_free;
+
+	ret = ida_alloc_range(&ta_handle_ida, 1, TA_MAX_HANDLE, GFP_KERNEL);
+	if (ret < 0)
+		goto err_free;
+	r->handle = ret;
+	r->pgoff = (pgoff_t)r->handle << (TA_REGION_SHIFT - PAGE_SHIFT);
+
+	ret = ta_tier_grant(req->placement, req->flags, size, &r->tier,
+			    &req->result);
+	if (ret)
+		goto err_ida;
+	memset(r->page_tier, r->tier, r->nr_pages);
+	r->reserved[r->tier] = size;
+
+	ta_stat_add(r->tier, TA_STAT_REGIONS, 1);
+	ta_stat_add(r->tier, TA_STAT_ALLOC_CALLS, 1);
+	ta_stat_add(r->tier, TA_STAT_BYTES_ALLOCATED, size);
+	atomic64_inc(&ta_live_regions);
+
+	if (r->flags & TA_REGION_POPULATE) {
+		ret = ta_region_populate(r);
+		if (ret) {
+			/* Release undoes the reservation and the counters. */
+			ta_region_put(r);
+			return ERR_PTR(ret == -EINTR ? -EINTR : -ENOMEM);
+		}
+	}
+
+	req->tier = r->tier;
+	req->handle = r->handle;
+	req->offset = TA_REGION_OFFSET(r->handle);
+	req->granted_size = size;
+	return r;
+
+err_ida:
+	ida_free(&ta_handle_ida, r->handle);
+err_free:
+	kvfree(r->page_tier);
+	kvfree(r->pages);
+	kfree(r);
+	return ERR_PTR(ret);
+}
+
+void ta_region_info(struct ta_region *r, struct ta_region_info *info)
+{
+	unsigned long i;
+	u32 t, best = r->tier;
+
+	info->flags = r->flags;
+	info->size = (u64)r->nr_pages << PAGE_SHIFT;
+	info->offset = TA_REGION_OFFSET(r->handle);
+	down_read(&r->move_lock);
+	for (t = 0; t < TA_NR_TIERS; t++)
+		info->reserved_bytes[t] = r->reserved[t];
+	for (i = 0; i < r->nr_pages; i++) {
+		if (r->pages[i])
+			info->resident_bytes[r->page_tier[i]] += PAGE_SIZE;
+		if ((i & 4095) == 4095)
+			cond_resched();
+	}
+	up_read(&r->move_lock);
+	for (t = 0; t < TA_NR_TIERS; t++)
+		if (info->reserved_bytes[t] > info->reserved_bytes[best])
+			best = t;
+	info->tier = best;
+}
+
+/*
+ * Map the page at region index @idx, or for a HUGE region every page of its
+ * 2 MiB chunk that lies inside this VMA, in one go.  move_lock is held.
+ */
+static vm_fault_t ta_map(struct vm_fault *vmf, struct ta_region *r,
+			 unsigned long idx, unsigned long first,
+			 unsigned long n)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long vstart = vma->vm_pgoff - r->pgoff;
+	unsigned long vend = vstart + vma_pages(vma);
+	int err;
+
+	if (n > 1) {
+		unsigned long lo = max(first, vstart);
+		unsigned long num = min(first + n, vend) - lo;
+
+		err = vm_insert_pages(vma, vma->vm_start +
+				      ((lo - vstart) << PAGE_SHIFT),
+				      &r->pages[lo], &num);
+		if (!err)
+			return VM_FAULT_NOPAGE;
+		/* Part of the chunk is still mapped: map just this page. */
+	}
+	err = vm_insert_page(vma, vmf->address & PAGE_MASK, r->pages[idx]);
+	if (!err || err == -EBUSY)
+		return VM_FAULT_NOPAGE;
+	return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+}
+
+static vm_fault_t ta_vm_fault(struct vm_fault *vmf)
+{
+	struct ta_region *r = vmf->vma->vm_private_data;
+	unsigned long idx = vmf->pgoff - r->pgoff;
+	unsigned long n = ta_chunk_pages(r);
+	unsigned long first = round_down(idx, n);
+	bool enforce = false;
+	vm_fault_t ret;
+	u32 tier = 0;
+
+	if (idx >= r->nr_pages)
+		return VM_FAULT_SIGBUS;
+
+	down_read(&r->move_lock);
+	if (!r->pages[first]) {
+		tier = r->page_tier[first];
+		if (ta_region_fill(r, first, n)) {
+			up_read(&r->move_lock);
+			ta_stat_add(tier, TA_STAT_FAULT_FAILURES, 1);
+			return VM_FAULT_SIGBUS;
+		}
+		enforce = READ_ONCE(ta_tiers[tier].bucket.mode) ==
+			  TA_THROTTLE_ENFORCE;
+		if (!enforce)
+			ta_throttle(tier, n << PAGE_SHIFT, false);
+	}
+	/*
+	 * An enforcing tier makes the toucher wait for its tokens.  Never sleep
+	 * with move_lock held: leave the page unmapped, wait, and let the
+	 * access fault again to map it.
+	 */
+	if (enforce) {
+		up_read(&r->move_lock);
+		ta_throttle(tier, n << PAGE_SHIFT, false);
+		return VM_FAULT_NOPAGE;
+	}
+	ret = ta_map(vmf, r, idx, first, n);
+	up_read(&r->move_lock);
+	return ret;
+}
+
+static void ta_vm_open(struct vm_area_struct *vma)
+{
+	struct ta_region *r = vma->vm_private_data;
+
+	kref_get(&r->kref);
+}
+
+static void ta_vm_close(struct vm_area_struct *vma)
+{
+	ta_region_put(vma->vm_private_data);
+}
+
+static const struct vm_operations_struct ta_vm_ops = {
+	.open	= ta_vm_open,
+	.close	= ta_vm_close,
+	.fault	= ta_vm_fault,
+};
+
+int ta_region_mmap(struct ta_file *tf, struct vm_area_struct *vma)
+{
+	u32 handle = vma->vm_pgoff >> (TA_REGION_SHIFT - PAGE_SHIFT);
+	struct ta_region *r;
+	unsigned long start;
+
+	/* Shared only: a private COW copy would escape the tier. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+
+	xa_lock(&tf->regions);
+	r = xa_load(&tf->regions, handle);
+	if (r)
+		kref_get(&r->kref);
+	xa_unlock(&tf->regions);
+	if (!r)
+		return -ENXIO;
+
+	start = vma->vm_pgoff - r->pgoff;
+	if (start >= r->nr_pages || vma_pages(vma) > r->nr_pages - start) {
+		ta_region_put(r);
+		return -EINVAL;
+	}
+
+	vma->vm_private_data = r;
+	vma->vm_ops = &ta_vm_ops;
+	/* Pages are inserted by the fault handler; never grown by mremap. */
+	ta_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
+	return 0;
+}

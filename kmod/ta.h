@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TierAlloc internals shared by the module's files.
+ *
+ * tier.c     tier topology, configuration, capacity reservation
+ * throttle.c per-tier token buckets
+ * region.c   regions: lifetime, page allocation, mmap and faults
+ * migrate.c  moving a region's pages to another tier
+ * stats.c    per-CPU counters and the stats snapshot
+ * sysfs.c    /sys/class/misc/tieralloc/
+ * main.c     the misc device, its files and ioctls
+ */
+#ifndef _TA_H
+#define _TA_H
+
+#include <linux/kref.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+#include <linux/tieralloc.h>
+
+#define TA_HUGE_ORDER		(TA_HUGE_SHIFT - PAGE_SHIFT)
+#define TA_HUGE_NR		(1UL << TA_HUGE_ORDER)
+
+/* Token bucket, kept as a GCRA "theoretical arrival time" (see throttle.c). */
+struct ta_bucket {
+	atomic64_t tat;		/* ns; the bucket is full again at tat - tol */
+	u64 rate;		/* bytes/s; 0 = unlimited */
+	u64 burst;		/* bytes */
+	u32 mode;		/* enum ta_throttle_mode */
+};
+
+/*
+ * A tier.  Configuration fields change only under ta_config_lock and are
+ * read locklessly with READ_ONCE(); @reserved and the caps are checked
+ * together under @cap_lock.
+ */
+struct ta_tier_state {
+	int node;
+	u32 info_flags;
+	u32 read_latency_ns;
+	u32 read_bandwidth_mbps;
+	u32 policy;
+	spinlock_t cap_lock;
+	u64 soft_cap;
+	u64 hard_cap;
+	u64 reserved;
+	struct ta_bucket bucket;
+};
+
+extern struct ta_tier_state ta_tiers[TA_NR_TIERS];
+extern struct mutex ta_config_lock;
+extern const char * const ta_tier_names[TA_NR_TIERS];
+
+/*
+ * A region: a fixed-size array of pages, all reserved against tier caps at
+ * creation.  Its pages live at ta_mapping offsets [pgoff, pgoff + nr_pages).
+ *
+ * Locking:
+ *  - @move_lock: page faults hold it for read while they look a page up and
+ *    map it; migration holds it for write while it unmaps, copies and swaps
+ *    pages, so no fault can map a page that is being replaced.
+ *  - @pages_lock: serialises publishing newly allocated pages into @pages
+ *    (faults race each other under the read side of @move_lock).
+ *  - @page_tier and @reserved change only under @move_lock held for write.
+ * Lock order: mmap_lock (or the VMA lock) -> move_lock -> pages_lock.
+ */
+struct ta_region {
+	struct kref kref;
+	u32 handle;
+	u32 flags;		/* TA_REGION_HUGE | TA_REGION_POPULATE */
+	u32 tier;		/* tier granted at creation, or the last full move */
+	unsigned long nr_pages;
+	pgoff_t pgoff;
+	struct rw_semaphore move_lock;
+	spinlock_t pages_lock;
+	struct page **pages;
+	u8 *page_tier;
+	u64 reserved[TA_NR_TIERS];
+};
+
+/* An open /dev/tieralloc: the region handles it owns. */
+struct ta_file {
+	struct xarray regions;
+};
+
+/* stats.c: counters, in the field order of struct ta_tier_stats. */
+enum ta_stat {
+	TA_STAT_RESERVED_BYTES,
+	TA_STAT_RESIDENT_BYTES,
+	TA_STAT_REGIONS,
+	TA_STAT_ALLOC_CALLS,
+	TA_STAT_FREE_CALLS,
+	TA_STAT_BYTES_ALLOCATED,
+	TA_STAT_BYTES_FREED,
+	TA_STAT_SIM_WAIT_NS,
+	TA_STAT_THROTTLE_WAIT_NS,
+	TA_STAT_SOFT_VIOLATIONS,
+	TA_STAT_HARD_VIOLATIONS,
+	TA_STAT_REROUTES,
+	TA_STAT_FAULT_FAILURES,
+	TA_STAT_HUGE_PAGES,
+	TA_STAT_HUGE_FALLBACKS,
+	TA_STAT_MIGRATIONS_IN,
+	TA_STAT_MIGRATIONS_OUT,
+	TA_STAT_PAGES_MOVED_IN,
+	TA_STAT_PAGES_MOVED_OUT,
+	TA_STAT_BYTES_MOVED_IN,
+	TA_STAT_BYTES_MOVED_OUT,
+	TA_STAT_MIGRATE_SKIPPED,
+	TA_STAT_MIGRATE_FAILURES,
+	TA_STAT_MIGRATE_NS,
+	TA_STAT_NR
+};
+
+struct ta_pcpu_stats {
+	u64 v[TA_NR_TIERS][TA_STAT_NR];
+};
+
+extern struct ta_pcpu_stats __percpu *ta_pcpu_stats;
+extern atomic64_t ta_live_regions;
+extern atomic64_t ta_open_files;
+
+static inline void ta_stat_add(u32 tier, enum ta_stat stat, s64 delta)
+{
+	this_cpu_add(ta_pcpu_stats->v[tier][stat], delta);
+}
+
+extern const char * const ta_stat_names[TA_STAT_NR];
+int ta_stats_init(void);
+void ta_stats_exit(void);
+u64 ta_stat_read(u32 tier, enum ta_stat stat);
+void ta_stats_fill(struct ta_stats *out);
+
+/* tier.c */
+int ta_tiers_init(void);
+bool ta_node_usable(int nid);
+int ta_tier_node(u32 tier);
+int ta_tier_grant(u32 placement, u32 flags, u64 bytes, u32 *tier, u32 *result);
+int ta_tier_reserve(u32 tier, u64 bytes);
+void ta_tier_unreserve(u32 tier, u64 bytes);
+void ta_tier_get(u32 tier, struct ta_tier_config *cfg);
+int ta_tier_set(const struct ta_tier_config *cfg);
+u64 ta_node_capacity(int nid);
+u64 ta_node_free(int nid);
+
+/* throttle.c */
+void ta_bucket_config(struct ta_bucket *b, u64 rate, u64 burst, u32 mode);
+int ta_throttle(u32 tier, u64 bytes, bool interruptible);
+
+/* region.c */
+extern struct address_space *ta_mapping;
+int ta_regions_init(void);
+void ta_regions_exit(void);
+struct ta_region *ta_region_create(struct ta_region_create *req);
+void ta_region_put(struct ta_region *r);
+int ta_region_mmap(struct ta_file *tf, struct vm_area_struct *vma);
+void ta_region_info(struct ta_region *r, struct ta_region_info *info);
+struct page *ta_alloc_chunk(int nid, unsigned int order);
+
+/* migrate.c */
+int ta_region_move(struct ta_region *r, struct ta_region_move *req);
+
+/* sysfs.c */
+int ta_sysfs_init(void);
+void ta_sysfs_exit(void);
+extern const struct attribute_group *ta_sysfs_groups[];
+
+#endif /* _TA_H */

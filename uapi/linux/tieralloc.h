@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note OR MIT */
+/*
+ * TierAlloc user/kernel ABI: memory tiers, placement hints and the ioctls of
+ * /dev/tieralloc.  This header is the single source of truth for these
+ * values; the module, libta, the preload library and the tools include it.
+ *
+ * Model: a process opens /dev/tieralloc and creates regions.  Each region has
+ * a unique, fixed mmap offset (TA_REGION_OFFSET(handle)); mmap(MAP_SHARED) of
+ * the device fd at that offset maps it.  Pages come from the NUMA node of the
+ * region's tier, on first touch or at creation (TA_REGION_POPULATE).  A region
+ * lives while its handle is open (TA_IOC_REGION_FREE drops it) or any mapping
+ * of it exists.
+ *
+ * All structs are naturally aligned with explicit padding; every reserved
+ * field must be zero on input and is zero on output.
+ */
+#ifndef _UAPI_LINUX_TIERALLOC_H
+#define _UAPI_LINUX_TIERALLOC_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define TIERALLOC_ABI_VERSION	1
+#define TIERALLOC_DEVICE	"/dev/tieralloc"
+
+/* Memory tiers, fastest first. */
+enum ta_tier {
+	TA_TIER_FAST	= 0,
+	TA_TIER_NORMAL	= 1,
+	TA_TIER_SLOW	= 2,
+};
+
+#define TA_NR_TIERS	3
+
+/* Placement hints; resolved to a tier by the kernel (or by libta's user backend). */
+enum ta_hint {
+	TA_HINT_HOT		= 0,	/* FAST, rerouted slower over its hard cap */
+	TA_HINT_WARM		= 1,	/* NORMAL */
+	TA_HINT_COLD		= 2,	/* SLOW */
+	TA_HINT_PIN_FAST	= 3,	/* FAST only: fails at FAST's hard cap */
+	TA_HINT_PREFER_FAST	= 4,	/* FAST under its soft cap, else NORMAL */
+};
+
+#define TA_NR_HINTS	5
+
+/* What happens to a request that would exceed a tier's hard cap. */
+enum ta_cap_policy {
+	TA_POLICY_ROUTE_SLOW	= 0,	/* try the next slower tier */
+	TA_POLICY_FAIL		= 1,	/* fail with ENOMEM */
+};
+
+/* Token bucket mode of a tier. */
+enum ta_throttle_mode {
+	TA_THROTTLE_ACCOUNT	= 0,	/* never delay; count simulated wait */
+	TA_THROTTLE_ENFORCE	= 1,	/* really wait for tokens */
+};
+
+#define TA_PAGE_SHIFT		12
+#define TA_HUGE_SHIFT		21
+#define TA_HUGE_SIZE		(1ULL << TA_HUGE_SHIFT)	/* 2 MiB */
+
+/* Regions have disjoint mmap offset windows of 2^TA_REGION_SHIFT bytes. */
+#define TA_REGION_SHIFT		40
+#define TA_REGION_MAX_SIZE	(1ULL << TA_REGION_SHIFT)	/* 1 TiB */
+#define TA_REGION_OFFSET(handle) ((__u64)(handle) << TA_REGION_SHIFT)
+
+/* struct ta_version: answer of TA_IOC_VERSION. */
+#define TA_FEAT_HUGE		(1U << 0)	/* 2 MiB regions */
+#define TA_FEAT_HUGE_PMD	(1U << 1)	/* huge regions are PMD-mapped */
+#define TA_FEAT_MIGRATE		(1U << 2)	/* TA_IOC_REGION_MOVE */
+
+struct ta_version {
+	__u32 abi_version;	/* TIERALLOC_ABI_VERSION */
+	__u32 nr_tiers;		/* TA_NR_TIERS */
+	__u32 features;		/* TA_FEAT_* */
+	__u32 reserved;
+};
+
+/* struct ta_region_create: flags (in) */
+#define TA_REGION_HUGE		(1U << 0)	/* 2 MiB physically contiguous pages */
+#define TA_REGION_POPULATE	(1U << 1)	/* allocate every page at creation */
+#define TA_REGION_TIER		(1U << 2)	/* @placement is a tier, not a hint */
+#define TA_REGION_FLAGS		(TA_REGION_HUGE | TA_REGION_POPULATE | TA_REGION_TIER)
+
+/* struct ta_region_create: result (out) */
+#define TA_RESULT_REROUTED	(1U << 0)	/* granted a slower tier than asked */
+#define TA_RESULT_SOFT_OVER	(1U << 1)	/* granted tier is over its soft cap */
+
+struct ta_region_create {
+	__u64 size;		/* in: bytes; rounded up to 4 KiB or 2 MiB */
+	__u32 placement;	/* in: enum ta_hint, or enum ta_tier with TA_REGION_TIER */
+	__u32 flags;		/* in: TA_REGION_* */
+	__u64 offset;		/* out: mmap offset of the region */
+	__u64 granted_size;	/* out: size after rounding */
+	__u32 handle;		/* out: region handle (> 0) */
+	__u32 tier;		/* out: granted tier */
+	__u32 result;		/* out: TA_RESULT_* */
+	__u32 reserved;
+};
+
+struct ta_region_free {
+	__u32 handle;
+	__u32 reserved;
+};
+
+/* struct ta_region_info: per-region state (TA_IOC_REGION_INFO). */
+struct ta_region_info {
+	__u32 handle;		/* in */
+	__u32 flags;		/* out: TA_REGION_HUGE | TA_REGION_POPULATE */
+	__u64 size;		/* out */
+	__u64 offset;		/* out: mmap offset */
+	__u32 tier;		/* out: tier holding most of the region */
+	__u32 reserved;
+	__u64 reserved_bytes[TA_NR_TIERS];	/* out: reservation per tier */
+	__u64 resident_bytes[TA_NR_TIERS];	/* out: allocated pages per tier */
+};
+
+/* struct ta_region_move: flags (in) */
+#define TA_MOVE_PARTIAL		(1U << 0)	/* over the hard cap: move what fits */
+#define TA_MOVE_FLAGS		(TA_MOVE_PARTIAL)
+
+struct ta_region_move {
+	__u32 handle;		/* in */
+	__u32 dst_tier;		/* in: enum ta_tier */
+	__u64 offset;		/* in: byte offset in the region, page aligned */
+	__u64 length;		/* in: bytes, page aligned; 0 = to the end */
+	__u32 flags;		/* in: TA_MOVE_* */
+	__u32 reserved;
+	__u64 moved_bytes;	/* out: bytes now on dst_tier's node */
+	__u64 skipped_pages;	/* out: pinned or busy pages left in place */
+	__u64 huge_fallbacks;	/* out: 2 MiB chunks moved as 4 KiB pages */
+};
+
+/* struct ta_tier_config: valid (in, for TA_IOC_SET_TIER) */
+#define TA_CFG_NODE		(1U << 0)
+#define TA_CFG_SOFT_CAP		(1U << 1)
+#define TA_CFG_HARD_CAP		(1U << 2)
+#define TA_CFG_POLICY		(1U << 3)
+#define TA_CFG_THROTTLE_MODE	(1U << 4)
+#define TA_CFG_RATE		(1U << 5)
+#define TA_CFG_BURST		(1U << 6)
+#define TA_CFG_ALL		0x7fU
+
+/* struct ta_tier_config: info_flags (out) */
+#define TA_TIER_INFO_HMAT	(1U << 0)	/* node ranked by HMAT attributes */
+#define TA_TIER_INFO_DISTANCE	(1U << 1)	/* node ranked by node distance */
+#define TA_TIER_INFO_OVERRIDE	(1U << 2)	/* node set by parameter or admin */
+#define TA_TIER_INFO_SHARED	(1U << 3)	/* node shared with another tier */
+
+/*
+ * Tier configuration and topology.  TA_IOC_GET_TIER fills everything for
+ * @tier; TA_IOC_SET_TIER (CAP_SYS_ADMIN) applies the fields named in @valid.
+ * Caps of 0 mean "no cap"; a rate of 0 means "no throttle".
+ */
+struct ta_tier_config {
+	__u32 tier;		/* in */
+	__u32 valid;		/* in (SET): TA_CFG_* */
+	__s32 node;		/* NUMA node backing the tier */
+	__u32 policy;		/* enum ta_cap_policy */
+	__u64 soft_cap;		/* bytes */
+	__u64 hard_cap;		/* bytes */
+	__u32 throttle_mode;	/* enum ta_throttle_mode */
+	__u32 info_flags;	/* out: TA_TIER_INFO_* */
+	__u64 rate;		/* token bucket refill, bytes/s */
+	__u64 burst;		/* token bucket depth, bytes */
+	__u32 read_latency_ns;	/* out: HMAT, 0 if unknown */
+	__u32 read_bandwidth_mbps; /* out: HMAT MB/s, 0 if unknown */
+	__u64 node_capacity;	/* out: bytes of memory on the node */
+	__u64 node_free;	/* out: free bytes on the node */
+};
+
+/* Per-tier counters; all monotonic except the *_bytes gauges and regions. */
+struct ta_tier_stats {
+	__u64 reserved_bytes;	/* gauge: capacity reserved by live regions */
+	__u64 resident_bytes;	/* gauge: pages allocated in live regions */
+	__u64 regions;		/* gauge: live regions granted this tier */
+	__u64 alloc_calls;	/* regions created */
+	__u64 free_calls;	/* regions destroyed */
+	__u64 bytes_allocated;	/* bytes reserved by created regions */
+	__u64 bytes_freed;	/* bytes released by destroyed regions */
+	__u64 sim_wait_ns;	/* account mode: modelled token wait */
+	__u64 throttle_wait_ns;	/* enforce mode: time tasks really waited */
+	__u64 soft_violations;	/* grants beyond the soft cap */
+	__u64 hard_violations;	/* requests refused by the hard cap */
+	__u64 reroutes;		/* requests sent on to a slower tier */
+	__u64 fault_failures;	/* faults that found no memory on the node */
+	__u64 huge_pages;	/* 2 MiB pages allocated */
+	__u64 huge_fallbacks;	/* 2 MiB chunks served with 4 KiB pages */
+	__u64 migrations_in;	/* move requests that moved bytes into */
+	__u64 migrations_out;	/* ... and out of this tier */
+	__u64 pages_moved_in;
+	__u64 pages_moved_out;
+	__u64 bytes_moved_in;
+	__u64 bytes_moved_out;
+	__u64 migrate_skipped;	/* pages left in place (pinned or busy) */
+	__u64 migrate_failures;	/* moves into this tier that failed */
+	__u64 migrate_ns;	/* time spent moving into this tier */
+};
+
+struct ta_stats {
+	__u64 live_regions;	/* all tiers */
+	__u64 open_files;	/* open /dev/tieralloc files */
+	struct ta_tier_stats tier[TA_NR_TIERS];
+};
+
+/*
+ * TA_IOC_GET_STATS: the kernel writes min(@size, sizeof(struct ta_stats))
+ * bytes of its struct ta_stats to @stats_ptr and returns its own size in
+ * @size, so old and new callers keep working as the struct grows.
+ */
+struct ta_stats_query {
+	__u64 stats_ptr;	/* in: user pointer to struct ta_stats */
+	__u32 size;		/* in: caller's buffer size; out: kernel's */
+	__u32 reserved;
+};
+
+#define TA_IOC_MAGIC		0xB8
+
+#define TA_IOC_VERSION		_IOR(TA_IOC_MAGIC, 0x00, struct ta_version)
+#define TA_IOC_REGION_CREATE	_IOWR(TA_IOC_MAGIC, 0x01, struct ta_region_create)
+#define TA_IOC_REGION_FREE	_IOW(TA_IOC_MAGIC, 0x02, struct ta_region_free)
+#define TA_IOC_REGION_INFO	_IOWR(TA_IOC_MAGIC, 0x03, struct ta_region_info)
+#define TA_IOC_REGION_MOVE	_IOWR(TA_IOC_MAGIC, 0x04, struct ta_region_move)
+#define TA_IOC_GET_TIER		_IOWR(TA_IOC_MAGIC, 0x05, struct ta_tier_config)
+#define TA_IOC_SET_TIER		_IOW(TA_IOC_MAGIC, 0x06, struct ta_tier_config)
+#define TA_IOC_GET_STATS	_IOWR(TA_IOC_MAGIC, 0x07, struct ta_stats_query)
+
+#endif /* _UAPI_LINUX_TIERALLOC_H */
