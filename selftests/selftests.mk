@@ -1,0 +1,12 @@
+# Kernel selftests: kselftest-harness programs run inside the VM.
+SELFTESTS := $(B)/selftests/regions_test $(B)/selftests/migrate_test
+ALL += $(SELFTESTS)
+GUEST_TESTS += $(SELFTESTS)
+
+$(B)/selftests/%: $(SRC)/selftests/%.c $(SRC)/selftests/ta_test.h \
+		$(SRC)/uapi/linux/tieralloc.h $(KSFT_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(KSFT_CFLAGS) -o $@ $< -lpthread
+
+print-guest-tests:
+	@echo $(GUEST_TESTS)

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the TierAlloc selftests: the device, regions, tier
+ * configuration, and independent views of where pages are (move_pages(2),
+ * /proc/self/numa_maps, pagemap) and of each node's free memory.
+ */
+#ifndef TA_TEST_H
+#define TA_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/tieralloc.h>
+
+#define TA_PAGE 4096UL
+#define TA_MIB (1UL << 20)
+
+/* Skip loudly unless the module is loaded (the VM rig loads it). */
+static inline int ta_open_dev(void)
+{
+	return open(TIERALLOC_DEVICE, O_RDWR | O_CLOEXEC);
+}
+
+struct ta_map {
+	struct ta_region_create req;
+	void *addr;
+};
+
+static inline int ta_create(int fd, uint64_t size, uint32_t placement, uint32_t flags,
+			    struct ta_region_create *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->size = size;
+	req->placement = placement;
+	req->flags = flags;
+	return ioctl(fd, TA_IOC_REGION_CREATE, req) ? -errno : 0;
+}
+
+/* Create and map a region; returns MAP_FAILED-style NULL on error (errno set). */
+static inline void *ta_create_map(int fd, uint64_t size, uint32_t placement, uint32_t flags,
+				  struct ta_region_create *req)
+{
+	void *p;
+	int ret = ta_create(fd, size, placement, flags, req);
+
+	if (ret) {
+		errno = -ret;
+		return NULL;
+	}
+	p = mmap(NULL, req->granted_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, req->offset);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static inline int ta_free_handle(int fd, uint32_t handle)
+{
+	struct ta_region_free f = { .handle = handle };
+
+	return ioctl(fd, TA_IOC_REGION_FREE, &f) ? -errno : 0;
+}
+
+static inline int ta_get_tier(int fd, uint32_t tier, struct ta_tier_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->tier = tier;
+	return ioctl(fd, TA_IOC_GET_TIER, c) ? -errno : 0;
+}
+
+static inline int ta_set_tier(int fd, struct ta_tier_config *c)
+{
+	return ioctl(fd, TA_IOC_SET_TIER, c) ? -errno : 0;
+}
+
+static inline int ta_get_stats(int fd, struct ta_stats *st)
+{
+	struct ta_stats_query q = { .stats_ptr = (uintptr_t)st, .size = sizeof(*st) };
+
+	memset(st, 0, sizeof(*st));
+	return ioctl(fd, TA_IOC_GET_STATS, &q) ? -errno : 0;
+}
+
+/* Saved configuration of every tier, restored by tests that change it. */
+struct ta_saved_cfg {
+	struct ta_tier_config c[TA_NR_TIERS];
+};
+
+static inline void ta_save_cfg(int fd, struct ta_saved_cfg *s)
+{
+	for (uint32_t t = 0; t < TA_NR_TIERS; t++)
+		ta_get_tier(fd, t, &s->c[t]);
+}
+
+static inline void ta_restore_cfg(int fd, struct ta_saved_cfg *s)
+{
+	for (uint32_t t = 0; t < TA_NR_TIERS; t++) {
+		struct ta_tier_config c = s->c[t];
+
+		c.valid = TA_CFG_ALL;
+		ta_set_tier(fd, &c);
+	}
+}
+
+static inline int ta_set_caps(int fd, uint32_t tier, uint64_t soft, uint64_t hard, uint32_t policy)
+{
+	struct ta_tier_config c = {
+		.tier = tier,
+		.valid = TA_CFG_SOFT_CAP | TA_CFG_HARD_CAP | TA_CFG_POLICY,
+		.soft_cap = soft,
+		.hard_cap = hard,
+		.policy = policy,
+	};
+
+	return ta_set_tier(fd, &c);
+}
+
+static inline int ta_tier_node(int fd, uint32_t tier)
+{
+	struct ta_tier_config c;
+
+	return ta_get_tier(fd, tier, &c) ? -1 : c.node;
+}
+
+/*
+ * Where the kernel says each page of [p, p + len) is: move_pages(2) with
+ * nodes == NULL.  Returns the number of pages on @node, or -1; pages not
+ * yet faulted in count as not on it.
+ */
+static inline long ta_pages_on_node(void *p, size_t len, int node)
+{
+	size_t n = len / TA_PAGE, i;
+	void **pages = calloc(n, sizeof(*pages));
+	int *status = calloc(n, sizeof(*status));
+	long on = 0;
+
+	if (!pages || !status) {
+		free(pages);
+		free(status);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		pages[i] = (char *)p + i * TA_PAGE;
+	if (syscall(SYS_move_pages, 0, n, pages, NULL, status, 0)) {
+		on = -1;
+	} else {
+		for (i = 0; i < n; i++)
+			on += status[i] == node;
+	}
+	free(pages);
+	free(status);
+	return on;
+}
+
+/* Pages of the mapping at @p on @node, as /proc/self/numa_maps reports them. */
+static inline long ta_numa_maps_pages(void *p, int node)
+{
+	char line[4096], key[16], start[32];
+	FILE *f = fopen("/proc/self/numa_maps", "r");
+	long pages = -1;
+
+	if (!f)
+		return -1;
+	snprintf(start, sizeof(start), "%lx ", (unsigned long)p);
+	snprintf(key, sizeof(key), " N%d=", node);
+	while (fgets(line, sizeof(line), f)) {
+		char *k;
+
+		if (strncmp(line, start, strlen(start)))
+			continue;
+		k = strstr(line, key);
+		pages = k ? strtol(k + strlen(key), NULL, 10) : 0;
+		break;
+	}
+	fclose(f);
+	return pages;
+}
+
+/* Physical frame of the page at @p (needs CAP_SYS_ADMIN), 0 if unknown. */
+static inline uint64_t ta_pfn(void *p)
+{
+	uint64_t ent = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent), ((uintptr_t)p / TA_PAGE) * 8) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	return (ent & (1ULL << 63)) ? ent & ((1ULL << 55) - 1) : 0;
+}
+
+/* MemFree of a node, in bytes, from sysfs; -1 if unknown. */
+static inline long long ta_node_free(int node)
+{
+	char path[96], line[256];
+	long long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *m = strstr(line, "MemFree:");
+
+		if (m) {
+			kb = strtoll(m + 8, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+/* Number of NUMA nodes with memory, from sysfs. */
+static inline int ta_memory_nodes(void)
+{
+	char buf[256];
+	int fd = open("/sys/devices/system/node/has_memory", O_RDONLY);
+	ssize_t n;
+	int count = 0, a, b;
+	char *s;
+
+	if (fd < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = 0;
+	for (s = buf; *s;) {
+		if (sscanf(s, "%d-%d", &a, &b) == 2)
+			count += b - a + 1;
+		else if (sscanf(s, "%d", &a) == 1)
+			count++;
+		s = strchr(s, ',');
+		if (!s)
+			break;
+		s++;
+	}
+	return count;
+}
+
+/* Let freed pages settle: drain per-CPU lists by compacting is overkill; wait. */
+static inline void ta_settle(void)
+{
+	usleep(200 * 1000);
+}
+
+#endif /* TA_TEST_H */
