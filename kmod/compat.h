@@ -6,11 +6,13 @@
 #ifndef _TA_COMPAT_H
 #define _TA_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/mm.h>
 
-/* 6.3 made vma->vm_flags read-only behind vm_flags_set(). */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+/*
+ * 6.3 made vma->vm_flags read-only behind vm_flags_set(); Kbuild defines
+ * TA_HAVE_VM_FLAGS_SET when the kernel's headers have it.
+ */
+#ifndef TA_HAVE_VM_FLAGS_SET
 static inline void ta_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags |= flags;

@@ -13,6 +13,7 @@
 #ifndef _TA_H
 #define _TA_H
 
+#include <linux/bits.h>
 #include <linux/kref.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
@@ -24,7 +25,7 @@
 #include <linux/tieralloc.h>
 
 #define TA_HUGE_ORDER		(TA_HUGE_SHIFT - PAGE_SHIFT)
-#define TA_HUGE_NR		(1UL << TA_HUGE_ORDER)
+#define TA_HUGE_NR		BIT(TA_HUGE_ORDER)
 
 /* Token bucket, kept as a GCRA "theoretical arrival time" (see throttle.c). */
 struct ta_bucket {
@@ -45,7 +46,7 @@ struct ta_tier_state {
 	u32 read_latency_ns;
 	u32 read_bandwidth_mbps;
 	u32 policy;
-	spinlock_t cap_lock;
+	spinlock_t cap_lock;	/* soft_cap, hard_cap vs reserved */
 	u64 soft_cap;
 	u64 hard_cap;
 	u64 reserved;
@@ -77,7 +78,7 @@ struct ta_region {
 	unsigned long nr_pages;
 	pgoff_t pgoff;
 	struct rw_semaphore move_lock;
-	spinlock_t pages_lock;
+	spinlock_t pages_lock;	/* publishing into pages[] */
 	struct page **pages;
 	u8 *page_tier;
 	u64 reserved[TA_NR_TIERS];

@@ -35,6 +35,7 @@ MODULE_PARM_DESC(node_slow, "NUMA node of the SLOW tier (default: discovered)");
 #define TA_MIN_RATE		4096ULL
 
 struct ta_tier_state ta_tiers[TA_NR_TIERS];
+/* Serialises configuration changes (TA_IOC_SET_TIER, sysfs stores). */
 DEFINE_MUTEX(ta_config_lock);
 
 const char * const ta_tier_names[TA_NR_TIERS] = {

@@ -17,8 +17,9 @@
 #ifndef _UAPI_LINUX_TIERALLOC_H
 #define _UAPI_LINUX_TIERALLOC_H
 
-#include <linux/types.h>
+#include <linux/const.h>
 #include <linux/ioctl.h>
+#include <linux/types.h>
 
 #define TIERALLOC_ABI_VERSION	1
 #define TIERALLOC_DEVICE	"/dev/tieralloc"
@@ -57,17 +58,17 @@ enum ta_throttle_mode {
 
 #define TA_PAGE_SHIFT		12
 #define TA_HUGE_SHIFT		21
-#define TA_HUGE_SIZE		(1ULL << TA_HUGE_SHIFT)	/* 2 MiB */
+#define TA_HUGE_SIZE		_BITULL(TA_HUGE_SHIFT)	/* 2 MiB */
 
 /* Regions have disjoint mmap offset windows of 2^TA_REGION_SHIFT bytes. */
 #define TA_REGION_SHIFT		40
-#define TA_REGION_MAX_SIZE	(1ULL << TA_REGION_SHIFT)	/* 1 TiB */
+#define TA_REGION_MAX_SIZE	_BITULL(TA_REGION_SHIFT)	/* 1 TiB */
 #define TA_REGION_OFFSET(handle) ((__u64)(handle) << TA_REGION_SHIFT)
 
 /* struct ta_version: answer of TA_IOC_VERSION. */
-#define TA_FEAT_HUGE		(1U << 0)	/* 2 MiB regions */
-#define TA_FEAT_HUGE_PMD	(1U << 1)	/* huge regions are PMD-mapped */
-#define TA_FEAT_MIGRATE		(1U << 2)	/* TA_IOC_REGION_MOVE */
+#define TA_FEAT_HUGE		_BITUL(0)	/* 2 MiB regions */
+#define TA_FEAT_HUGE_PMD	_BITUL(1)	/* huge regions are PMD-mapped */
+#define TA_FEAT_MIGRATE		_BITUL(2)	/* TA_IOC_REGION_MOVE */
 
 struct ta_version {
 	__u32 abi_version;	/* TIERALLOC_ABI_VERSION */
@@ -77,14 +78,14 @@ struct ta_version {
 };
 
 /* struct ta_region_create: flags (in) */
-#define TA_REGION_HUGE		(1U << 0)	/* 2 MiB physically contiguous pages */
-#define TA_REGION_POPULATE	(1U << 1)	/* allocate every page at creation */
-#define TA_REGION_TIER		(1U << 2)	/* @placement is a tier, not a hint */
+#define TA_REGION_HUGE		_BITUL(0)	/* 2 MiB physically contiguous pages */
+#define TA_REGION_POPULATE	_BITUL(1)	/* allocate every page at creation */
+#define TA_REGION_TIER		_BITUL(2)	/* @placement is a tier, not a hint */
 #define TA_REGION_FLAGS		(TA_REGION_HUGE | TA_REGION_POPULATE | TA_REGION_TIER)
 
 /* struct ta_region_create: result (out) */
-#define TA_RESULT_REROUTED	(1U << 0)	/* granted a slower tier than asked */
-#define TA_RESULT_SOFT_OVER	(1U << 1)	/* granted tier is over its soft cap */
+#define TA_RESULT_REROUTED	_BITUL(0)	/* granted a slower tier than asked */
+#define TA_RESULT_SOFT_OVER	_BITUL(1)	/* granted tier is over its soft cap */
 
 struct ta_region_create {
 	__u64 size;		/* in: bytes; rounded up to 4 KiB or 2 MiB */
@@ -116,7 +117,7 @@ struct ta_region_info {
 };
 
 /* struct ta_region_move: flags (in) */
-#define TA_MOVE_PARTIAL		(1U << 0)	/* over the hard cap: move what fits */
+#define TA_MOVE_PARTIAL		_BITUL(0)	/* over the hard cap: move what fits */
 #define TA_MOVE_FLAGS		(TA_MOVE_PARTIAL)
 
 struct ta_region_move {
@@ -132,20 +133,20 @@ struct ta_region_move {
 };
 
 /* struct ta_tier_config: valid (in, for TA_IOC_SET_TIER) */
-#define TA_CFG_NODE		(1U << 0)
-#define TA_CFG_SOFT_CAP		(1U << 1)
-#define TA_CFG_HARD_CAP		(1U << 2)
-#define TA_CFG_POLICY		(1U << 3)
-#define TA_CFG_THROTTLE_MODE	(1U << 4)
-#define TA_CFG_RATE		(1U << 5)
-#define TA_CFG_BURST		(1U << 6)
+#define TA_CFG_NODE		_BITUL(0)
+#define TA_CFG_SOFT_CAP		_BITUL(1)
+#define TA_CFG_HARD_CAP		_BITUL(2)
+#define TA_CFG_POLICY		_BITUL(3)
+#define TA_CFG_THROTTLE_MODE	_BITUL(4)
+#define TA_CFG_RATE		_BITUL(5)
+#define TA_CFG_BURST		_BITUL(6)
 #define TA_CFG_ALL		0x7fU
 
 /* struct ta_tier_config: info_flags (out) */
-#define TA_TIER_INFO_HMAT	(1U << 0)	/* node ranked by HMAT attributes */
-#define TA_TIER_INFO_DISTANCE	(1U << 1)	/* node ranked by node distance */
-#define TA_TIER_INFO_OVERRIDE	(1U << 2)	/* node set by parameter or admin */
-#define TA_TIER_INFO_SHARED	(1U << 3)	/* node shared with another tier */
+#define TA_TIER_INFO_HMAT	_BITUL(0)	/* node ranked by HMAT attributes */
+#define TA_TIER_INFO_DISTANCE	_BITUL(1)	/* node ranked by node distance */
+#define TA_TIER_INFO_OVERRIDE	_BITUL(2)	/* node set by parameter or admin */
+#define TA_TIER_INFO_SHARED	_BITUL(3)	/* node shared with another tier */
 
 /*
  * Tier configuration and topology.  TA_IOC_GET_TIER fills everything for
