@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libta: the TierAlloc userspace allocator.
+ *
+ * Blocks are placed on a memory tier chosen from a placement hint (the tiers,
+ * hints and cap policies are those of <linux/tieralloc.h>).  Memory comes
+ * from the kernel module (/dev/tieralloc regions) when it is loaded, else
+ * from mmap + mbind to the tier's NUMA node ("user backend").
+ *
+ * Blocks of at least TA_LARGE_MIN bytes own their memory region: ta_move()
+ * migrates them in place.  Smaller blocks share pages with others and are
+ * moved by copying (like realloc).
+ *
+ * libta never calls the C library's malloc except inside ta_stats_json(),
+ * which uses json-c; every other entry point is async-signal-unsafe but
+ * malloc-free and safe to use as a process's malloc.
+ */
+#ifndef TIERALLOC_LIBTA_H
+#define TIERALLOC_LIBTA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/tieralloc.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ta_hint ta_hint_t;
+typedef enum ta_tier ta_tier_t;
+
+/* Blocks of this size or more get a region of their own. */
+#define TA_LARGE_MIN ((size_t)1 << 20)
+
+/* ---- hinted API ---- */
+
+/* Allocate @bytes on the tier @hint resolves to; NULL + errno (ENOMEM, EINVAL). */
+void *ta_alloc(size_t bytes, ta_hint_t hint);
+/* Zeroed array; NULL + ENOMEM when n * size overflows. */
+void *ta_calloc(size_t n, size_t size, ta_hint_t hint);
+/* @align: a power of two (any size up to 1 TiB); NULL + EINVAL otherwise. */
+void *ta_aligned_alloc(size_t align, size_t bytes, ta_hint_t hint);
+/* Free a libta block (any thread); NULL is ignored, foreign pointers are reported once. */
+void ta_free(void *p);
+/*
+ * Resize, keeping the block's tier.  NULL @p allocates with the thread's
+ * default hint; @bytes == 0 frees @p and returns NULL.  On failure returns
+ * NULL with errno set and leaves @p untouched.
+ */
+void *ta_realloc(void *p, size_t bytes);
+/* Bytes usable at @p (>= the size asked for); 0 for NULL or foreign pointers. */
+size_t ta_usable_size(const void *p);
+/* Tier of the block at @p, or -1 with errno = EINVAL for a foreign pointer. */
+int ta_tier_of(const void *p);
+/*
+ * Move the block at @p to tier @dst and return its address afterwards: the
+ * same address for blocks of TA_LARGE_MIN bytes or more (migrated in place),
+ * a new one for smaller blocks (copied; @p is freed).  On failure returns
+ * NULL with errno set (ENOMEM over @dst's hard cap, EINVAL for a foreign
+ * pointer or a bad tier) and the block is untouched.
+ */
+void *ta_move(void *p, ta_tier_t dst);
+
+/* ---- per-thread default hint, for code that cannot pass one ---- */
+
+/* Default: TA_HINT_WARM, or $TA_DEFAULT_HINT.  Returns -1 + EINVAL for a bad hint. */
+int ta_set_default_hint(ta_hint_t hint);
+ta_hint_t ta_get_default_hint(void);
+
+/* ---- malloc-like entry set (thread default hint), for the LD_PRELOAD interposer ---- */
+
+void *ta_malloc(size_t bytes);
+void *ta_malloc_calloc(size_t n, size_t size);
+void *ta_malloc_aligned(size_t align, size_t bytes);
+/* posix_memalign semantics: returns 0, EINVAL or ENOMEM; errno untouched. */
+int ta_posix_memalign(void **out, size_t align, size_t bytes);
+/* O(1): does @p point into memory libta manages (any block, even interior)? */
+int ta_owns(const void *p);
+/* Initialise now (otherwise done on first use); 0 or -1 when TA_DISABLE is set. */
+int ta_init(void);
+
+/* ---- statistics ---- */
+
+enum ta_backend_kind {
+	TA_BACKEND_USER = 0,	/* mmap + mbind (or labels only, "simulated") */
+	TA_BACKEND_KERNEL = 1,	/* /dev/tieralloc regions */
+};
+
+/* Per tier, as seen by this process (region counters mirror struct ta_tier_stats). */
+struct ta_lib_tier_stats {
+	int32_t node;			/* NUMA node backing the tier; -1 when simulated */
+	uint32_t policy;		/* enum ta_cap_policy */
+	uint64_t soft_cap;		/* bytes, 0 = none */
+	uint64_t hard_cap;		/* bytes, 0 = none */
+	uint64_t reserved_bytes;	/* gauge: bytes of live regions on this tier */
+	uint64_t regions;		/* gauge: live regions (arenas and large blocks) */
+	uint64_t large_blocks;		/* gauge: live blocks >= TA_LARGE_MIN */
+	uint64_t large_bytes;		/* gauge: their bytes */
+	uint64_t alloc_calls;		/* regions created */
+	uint64_t free_calls;		/* regions released */
+	uint64_t bytes_allocated;	/* bytes of regions created */
+	uint64_t bytes_freed;		/* bytes of regions released */
+	uint64_t sim_wait_ns;		/* token bucket, account mode: modelled wait */
+	uint64_t throttle_wait_ns;	/* token bucket, enforce mode: real wait */
+	uint64_t soft_violations;	/* grants beyond the soft cap */
+	uint64_t hard_violations;	/* requests refused by the hard cap */
+	uint64_t reroutes;		/* requests sent on to a slower tier */
+	uint64_t moves_in;		/* ta_move calls that moved a block here */
+	uint64_t moves_out;		/* ... and away from here */
+	uint64_t bytes_moved_in;
+	uint64_t bytes_moved_out;
+	uint64_t move_failures;		/* ta_move calls to this tier that failed */
+};
+
+struct ta_lib_stats {
+	uint32_t backend;		/* enum ta_backend_kind */
+	uint32_t simulated;		/* user backend without NUMA placement */
+	uint32_t disabled;		/* TA_DISABLE */
+	uint32_t kernel_valid;		/* @kernel holds TA_IOC_GET_STATS */
+	uint64_t heaps;			/* thread heaps created */
+	uint64_t heaps_in_use;		/* ... owned by a live thread */
+	uint64_t segments;		/* live arenas of small blocks */
+	uint64_t large_cached;		/* freed large regions kept for reuse */
+	uint64_t foreign_frees;		/* ta_free() of pointers libta does not own */
+	struct ta_lib_tier_stats tier[TA_NR_TIERS];
+	struct ta_stats kernel;		/* machine-wide, kernel backend only */
+};
+
+/* Snapshot; 0, or -1 + EINVAL for NULL. */
+int ta_get_stats(struct ta_lib_stats *out);
+/*
+ * The same as JSON, snprintf-style: writes at most @n bytes (NUL included)
+ * and returns the length the whole document needs, or -1 + errno.
+ */
+int ta_stats_json(char *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TIERALLOC_LIBTA_H */

@@ -1,0 +1,93 @@
+# libta: the TierAlloc userspace allocator.  Included by the top Makefile,
+# which provides SRC, B, CC, CFLAGS_COMMON, LDLIBS_COMMON and KSFT_HDR.
+#
+# Outputs
+#   build/libta.so build/libta.a build/tieralloc.pc
+#   build/libta/tests/<test>            tests, linked with build/libta.so
+#   build/asan/libta.{so,a}, build/asan/libta/tests/<test>   ASan + UBSan
+#   build/tsan/libta.{so,a}, build/tsan/libta/tests/<test>   TSan
+# Host tests (all three builds) go to HOST_TESTS; the tests that exercise the
+# kernel backend and 3-node placement also go to GUEST_TESTS.
+
+LIBTA_DIR := $(SRC)/libta
+LIBTA_SRCS := $(sort $(wildcard $(LIBTA_DIR)/src/*.c))
+LIBTA_DEPS := $(wildcard $(LIBTA_DIR)/src/*.h) $(LIBTA_DIR)/include/tieralloc.h \
+	$(SRC)/uapi/linux/tieralloc.h $(LIBTA_DIR)/libta.mk
+LIBTA_TESTS := $(patsubst $(LIBTA_DIR)/tests/%.c,%,$(sort $(wildcard $(LIBTA_DIR)/tests/test_*.c)))
+LIBTA_TEST_DEPS := $(LIBTA_DEPS) $(wildcard $(LIBTA_DIR)/tests/*.h)
+# Tests that need the VM (3 NUMA nodes, /dev/tieralloc); they SKIP elsewhere.
+LIBTA_GUEST_TESTS := test_kernel test_placement test_api test_move test_threads test_fork
+
+LIBTA_CFLAGS := $(CFLAGS_COMMON) -fvisibility=hidden -I$(LIBTA_DIR)/src
+LIBTA_LDLIBS := -ljson-c $(LDLIBS_COMMON)
+LIBTA_TEST_CFLAGS := $(CFLAGS_COMMON) -I$(B)/kselftest -I$(LIBTA_DIR)/tests
+LIBTA_TEST_LDLIBS := -lnuma $(LDLIBS_COMMON)
+
+LIBTA_SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+LIBTA_SAN_tsan := -fsanitize=thread -fno-omit-frame-pointer
+
+# $(call libta_build,<output dir>,<sanitizer flags>)
+define libta_build
+$(1)/libta/obj/%.o: $(LIBTA_DIR)/src/%.c $(LIBTA_DEPS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LIBTA_CFLAGS) $(2) -MMD -c -o $$@ $$<
+
+$(1)/libta.a: $(patsubst $(LIBTA_DIR)/src/%.c,$(1)/libta/obj/%.o,$(LIBTA_SRCS))
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+
+$(1)/libta.so: $(patsubst $(LIBTA_DIR)/src/%.c,$(1)/libta/obj/%.o,$(LIBTA_SRCS))
+	$$(CC) $(2) -shared -Wl,-soname,libta.so.0 -Wl,-z,defs -o $$@ $$^ $$(LIBTA_LDLIBS)
+
+$(1)/libta/tests/%: $(LIBTA_DIR)/tests/%.c $(1)/libta.a $(LIBTA_TEST_DEPS) $(KSFT_HDR)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LIBTA_TEST_CFLAGS) $(2) -o $$@ $$< $(1)/libta.a $$(LIBTA_LDLIBS) $$(LIBTA_TEST_LDLIBS)
+endef
+
+$(eval $(call libta_build,$(B)/asan,$(LIBTA_SAN_asan)))
+$(eval $(call libta_build,$(B)/tsan,$(LIBTA_SAN_tsan)))
+
+# The plain build: library objects and tests linked with the shared library.
+$(B)/libta/obj/%.o: $(LIBTA_DIR)/src/%.c $(LIBTA_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(LIBTA_CFLAGS) -MMD -c -o $@ $<
+
+LIBTA_OBJS := $(patsubst $(LIBTA_DIR)/src/%.c,$(B)/libta/obj/%.o,$(LIBTA_SRCS))
+
+$(B)/libta.a: $(LIBTA_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/libta.so: $(LIBTA_OBJS)
+	$(CC) -shared -Wl,-soname,libta.so -Wl,-z,defs -o $@ $^ $(LIBTA_LDLIBS)
+
+$(B)/libta/tests/%: $(LIBTA_DIR)/tests/%.c $(B)/libta.so $(LIBTA_TEST_DEPS) $(KSFT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(LIBTA_TEST_CFLAGS) -o $@ $< -L$(B) -Wl,-rpath,$(B) -l:libta.so \
+		$(LIBTA_LDLIBS) $(LIBTA_TEST_LDLIBS)
+
+$(B)/tieralloc.pc: $(LIBTA_DIR)/tieralloc.pc.in $(LIBTA_DIR)/libta.mk
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(or $(PREFIX),/usr/local)|g' \
+	    -e 's|@VERSION@|$(or $(LIBTA_VERSION),0.1.0)|g' $< > $@
+
+LIBTA_TEST_BINS := $(addprefix $(B)/libta/tests/,$(LIBTA_TESTS))
+LIBTA_ASAN_BINS := $(addprefix $(B)/asan/libta/tests/,$(LIBTA_TESTS))
+LIBTA_TSAN_BINS := $(addprefix $(B)/tsan/libta/tests/,$(LIBTA_TESTS))
+
+ALL += $(B)/libta.so $(B)/libta.a $(B)/tieralloc.pc $(LIBTA_TEST_BINS) \
+	$(B)/asan/libta.so $(B)/asan/libta.a $(LIBTA_ASAN_BINS) \
+	$(B)/tsan/libta.so $(B)/tsan/libta.a $(LIBTA_TSAN_BINS)
+HOST_TESTS += $(LIBTA_TEST_BINS) $(LIBTA_ASAN_BINS) $(LIBTA_TSAN_BINS)
+GUEST_TESTS += $(addprefix $(B)/libta/tests/,$(filter $(LIBTA_GUEST_TESTS),$(LIBTA_TESTS)))
+
+.PHONY: libta check-libta
+libta: $(B)/libta.so $(B)/libta.a $(B)/tieralloc.pc $(LIBTA_TEST_BINS)
+
+# Quick loop for libta work: run its host tests directly.
+check-libta: $(LIBTA_TEST_BINS) $(LIBTA_ASAN_BINS) $(LIBTA_TSAN_BINS)
+	@fail=0; for t in $^; do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+.SECONDARY: $(LIBTA_OBJS)
+-include $(wildcard $(B)/libta/obj/*.d $(B)/asan/libta/obj/*.d $(B)/tsan/libta/obj/*.d)

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The public allocation API.  ta_alloc/ta_free fast paths: a thread-local
+ * heap pointer, a size-class computation, the current page of the bin, and
+ * a pop from (or push onto) its free list.  No lock, no atomic RMW.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static TA_TLS int tls_hint = -1;	/* -1: the process default */
+
+static inline void *alloc_key(size_t size, unsigned key)
+{
+	if (likely(size < TA_LARGE_MIN)) {
+		struct ta_heap *h = ta_heap_get();
+		unsigned bin = ta_bin_of(size);
+		struct ta_page *pg;
+		struct ta_block *b;
+
+		if (unlikely(!h))
+			return NULL;
+		pg = h->sub[key].pq[bin].first;
+		if (likely(pg != NULL)) {
+			b = pg->free;
+			if (likely(b != NULL)) {
+				pg->free = b->next;
+				pg->used++;
+				return b;
+			}
+		}
+		return ta_alloc_slow(h, key, bin);
+	}
+	bool zero;
+
+	return ta_large_alloc(size, 0, key, &zero);
+}
+
+static void *zalloc_key(size_t size, unsigned key)
+{
+	if (size < TA_LARGE_MIN) {
+		void *p = alloc_key(size, key);
+
+		if (p)
+			memset(p, 0, size);
+		return p;
+	}
+	bool zero;
+	void *p = ta_large_alloc(size, 0, key, &zero);
+
+	if (p && !zero)
+		memset(p, 0, size);
+	return p;
+}
+
+static void *aligned_key(size_t align, size_t size, unsigned key)
+{
+	if (align <= 8 || (align <= 16 && size > 8))
+		return alloc_key(size, key);
+	if (align <= TA_SLICE_SIZE) {
+		/* Power-of-two classes up to a slice are naturally aligned. */
+		if (size <= align)
+			return alloc_key(align, key);
+		if (size + align - 1 < TA_LARGE_MIN) {
+			uint8_t *p = alloc_key(size + align - 1, key);
+			uintptr_t a;
+
+			if (!p || ((uintptr_t)p & (align - 1)) == 0)
+				return p;
+			a = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+			struct ta_segment *seg = ta_map_lookup(p);
+
+			ta_page_of(seg, p)->flags |= TA_PF_ALIGNED;
+			return (void *)a;
+		}
+	}
+	bool zero;
+
+	return ta_large_alloc(size, align, key, &zero);
+}
+
+static bool valid_hint(ta_hint_t hint)
+{
+	if ((unsigned)hint < TA_NR_HINTS)
+		return true;
+	errno = EINVAL;
+	return false;
+}
+
+static unsigned default_key(void)
+{
+	int h = tls_hint;
+
+	if (h >= 0)
+		return (unsigned)h;
+	if (!ta_ready())
+		ta_init_slow();
+	return ta_g.default_hint;
+}
+
+TA_EXPORT void *ta_alloc(size_t bytes, ta_hint_t hint)
+{
+	if (unlikely(!valid_hint(hint)))
+		return NULL;
+	return alloc_key(bytes, hint);
+}
+
+TA_EXPORT void *ta_calloc(size_t n, size_t size, ta_hint_t hint)
+{
+	size_t bytes;
+
+	if (unlikely(!valid_hint(hint)))
+		return NULL;
+	if (unlikely(__builtin_mul_overflow(n, size, &bytes))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return zalloc_key(bytes, hint);
+}
+
+TA_EXPORT void *ta_aligned_alloc(size_t align, size_t bytes, ta_hint_t hint)
+{
+	if (unlikely(!valid_hint(hint)))
+		return NULL;
+	if (align == 0 || (align & (align - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned_key(align, bytes, hint);
+}
+
+static TA_COLD void free_foreign(const void *p)
+{
+	static _Atomic int told;
+
+	ta_stat_add(&ta_g.foreign_frees, 1);
+	if (!atomic_exchange(&told, 1))
+		ta_msg("ta_free(%p): not a libta pointer; ignored (reported once)", p);
+}
+
+TA_EXPORT void ta_free(void *p)
+{
+	struct ta_segment *seg = ta_map_lookup(p);
+
+	if (unlikely(!seg)) {
+		if (p)
+			free_foreign(p);
+		return;
+	}
+	if (likely(seg->kind == TA_SEG_ARENA)) {
+		struct ta_page *pg = ta_page_of(seg, p);
+		struct ta_heap *h = ta_tls_heap;
+
+		if (likely(seg->heap == h)) {
+			if (likely(pg->flags == 0)) {
+				struct ta_block *b = p;
+
+				b->next = pg->local_free;
+				pg->local_free = b;
+				if (unlikely(--pg->used == 0))
+					ta_page_retire(h, seg, pg);
+				return;
+			}
+			ta_free_local_slow(h, seg, pg, p);
+			return;
+		}
+		ta_free_remote(seg, pg, p);
+		return;
+	}
+	if (unlikely((uint8_t *)p != seg->block)) {
+		free_foreign(p);
+		return;
+	}
+	ta_large_free(seg);
+}
+
+TA_EXPORT size_t ta_usable_size(const void *p)
+{
+	struct ta_segment *seg = ta_map_lookup(p);
+
+	if (!seg)
+		return 0;
+	if (seg->kind == TA_SEG_ARENA) {
+		struct ta_page *pg = ta_page_of(seg, p);
+		const uint8_t *b = ta_block_start(pg, p);
+
+		return pg->block_size - (size_t)((const uint8_t *)p - b);
+	}
+	return (size_t)(seg->data + seg->data_len - (const uint8_t *)p);
+}
+
+TA_EXPORT int ta_tier_of(const void *p)
+{
+	struct ta_segment *seg = ta_map_lookup(p);
+
+	if (!seg) {
+		errno = EINVAL;
+		return -1;
+	}
+	return seg->tier;
+}
+
+TA_EXPORT int ta_owns(const void *p)
+{
+	return ta_map_lookup(p) != NULL;
+}
+
+/* Key to allocate a copy of a block of @seg with: its own tier. */
+static unsigned same_tier_key(const struct ta_segment *seg)
+{
+	unsigned k = seg->key;
+
+	if ((k == TA_HINT_HOT && seg->tier == TA_TIER_FAST) ||
+	    (k == TA_HINT_WARM && seg->tier == TA_TIER_NORMAL) ||
+	    (k == TA_HINT_COLD && seg->tier == TA_TIER_SLOW) || k >= TA_NR_HINTS ||
+	    k == TA_HINT_PIN_FAST)
+		return k;
+	return ta_key_exact(seg->tier);
+}
+
+static void *copy_to(void *p, size_t copy, size_t size, unsigned key, size_t align)
+{
+	void *q = align > 16 ? aligned_key(align, size, key) : alloc_key(size, key);
+
+	if (!q)
+		return NULL;
+	memcpy(q, p, copy < size ? copy : size);
+	ta_free(p);
+	return q;
+}
+
+TA_EXPORT void *ta_realloc(void *p, size_t bytes)
+{
+	struct ta_segment *seg;
+	size_t usable;
+	unsigned key;
+	void *q;
+
+	if (!p)
+		return ta_malloc(bytes);
+	if (bytes == 0) {
+		ta_free(p);
+		return NULL;
+	}
+	seg = ta_map_lookup(p);
+	if (!seg) {
+		errno = EINVAL;
+		return NULL;
+	}
+	usable = ta_usable_size(p);
+	if (bytes <= usable && bytes >= usable / 2)
+		return p;
+	if (bytes > TA_MAX_ALLOC) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	key = same_tier_key(seg);
+	q = copy_to(p, usable, bytes, key, 0);
+	if (!q && key >= TA_NR_HINTS && seg->key < TA_NR_HINTS && seg->key != TA_HINT_PIN_FAST) {
+		/* The tier is full: let the block's own hint reroute it like a new block. */
+		q = copy_to(p, usable, bytes, seg->key, 0);
+	}
+	return q;
+}
+
+TA_EXPORT void *ta_move(void *p, ta_tier_t dst)
+{
+	struct ta_segment *seg = ta_map_lookup(p);
+	size_t usable, align = 0;
+	void *q;
+
+	if (!seg || (unsigned)dst >= TA_NR_TIERS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (seg->tier == (unsigned)dst)
+		return p;
+	if (seg->kind == TA_SEG_LARGE) {
+		if ((uint8_t *)p != seg->block) {
+			errno = EINVAL;
+			return NULL;
+		}
+		return ta_large_move(seg, dst) ? NULL : p;
+	}
+	usable = ta_usable_size(p);
+	if (ta_page_of(seg, p)->flags & TA_PF_ALIGNED) {
+		align = (uintptr_t)p & -(uintptr_t)p;
+		if (align > TA_SLICE_SIZE)
+			align = TA_SLICE_SIZE;
+	}
+	unsigned src = seg->tier;
+
+	q = copy_to(p, usable, usable, ta_key_exact(dst), align);
+	if (!q) {
+		ta_stat_add(&ta_g.cnt[dst].move_failures, 1);
+		return NULL;
+	}
+	ta_stat_add(&ta_g.cnt[src].moves_out, 1);
+	ta_stat_add(&ta_g.cnt[src].bytes_moved_out, usable);
+	ta_stat_add(&ta_g.cnt[dst].moves_in, 1);
+	ta_stat_add(&ta_g.cnt[dst].bytes_moved_in, usable);
+	return q;
+}
+
+TA_EXPORT int ta_set_default_hint(ta_hint_t hint)
+{
+	if (!valid_hint(hint))
+		return -1;
+	tls_hint = (int)hint;
+	return 0;
+}
+
+TA_EXPORT ta_hint_t ta_get_default_hint(void)
+{
+	return (ta_hint_t)default_key();
+}
+
+TA_EXPORT void *ta_malloc(size_t bytes)
+{
+	return alloc_key(bytes, default_key());
+}
+
+TA_EXPORT void *ta_malloc_calloc(size_t n, size_t size)
+{
+	size_t bytes;
+
+	if (unlikely(__builtin_mul_overflow(n, size, &bytes))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return zalloc_key(bytes, default_key());
+}
+
+TA_EXPORT void *ta_malloc_aligned(size_t align, size_t bytes)
+{
+	return ta_aligned_alloc(align, bytes, (ta_hint_t)default_key());
+}
+
+TA_EXPORT int ta_posix_memalign(void **out, size_t align, size_t bytes)
+{
+	int e = errno;
+	void *p;
+
+	if (align < sizeof(void *) || (align & (align - 1)))
+		return EINVAL;
+	p = ta_aligned_alloc(align, bytes, (ta_hint_t)default_key());
+	if (!p) {
+		int r = errno;
+
+		errno = e;
+		return r;
+	}
+	*out = p;
+	return 0;
+}

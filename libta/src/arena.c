@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Segments: creation and release of TA_SEG_SIZE-aligned reservations with a
+ * tiered data mapping, the registry of all segments, and the span allocator
+ * that hands a thread heap's arena segments out as pages.
+ *
+ * An arena segment has TA_SEG_SLICES slices of 64 KiB; slice 0 is the header.
+ * Only the owner heap's thread touches free_mask/dirty_mask/pages, so spans
+ * are allocated without locks.  Freed spans stay "dirty" (resident) until
+ * enough of them gather, then they are purged (MADV_DONTNEED).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define TA_PURGE_SLICES 16	/* purge once 1 MiB of a segment is free and dirty */
+#define TA_KEEP_EMPTY	1	/* empty arena segments a sub-heap keeps */
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ta_segment *reg_head;
+
+void ta_registry_lock(void)
+{
+	pthread_mutex_lock(&reg_lock);
+}
+
+void ta_registry_unlock(void)
+{
+	pthread_mutex_unlock(&reg_lock);
+}
+
+void ta_registry_reinit(void)
+{
+	pthread_mutex_init(&reg_lock, NULL);
+}
+
+/* Caller holds the registry lock (or is the only thread, after fork). */
+void ta_registry_foreach(void (*fn)(struct ta_segment *, void *), void *arg)
+{
+	struct ta_segment *s, *n;
+
+	for (s = reg_head; s; s = n) {
+		n = s->gnext;
+		fn(s, arg);
+	}
+}
+
+static void reg_add(struct ta_segment *seg)
+{
+	pthread_mutex_lock(&reg_lock);
+	seg->gprev = NULL;
+	seg->gnext = reg_head;
+	if (reg_head)
+		reg_head->gprev = seg;
+	reg_head = seg;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static void reg_del(struct ta_segment *seg)
+{
+	pthread_mutex_lock(&reg_lock);
+	if (seg->gprev)
+		seg->gprev->gnext = seg->gnext;
+	else
+		reg_head = seg->gnext;
+	if (seg->gnext)
+		seg->gnext->gprev = seg->gprev;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+/*
+ * New segment: header at the reservation's start, @data_len bytes of tiered
+ * memory for placement @key at base + @data_off.  @align (> TA_SEG_SIZE, or
+ * 0) aligns the data start.  NULL + errno on failure.
+ */
+struct ta_segment *ta_seg_new(unsigned kind, unsigned key, size_t data_off, size_t data_len,
+			      size_t align, bool huge)
+{
+	size_t total = (data_off + data_len + TA_SEG_MASK) & ~TA_SEG_MASK;
+	struct ta_segment *seg;
+	uint8_t *base;
+	int e;
+
+	if (total < data_len) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	base = ta_reserve(total, align, data_off);
+	if (!base) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (ta_map_anon_fixed(base, TA_SEG_META_SIZE))
+		goto fail;
+	seg = (struct ta_segment *)base;
+	seg->kind = kind;
+	seg->key = (uint8_t)key;
+	seg->huge = huge;
+	seg->base = base;
+	seg->total = total;
+	seg->data = base + data_off;
+	seg->data_len = data_len;
+	if (ta_backend_map(seg->data, data_len, key, huge, seg))
+		goto fail;
+	if (ta_map_set(seg)) {
+		ta_unmap(base, total);
+		ta_backend_unmap(seg);
+		errno = ENOMEM;
+		return NULL;
+	}
+	reg_add(seg);
+	struct ta_tier_counters *c = &ta_g.cnt[seg->tier];
+	ta_stat_add(&c->reserved_bytes, data_len);
+	ta_stat_add(&c->regions, 1);
+	ta_stat_add(&c->alloc_calls, 1);
+	ta_stat_add(&c->bytes_allocated, data_len);
+	if (kind == TA_SEG_ARENA)
+		ta_stat_add(&ta_g.segments, 1);
+	return seg;
+fail:
+	e = errno;
+	ta_unmap(base, total);
+	errno = e ? e : ENOMEM;
+	return NULL;
+}
+
+void ta_seg_free(struct ta_segment *seg)
+{
+	struct ta_segment copy;
+	struct ta_tier_counters *c = &ta_g.cnt[seg->tier];
+
+	ta_map_clear(seg);
+	reg_del(seg);
+	ta_stat_sub(&c->reserved_bytes, seg->data_len);
+	ta_stat_sub(&c->regions, 1);
+	ta_stat_add(&c->free_calls, 1);
+	ta_stat_add(&c->bytes_freed, seg->data_len);
+	if (seg->kind == TA_SEG_ARENA)
+		ta_stat_sub(&ta_g.segments, 1);
+	/* The header goes away with the reservation: keep what the backend needs. */
+	memcpy(&copy, seg, offsetof(struct ta_segment, slice_off));
+	ta_unmap(seg->base, seg->total);
+	ta_backend_unmap(&copy);
+}
+
+/* Lowest index of @n consecutive set bits of @m, or -1. */
+static int find_run(uint64_t m, unsigned n)
+{
+	uint64_t x = m;
+
+	for (unsigned k = 1; k < n && x; k++)
+		x &= m >> k;
+	return x ? __builtin_ctzll(x) : -1;
+}
+
+static uint64_t run_mask(unsigned idx, unsigned n)
+{
+	return (n >= 64 ? ~0ull : ((1ull << n) - 1)) << idx;
+}
+
+void ta_seg_purge(struct ta_segment *seg)
+{
+	uint64_t d = seg->dirty_mask & seg->free_mask;
+
+	while (d) {
+		unsigned i = (unsigned)__builtin_ctzll(d), n = 0;
+
+		while (i + n < 64 && (d >> (i + n) & 1))
+			n++;
+		ta_backend_purge(seg->base + ((size_t)i << TA_SLICE_SHIFT), (size_t)n << TA_SLICE_SHIFT);
+		d &= ~run_mask(i, n);
+	}
+	seg->dirty_mask = 0;
+}
+
+static void sub_seg_link(struct ta_sub *sub, struct ta_segment *seg)
+{
+	seg->prev = NULL;
+	seg->next = sub->segs;
+	if (sub->segs)
+		sub->segs->prev = seg;
+	sub->segs = seg;
+	sub->nsegs++;
+}
+
+static void sub_seg_unlink(struct ta_sub *sub, struct ta_segment *seg)
+{
+	if (seg->prev)
+		seg->prev->next = seg->next;
+	else
+		sub->segs = seg->next;
+	if (seg->next)
+		seg->next->prev = seg->prev;
+	sub->nsegs--;
+}
+
+/* A span of @slices slices for a page of heap @h, key @key; NULL + errno. */
+struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices)
+{
+	struct ta_sub *sub = &h->sub[key];
+	struct ta_segment *seg;
+	struct ta_page *pg;
+	int idx = -1;
+
+	for (seg = sub->segs; seg; seg = seg->next) {
+		if (seg->used_slices + slices > TA_SEG_SLICES - 1)
+			continue;
+		idx = find_run(seg->free_mask, slices);
+		if (idx >= 0)
+			break;
+	}
+	if (!seg) {
+		seg = ta_seg_new(TA_SEG_ARENA, key, TA_SLICE_SIZE, TA_SEG_SIZE - TA_SLICE_SIZE, 0,
+				 false);
+		if (!seg)
+			return NULL;
+		seg->heap = h;
+		seg->free_mask = ~1ull;
+		sub_seg_link(sub, seg);
+		sub->nempty++;
+		idx = find_run(seg->free_mask, slices);
+	}
+	if (seg->used_slices == 0)
+		sub->nempty--;
+	seg->free_mask &= ~run_mask((unsigned)idx, slices);
+	seg->dirty_mask &= ~run_mask((unsigned)idx, slices);
+	seg->used_slices += slices;
+	for (unsigned k = 0; k < slices; k++)
+		seg->slice_off[idx + k] = (uint8_t)k;
+	pg = &seg->pages[idx];
+	memset(pg, 0, sizeof(*pg));
+	pg->slices = (uint8_t)slices;
+	pg->in_use = 1;
+	pg->start = seg->base + ((size_t)idx << TA_SLICE_SHIFT);
+	return pg;
+}
+
+/* Give page @pg's span back to its segment; release the segment when empty and spare. */
+void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
+{
+	struct ta_sub *sub = &h->sub[seg->key];
+	unsigned idx = (unsigned)(pg - seg->pages), n = pg->slices;
+
+	pg->in_use = 0;
+	pg->slices = 0;
+	pg->free = pg->local_free = NULL;
+	seg->free_mask |= run_mask(idx, n);
+	seg->dirty_mask |= run_mask(idx, n);
+	seg->used_slices -= n;
+	if (seg->used_slices == 0) {
+		if (sub->nempty >= TA_KEEP_EMPTY) {
+			sub_seg_unlink(sub, seg);
+			ta_seg_free(seg);
+			return;
+		}
+		sub->nempty++;
+	}
+	if (__builtin_popcountll(seg->dirty_mask) >= TA_PURGE_SLICES)
+		ta_seg_purge(seg);
+}
+
+/* Release every empty arena segment of @h (thread exit). */
+void ta_heap_release_empty(struct ta_heap *h)
+{
+	for (unsigned k = 0; k < TA_NKEYS; k++) {
+		struct ta_sub *sub = &h->sub[k];
+		struct ta_segment *seg, *next;
+
+		for (seg = sub->segs; seg; seg = next) {
+			next = seg->next;
+			if (seg->used_slices == 0) {
+				sub_seg_unlink(sub, seg);
+				sub->nempty--;
+				ta_seg_free(seg);
+			} else {
+				ta_seg_purge(seg);
+			}
+		}
+	}
+}

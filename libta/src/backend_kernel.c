@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Kernel backend: every segment's data is a /dev/tieralloc region, created
+ * with the placement key's hint (or tier, TA_REGION_TIER) and mapped
+ * MAP_SHARED|MAP_FIXED into the segment's reservation.  The kernel applies
+ * caps, rerouting and the throttle; the reply says which tier was granted.
+ * Large blocks move in place with TA_IOC_REGION_MOVE.
+ *
+ * fork(): region mappings are MAP_SHARED, so a child would share the
+ * parent's heap.  The child handler therefore gives every region a private
+ * copy: a new region on the same tier (through a new file), filled from the
+ * old mapping and mapped at the same address.  The parent's forking thread
+ * waits until the child has copied, so the blocks it owns are seen as of the
+ * fork.  If a copy region cannot be had, the child gets anonymous memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int kfd = -1;
+static int fork_pipe[2] = { -1, -1 };
+
+int ta_kernel_open(void)
+{
+	struct ta_version v = { 0 };
+	int fd = open(TIERALLOC_DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, TA_IOC_VERSION, &v) || v.abi_version != TIERALLOC_ABI_VERSION ||
+	    v.nr_tiers != TA_NR_TIERS) {
+		ta_msg("%s: ABI version %u (%u tiers), libta speaks %u; using the user backend",
+		       TIERALLOC_DEVICE, v.abi_version, v.nr_tiers, TIERALLOC_ABI_VERSION);
+		close(fd);
+		errno = EPROTO;
+		return -1;
+	}
+	kfd = fd;
+	ta_g.fd = fd;
+	ta_g.kfeatures = v.features;
+	ta_kernel_refresh_tiers();
+	return 0;
+}
+
+/* Copy the kernel's tier configuration into ta_g.tier (for stats). */
+void ta_kernel_refresh_tiers(void)
+{
+	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
+		struct ta_tier_config c = { .tier = t };
+
+		if (ioctl(kfd, TA_IOC_GET_TIER, &c))
+			continue;
+		ta_g.tier[t].node = c.node;
+		ta_g.tier[t].policy = c.policy;
+		ta_g.tier[t].soft_cap = c.soft_cap;
+		ta_g.tier[t].hard_cap = c.hard_cap;
+		ta_g.tier[t].rate = c.rate;
+		ta_g.tier[t].burst = c.burst;
+		ta_g.tier[t].throttle_mode = c.throttle_mode;
+		ta_g.tier[t].info_flags = c.info_flags;
+		ta_g.tier[t].read_latency_ns = c.read_latency_ns;
+		ta_g.tier[t].read_bandwidth_mbps = c.read_bandwidth_mbps;
+	}
+}
+
+static int region_create(int fd, size_t len, unsigned placement, uint32_t flags,
+			 struct ta_region_create *rc)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->size = len;
+	rc->placement = placement;
+	rc->flags = flags;
+	return ioctl(fd, TA_IOC_REGION_CREATE, rc);
+}
+
+static void region_free(int fd, uint32_t handle)
+{
+	struct ta_region_free f = { .handle = handle };
+
+	if (ioctl(fd, TA_IOC_REGION_FREE, &f))
+		ta_msg("TA_IOC_REGION_FREE(%u): %s", handle, ta_strerror(errno));
+}
+
+/* Tier a hint asks for first (for counting reroutes and refusals). */
+static unsigned asked_tier(unsigned key)
+{
+	static const uint8_t t[TA_NR_HINTS] = { TA_TIER_FAST, TA_TIER_NORMAL, TA_TIER_SLOW,
+						TA_TIER_FAST, TA_TIER_FAST };
+
+	return key < TA_NR_HINTS ? t[key] : key - TA_NR_HINTS;
+}
+
+int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg)
+{
+	struct ta_region_create rc;
+	uint32_t flags = 0;
+	unsigned placement = key;
+	void *m;
+	int e;
+
+	if (key >= TA_NR_HINTS) {
+		placement = key - TA_NR_HINTS;
+		flags |= TA_REGION_TIER;
+	}
+	if (huge && (ta_g.kfeatures & TA_FEAT_HUGE))
+		flags |= TA_REGION_HUGE;
+	if (region_create(kfd, len, placement, flags, &rc)) {
+		if (errno == ENOMEM)
+			ta_stat_add(&ta_g.cnt[asked_tier(key)].hard_violations, 1);
+		return -1;
+	}
+	if ((flags & TA_REGION_TIER) && rc.tier != placement) {
+		/* Exact-tier requests (moves, reallocs) must not be rerouted. */
+		region_free(kfd, rc.handle);
+		ta_stat_add(&ta_g.cnt[placement].hard_violations, 1);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (rc.tier >= TA_NR_TIERS || rc.granted_size < len) {
+		region_free(kfd, rc.handle);
+		errno = EPROTO;
+		return -1;
+	}
+	m = mmap(addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, kfd, (off_t)rc.offset);
+	if (m == MAP_FAILED) {
+		e = errno;
+		region_free(kfd, rc.handle);
+		errno = e;
+		return -1;
+	}
+	if (rc.result & TA_RESULT_REROUTED)
+		ta_stat_add(&ta_g.cnt[asked_tier(key)].reroutes, 1);
+	if (rc.result & TA_RESULT_SOFT_OVER)
+		ta_stat_add(&ta_g.cnt[rc.tier].soft_violations, 1);
+	seg->handle = rc.handle;
+	seg->tier = (uint8_t)rc.tier;
+	return 0;
+}
+
+void ta_kernel_unmap(struct ta_segment *seg)
+{
+	region_free(kfd, seg->handle);
+}
+
+int ta_kernel_move(struct ta_segment *seg, unsigned dst)
+{
+	struct ta_region_move mv = { .handle = seg->handle, .dst_tier = dst };
+
+	if (ioctl(kfd, TA_IOC_REGION_MOVE, &mv))
+		return -1;
+	return 0;
+}
+
+int ta_kernel_stats(struct ta_stats *out)
+{
+	struct ta_stats_query q = { .stats_ptr = (uintptr_t)out, .size = sizeof(*out) };
+
+	memset(out, 0, sizeof(*out));
+	return ioctl(kfd, TA_IOC_GET_STATS, &q);
+}
+
+void ta_kernel_atfork_prepare(void)
+{
+	if (ta_g.backend != TA_BACKEND_KERNEL || pipe2(fork_pipe, O_CLOEXEC))
+		fork_pipe[0] = fork_pipe[1] = -1;
+}
+
+void ta_kernel_atfork_parent(void)
+{
+	char c;
+
+	if (fork_pipe[0] < 0)
+		return;
+	close(fork_pipe[1]);
+	/* EOF when the child finished copying, exited or exec'd. */
+	while (read(fork_pipe[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(fork_pipe[0]);
+	fork_pipe[0] = fork_pipe[1] = -1;
+}
+
+struct remap {
+	int fd;
+	void *tmp;
+	size_t tmp_len;
+	unsigned failed;
+};
+
+/* Give the child a private copy of @seg's region, at the same address. */
+static void remap_one(struct ta_segment *seg, void *arg)
+{
+	struct remap *r = arg;
+	struct ta_region_create rc;
+	uint64_t used = ~0ull;
+	bool ok = false;
+
+	if (!seg->handle)
+		return;
+	if (seg->kind == TA_SEG_ARENA)
+		used = ~seg->free_mask & ~1ull;
+	if (r->tmp_len < seg->data_len) {
+		if (r->tmp)
+			munmap(r->tmp, r->tmp_len);
+		r->tmp_len = seg->data_len;
+		r->tmp = mmap(NULL, r->tmp_len, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (r->tmp == MAP_FAILED) {
+			r->tmp = NULL;
+			r->tmp_len = 0;
+			r->failed++;
+			return;
+		}
+	}
+	/* Arenas: copy the slices in use only (the others are not worth faulting in). */
+#define FOR_USED(body)                                                                          \
+	do {                                                                                    \
+		if (seg->kind != TA_SEG_ARENA) {                                                \
+			size_t off = 0, n = seg->data_len;                                      \
+			body;                                                                   \
+		} else {                                                                        \
+			for (unsigned i = 1; i < TA_SEG_SLICES; i++) {                          \
+				if (!(used >> i & 1))                                           \
+					continue;                                               \
+				size_t off = (size_t)(i - 1) << TA_SLICE_SHIFT, n = TA_SLICE_SIZE; \
+				body;                                                           \
+			}                                                                       \
+		}                                                                               \
+	} while (0)
+	FOR_USED(memcpy((uint8_t *)r->tmp + off, seg->data + off, n));
+	if (r->fd >= 0 &&
+	    !region_create(r->fd, seg->data_len, seg->tier, TA_REGION_TIER |
+			   (seg->huge && (ta_g.kfeatures & TA_FEAT_HUGE) ? TA_REGION_HUGE : 0), &rc)) {
+		if (mmap(seg->data, seg->data_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 r->fd, (off_t)rc.offset) != MAP_FAILED) {
+			seg->handle = rc.handle;
+			ok = true;
+		} else {
+			region_free(r->fd, rc.handle);
+		}
+	}
+	if (!ok) {
+		ta_map_anon_fixed(seg->data, seg->data_len);
+		seg->handle = 0;
+		r->failed++;
+	}
+	FOR_USED(memcpy(seg->data + off, (uint8_t *)r->tmp + off, n));
+#undef FOR_USED
+}
+
+void ta_kernel_atfork_child(void)
+{
+	struct remap r = { .fd = -1 };
+
+	if (ta_g.backend != TA_BACKEND_KERNEL)
+		return;
+	r.fd = open(TIERALLOC_DEVICE, O_RDWR | O_CLOEXEC);
+	ta_registry_foreach(remap_one, &r);
+	if (r.tmp)
+		munmap(r.tmp, r.tmp_len);
+	if (r.failed)
+		ta_msg("fork: %u regions of the parent got anonymous (untiered) copies", r.failed);
+	close(kfd);
+	kfd = r.fd;
+	ta_g.fd = r.fd;
+	if (kfd < 0) {
+		ta_msg("fork: cannot reopen %s; the child uses the user backend", TIERALLOC_DEVICE);
+		ta_g.backend = TA_BACKEND_USER;
+	}
+	if (fork_pipe[1] >= 0) {
+		close(fork_pipe[0]);
+		close(fork_pipe[1]);
+		fork_pipe[0] = fork_pipe[1] = -1;
+	}
+}

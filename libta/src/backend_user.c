@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+/*
+ * User backend: anonymous memory bound to the tier's NUMA node with mbind(2)
+ * (MPOL_BIND), caps and token buckets kept in this process (policy.c,
+ * throttle.c).  Moving a region rebinds it with MPOL_MF_MOVE, which migrates
+ * the pages already there (the same address; like move_pages(2)).
+ *
+ * libnuma's own calls allocate with malloc and read files with stdio, which
+ * an allocator must not do; libta uses the same system calls directly.
+ * Simulated mode (TA_USE_LIBNUMA=0, or no NUMA support) keeps tiers as labels.
+ */
+#include <errno.h>
+#include <linux/mempolicy.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define TA_MAX_NODES 1024
+
+long ta_sys_mbind(void *addr, size_t len, int mode, int node, unsigned flags)
+{
+	unsigned long mask[TA_MAX_NODES / (8 * sizeof(unsigned long))] = { 0 };
+
+	if (node < 0 || node >= TA_MAX_NODES) {
+		errno = EINVAL;
+		return -1;
+	}
+	mask[node / (8 * sizeof(unsigned long))] |= 1ul << (node % (8 * sizeof(unsigned long)));
+	return syscall(SYS_mbind, addr, len, mode, mask, (unsigned long)TA_MAX_NODES + 1, flags);
+}
+
+static bool placing(void)
+{
+	return ta_g.use_numa && !ta_g.disabled;
+}
+
+int ta_user_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg)
+{
+	unsigned tier;
+	uint32_t result;
+	int node;
+
+	if (ta_policy_grant(key, len, &tier, &result)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (ta_map_anon_fixed(addr, len)) {
+		int e = errno;
+
+		ta_policy_release(tier, len);
+		errno = e;
+		return -1;
+	}
+	if (huge)
+		madvise(addr, len, MADV_HUGEPAGE);
+	node = ta_g.tier[tier].node;
+	if (placing() && node >= 0 && ta_sys_mbind(addr, len, MPOL_BIND, node, 0)) {
+		static _Atomic int told;
+
+		if (!atomic_exchange(&told, 1))
+			ta_msg("mbind to node %d failed (%s); memory is not placed on tiers", node,
+			       ta_strerror(errno));
+	}
+	ta_throttle_charge(tier, len);
+	seg->tier = (uint8_t)tier;
+	seg->handle = 0;
+	return 0;
+}
+
+void ta_user_unmap(struct ta_segment *seg)
+{
+	ta_policy_release(seg->tier, seg->data_len);
+}
+
+int ta_user_move(struct ta_segment *seg, unsigned dst)
+{
+	int node = ta_g.tier[dst].node;
+
+	if (ta_g.backend != TA_BACKEND_USER) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (ta_policy_reserve(dst, seg->data_len)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (placing() && node >= 0 &&
+	    ta_sys_mbind(seg->data, seg->data_len, MPOL_BIND, node, MPOL_MF_MOVE | MPOL_MF_STRICT) &&
+	    errno != EIO) {
+		/* EIO: some pages are shared or busy and stay put; the rest moved. */
+		int e = errno;
+
+		ta_policy_release(dst, seg->data_len);
+		errno = e;
+		return -1;
+	}
+	ta_policy_release(seg->tier, seg->data_len);
+	ta_throttle_charge(dst, seg->data_len);
+	return 0;
+}

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Environment settings.  A bad value gets exactly one message on stderr
+ * naming the variable, and the default stays; nothing here aborts.
+ *
+ *   TA_DISABLE=0|1             plain allocator: no placement, caps or throttle
+ *   TA_BACKEND=auto|kernel|user
+ *   TA_USE_LIBNUMA=0|1         0: user backend tiers are labels only
+ *   TA_HUGE=0|1                huge pages for large blocks (>= 2 MiB)
+ *   TA_DEFAULT_HINT=hot|warm|cold|pin_fast|prefer_fast
+ *   TA_ON_HARDCAP=fail|route_slow
+ *   TA_THROTTLE=account|enforce
+ *   TA_NODE_{FAST,NORMAL,SLOW}=<node>
+ *   TA_{FAST,NORMAL,SLOW}_{SOFT,HARD,RATE,BURST}=<size>[K|M|G|T]   (RATE: bytes/s)
+ *
+ * Caps, policy and throttle variables apply to the user backend; with the
+ * kernel backend they are the kernel's (set by the administrator).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+static const char *const tier_env[TA_NR_TIERS] = { "FAST", "NORMAL", "SLOW" };
+
+/* Returns 0 and *out, or -1 for a malformed or overflowing size. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
+			return -1;
+	}
+	switch (*s) {
+	case 'k': case 'K':
+		mul = 1ull << 10;
+		s++;
+		break;
+	case 'm': case 'M':
+		mul = 1ull << 20;
+		s++;
+		break;
+	case 'g': case 'G':
+		mul = 1ull << 30;
+		s++;
+		break;
+	case 't': case 'T':
+		mul = 1ull << 40;
+		s++;
+		break;
+	}
+	if (mul > 1 && (!strcmp(s, "iB") || !strcmp(s, "B") || !strcmp(s, "b")))
+		s += strlen(s);
+	if (*s)
+		return -1;
+	return __builtin_mul_overflow(v, mul, out) ? -1 : 0;
+}
+
+static int parse_bool(const char *name, const char *s, bool *out)
+{
+	if (!strcmp(s, "1") || !strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcasecmp(s, "on")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(s, "0") || !strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcasecmp(s, "off")) {
+		*out = false;
+		return 0;
+	}
+	ta_msg("%s='%s': expected 0 or 1; keeping the default", name, s);
+	return -1;
+}
+
+/* Index of @s in @words, or -1 after one message. */
+static int parse_word(const char *name, const char *s, const char *const *words, int n,
+		      const char *expect)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcasecmp(s, words[i]))
+			return i;
+	ta_msg("%s='%s': expected %s; keeping the default", name, s, expect);
+	return -1;
+}
+
+static const char *get(const char *name)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? s : NULL;
+}
+
+static void env_name(char *out, const char *a, const char *b, const char *c)
+{
+	out[0] = '\0';
+	strcat(out, a);
+	strcat(out, b);
+	strcat(out, c);
+}
+
+static void mark_shared(void)
+{
+	for (unsigned i = 0; i < TA_NR_TIERS; i++) {
+		ta_g.tier[i].info_flags &= ~TA_TIER_INFO_SHARED;
+		for (unsigned j = 0; j < TA_NR_TIERS; j++)
+			if (i != j && ta_g.tier[i].node == ta_g.tier[j].node)
+				ta_g.tier[i].info_flags |= TA_TIER_INFO_SHARED;
+	}
+}
+
+/* Tier-shaping variables; only meaningful for the user backend. */
+static void parse_tiers(bool kernel)
+{
+	static const char *const pol[] = { "route_slow", "fail" };
+	static const char *const thr[] = { "account", "enforce" };
+	const char *s;
+	char name[32];
+	int i;
+
+	if ((s = get("TA_ON_HARDCAP"))) {
+		if (kernel)
+			ta_msg("TA_ON_HARDCAP: ignored, the kernel backend's policy is the kernel's");
+		else if ((i = parse_word("TA_ON_HARDCAP", s, pol, 2, "fail or route_slow")) >= 0)
+			for (unsigned t = 0; t < TA_NR_TIERS; t++)
+				ta_g.tier[t].policy = (uint32_t)i;
+	}
+	if ((s = get("TA_THROTTLE"))) {
+		if (kernel)
+			ta_msg("TA_THROTTLE: ignored, the kernel backend's throttle is the kernel's");
+		else if ((i = parse_word("TA_THROTTLE", s, thr, 2, "account or enforce")) >= 0)
+			for (unsigned t = 0; t < TA_NR_TIERS; t++)
+				ta_g.tier[t].throttle_mode = (uint32_t)i;
+	}
+	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
+		static const char *const what[] = { "_SOFT", "_HARD", "_RATE", "_BURST" };
+		uint64_t v[4];
+		bool set[4] = { false };
+
+		for (unsigned w = 0; w < 4; w++) {
+			env_name(name, "TA_", tier_env[t], what[w]);
+			if (!(s = get(name)))
+				continue;
+			if (kernel) {
+				ta_msg("%s: ignored, the kernel backend's caps and throttle are the kernel's",
+				       name);
+				continue;
+			}
+			if (parse_size(s, &v[w])) {
+				ta_msg("%s='%s': expected a size (digits with an optional K, M, G or T suffix); keeping the default",
+				       name, s);
+				continue;
+			}
+			if (w == 2 && v[w] && v[w] < 4096) {
+				ta_msg("%s='%s': a rate below 4K bytes/s is not supported; keeping the default",
+				       name, s);
+				continue;
+			}
+			set[w] = true;
+		}
+		if (set[1])
+			ta_g.tier[t].hard_cap = v[1];
+		if (set[0]) {
+			uint64_t hard = ta_g.tier[t].hard_cap;
+
+			if (hard && v[0] > hard) {
+				env_name(name, "TA_", tier_env[t], "_SOFT");
+				ta_msg("%s=%s exceeds the hard cap (%llu bytes); keeping the default",
+				       name, getenv(name), (unsigned long long)hard);
+			} else {
+				ta_g.tier[t].soft_cap = v[0];
+			}
+		}
+		if (set[2])
+			ta_g.tier[t].rate = v[2];
+		if (set[3])
+			ta_g.tier[t].burst = v[3];
+	}
+}
+
+static void parse_nodes(void)
+{
+	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
+		char name[32];
+		const char *s;
+		char *end;
+		long v;
+
+		env_name(name, "TA_NODE_", tier_env[t], "");
+		if (!(s = get(name)))
+			continue;
+		v = strtol(s, &end, 10);
+		if (*end || v < 0 || v > 1023) {
+			ta_msg("%s='%s': expected a NUMA node number; keeping node %d", name, s,
+			       ta_g.tier[t].node);
+			continue;
+		}
+		if (!ta_node_has_memory((int)v)) {
+			ta_msg("%s=%ld: node has no memory or does not exist; keeping node %d", name,
+			       v, ta_g.tier[t].node);
+			continue;
+		}
+		ta_g.tier[t].node = (int)v;
+		ta_g.tier[t].info_flags = TA_TIER_INFO_OVERRIDE;
+		ta_g.tier[t].read_latency_ns = 0;
+		ta_g.tier[t].read_bandwidth_mbps = 0;
+		ta_g.tier[t].rate = 0;
+		ta_g.tier[t].burst = 0;
+	}
+	mark_shared();
+}
+
+/* Before the backend is chosen: switches.  Returns the TA_BACKEND choice (-1 auto). */
+int ta_env_parse_early(void)
+{
+	static const char *const be[] = { "user", "kernel", "auto" };
+	static const char *const hints[] = { "hot", "warm", "cold", "pin_fast", "prefer_fast" };
+	const char *s;
+	bool b;
+	int i, backend = -1;
+
+	if ((s = get("TA_DISABLE")) && !parse_bool("TA_DISABLE", s, &b))
+		ta_g.disabled = b;
+	if ((s = get("TA_USE_LIBNUMA")) && !parse_bool("TA_USE_LIBNUMA", s, &b) && !b)
+		ta_g.use_numa = false;
+	if ((s = get("TA_HUGE")) && !parse_bool("TA_HUGE", s, &b))
+		ta_g.huge = b;
+	if ((s = get("TA_DEFAULT_HINT")) &&
+	    (i = parse_word("TA_DEFAULT_HINT", s, hints, 5,
+			    "hot, warm, cold, pin_fast or prefer_fast")) >= 0)
+		ta_g.default_hint = (ta_hint_t)i;
+	if ((s = get("TA_BACKEND")) &&
+	    (i = parse_word("TA_BACKEND", s, be, 3, "auto, kernel or user")) >= 0)
+		backend = i == 2 ? -1 : i;
+	return backend;
+}
+
+/* After the backend is chosen: nodes (user backend) and tier shaping. */
+void ta_env_parse(void)
+{
+	if (ta_g.disabled)
+		return;
+	if (ta_g.backend == TA_BACKEND_USER)
+		parse_nodes();
+	else if (get("TA_NODE_FAST") || get("TA_NODE_NORMAL") || get("TA_NODE_SLOW"))
+		ta_msg("TA_NODE_*: ignored, the kernel backend's tier nodes are the kernel's");
+	parse_tiers(ta_g.backend == TA_BACKEND_KERNEL);
+}

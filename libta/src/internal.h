@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libta internals.
+ *
+ * Memory layout (mimalloc-like):
+ *  - A segment is a TA_SEG_SIZE-aligned reservation.  Its first slice holds
+ *    the segment header (ordinary anonymous memory); the rest is one tiered
+ *    mapping (a kernel region, or anonymous memory bound to the tier's node).
+ *  - Arena segments (TA_SEG_ARENA) are TA_SEG_SIZE bytes of 64 KiB slices and
+ *    belong to one thread heap and one placement key.  A page is a span of
+ *    slices holding blocks of one size class.
+ *  - Large segments (TA_SEG_LARGE) hold one block of >= TA_LARGE_MIN bytes
+ *    and belong to nobody; any thread frees them.
+ *  - page_map.c maps every TA_SEG_SIZE unit of the address space that libta
+ *    reserved to its segment: O(1) pointer -> owner and ta_owns().
+ *
+ * Placement keys: 0..4 are the hints of the UAPI, 5..7 an exact tier (used by
+ * ta_move and ta_realloc).  Each thread heap has a sub-heap per key.
+ *
+ * Fast paths take no lock and no atomic read-modify-write: the owner thread
+ * allocates from page->free and frees onto page->local_free; other threads
+ * push freed blocks onto page->xfree with one CAS.
+ */
+#ifndef TA_INTERNAL_H
+#define TA_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/tieralloc.h>
+#include "tieralloc.h"
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define TA_TLS	    __thread __attribute__((tls_model("initial-exec")))
+#define TA_HIDDEN   __attribute__((visibility("hidden")))
+#define TA_EXPORT   __attribute__((visibility("default")))
+#define TA_COLD	    __attribute__((cold, noinline))
+
+#define TA_PAGE_SIZE	 ((size_t)1 << TA_PAGE_SHIFT)
+#define TA_SLICE_SHIFT	 16
+#define TA_SLICE_SIZE	 ((size_t)1 << TA_SLICE_SHIFT)
+#define TA_SEG_SHIFT	 22
+#define TA_SEG_SIZE	 ((size_t)1 << TA_SEG_SHIFT)
+#define TA_SEG_MASK	 (TA_SEG_SIZE - 1)
+#define TA_SEG_SLICES	 (TA_SEG_SIZE / TA_SLICE_SIZE)
+#define TA_SMALL_MAX	 (16u << 10)	/* blocks up to this: 1-slice pages */
+#define TA_MEDIUM_MAX	 (128u << 10)	/* up to this: 8-slice pages */
+#define TA_MEDIUM_SLICES 8
+#define TA_NBINS	 61		/* bins 0..60; bin 60 holds 1 MiB blocks */
+#define TA_NKEYS	 (TA_NR_HINTS + TA_NR_TIERS)
+#define TA_MAX_ALLOC	 (TA_REGION_MAX_SIZE - 2 * TA_SEG_SIZE)
+
+static inline unsigned ta_key_exact(unsigned tier)
+{
+	return TA_NR_HINTS + tier;
+}
+
+/* ---------------- blocks, pages, segments, heaps ---------------- */
+
+struct ta_block {
+	struct ta_block *next;
+};
+
+#define TA_PF_FULL    1u	/* page is on its sub-heap's full list */
+#define TA_PF_ALIGNED 2u	/* some blocks were handed out at an interior offset */
+
+/* page->xfree holds a block list, or exactly TA_XFREE_FULL. */
+#define TA_XFREE_FULL ((uintptr_t)1)
+
+struct ta_page {
+	struct ta_block *free;		/* ready to allocate */
+	uint32_t used;			/* handed out and not yet freed back to us */
+	uint8_t flags;			/* TA_PF_*: non-zero sends frees to the slow path */
+	uint8_t bin;
+	uint8_t slices;			/* length of the span; 0 = slice not a page start */
+	uint8_t in_use;
+	struct ta_block *local_free;	/* freed by the owner thread */
+	_Atomic uintptr_t xfree;	/* freed by other threads */
+	uint32_t block_size;
+	uint32_t capacity;		/* blocks carved so far */
+	uint32_t reserved;		/* blocks that fit */
+	uint32_t pad;
+	uint8_t *start;
+	struct ta_page *next, *prev;	/* bin queue or full list */
+};
+
+enum ta_seg_kind { TA_SEG_ARENA = 1, TA_SEG_LARGE = 2 };
+
+struct ta_heap;
+
+struct ta_segment {
+	uint32_t kind;			/* enum ta_seg_kind */
+	uint32_t handle;		/* kernel region, 0 = anonymous memory */
+	uint8_t tier;			/* tier the data mapping is on */
+	uint8_t key;			/* placement key it was created for */
+	uint8_t huge;			/* 2 MiB pages */
+	uint8_t zero;			/* large: the block is still all zero */
+	uint32_t pad;
+	struct ta_heap *heap;		/* arena: owner heap; large: NULL */
+	uint8_t *base;			/* reservation start (this header) */
+	size_t total;			/* reservation bytes, multiple of TA_SEG_SIZE */
+	uint8_t *data;			/* tiered mapping */
+	size_t data_len;
+	struct ta_segment *next, *prev;	/* owner sub-heap list / large cache */
+	struct ta_segment *gnext, *gprev; /* registry of all segments */
+	/* arena */
+	uint64_t free_mask;		/* bit i: slice i is free */
+	uint64_t dirty_mask;		/* free slices that may hold memory */
+	uint32_t used_slices;
+	uint32_t pad2;
+	/* large */
+	uint8_t *block;			/* the block's address */
+	uint8_t slice_off[TA_SEG_SLICES]; /* slice -> distance to its page start */
+	struct ta_page pages[TA_SEG_SLICES];
+};
+
+#define TA_SEG_META_SIZE (((sizeof(struct ta_segment) + TA_PAGE_SIZE - 1) / TA_PAGE_SIZE) * TA_PAGE_SIZE)
+
+struct ta_pageq {
+	struct ta_page *first, *last;
+};
+
+struct ta_sub {
+	struct ta_pageq pq[TA_NBINS];
+	struct ta_page *full;		/* pages with no free block (doubly linked) */
+	struct ta_segment *segs;	/* arena segments of this key */
+	uint32_t nsegs;
+	uint32_t nempty;		/* of them, segments with no page */
+};
+
+enum ta_heap_state { TA_HEAP_FREE = 0, TA_HEAP_USED = 1, TA_HEAP_DEAD = 2 };
+
+struct ta_heap {
+	struct ta_sub sub[TA_NKEYS];
+	_Atomic(struct ta_block *) delayed; /* remote frees into full pages */
+	struct ta_heap *next;		/* all heaps */
+	int state;			/* enum ta_heap_state, under ta_heaps_lock */
+	pid_t tid;
+};
+
+extern TA_TLS struct ta_heap *ta_tls_heap;
+
+/* ---------------- global state ---------------- */
+
+struct ta_tier_conf {
+	int node;			/* -1: simulated */
+	uint32_t policy;		/* enum ta_cap_policy */
+	uint64_t soft_cap, hard_cap;	/* 0: none */
+	uint64_t rate, burst;		/* token bucket; rate 0: none */
+	uint32_t throttle_mode;
+	uint32_t info_flags;		/* TA_TIER_INFO_* */
+	uint32_t read_latency_ns, read_bandwidth_mbps;
+};
+
+struct ta_tier_counters {
+	_Atomic uint64_t reserved_bytes, regions, large_blocks, large_bytes;
+	_Atomic uint64_t alloc_calls, free_calls, bytes_allocated, bytes_freed;
+	_Atomic uint64_t sim_wait_ns, throttle_wait_ns;
+	_Atomic uint64_t soft_violations, hard_violations, reroutes;
+	_Atomic uint64_t moves_in, moves_out, bytes_moved_in, bytes_moved_out, move_failures;
+};
+
+struct ta_global {
+	_Atomic int init_state;		/* 0 none, 1 running, 2 done */
+	bool disabled;
+	bool use_numa;			/* user backend places memory with mbind */
+	bool huge;			/* huge pages for large blocks */
+	int backend;			/* enum ta_backend_kind */
+	int fd;				/* /dev/tieralloc */
+	uint32_t kfeatures;
+	ta_hint_t default_hint;
+	struct ta_tier_conf tier[TA_NR_TIERS];
+	struct ta_tier_counters cnt[TA_NR_TIERS];
+	_Atomic uint64_t heaps, heaps_in_use, segments, large_cached, foreign_frees;
+};
+
+extern struct ta_global ta_g;
+
+/* ---------------- size classes (size_class.c) ---------------- */
+
+static inline unsigned ta_bin_of(size_t size)
+{
+	if (size <= 8)
+		return 0;
+	if (size <= 128)
+		return (unsigned)((size + 15) >> 4);
+	size_t s = size - 1;
+	unsigned msb = 63u - (unsigned)__builtin_clzll(s);
+	return 8u + (msb - 7u) * 4u + (unsigned)((s >> (msb - 2u)) & 3u) + 1u;
+}
+
+size_t ta_bin_block_size(unsigned bin);
+unsigned ta_bin_slices(unsigned bin);
+
+/* ---------------- os.c ---------------- */
+
+void ta_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *ta_reserve(size_t size, size_t align, size_t align_off);
+int ta_map_anon_fixed(void *addr, size_t len);
+void ta_unmap(void *addr, size_t len);
+pid_t ta_gettid(void);
+const char *ta_strerror(int e);
+uint64_t ta_now_ns(void);
+void *ta_meta_alloc(size_t size);
+
+/* ---------------- page_map.c ---------------- */
+
+#define TA_MAP_L2_BITS 13
+#define TA_MAP_L1_BITS (47 - TA_SEG_SHIFT - TA_MAP_L2_BITS)
+
+extern _Atomic(struct ta_segment *) *_Atomic ta_map_l1[1u << TA_MAP_L1_BITS];
+
+static inline struct ta_segment *ta_map_lookup(const void *p)
+{
+	uintptr_t u = (uintptr_t)p >> TA_SEG_SHIFT;
+	uintptr_t i1 = u >> TA_MAP_L2_BITS;
+
+	if (unlikely(i1 >= (1u << TA_MAP_L1_BITS)))
+		return NULL;
+	_Atomic(struct ta_segment *) *l2 = atomic_load_explicit(&ta_map_l1[i1], memory_order_acquire);
+	if (unlikely(!l2))
+		return NULL;
+	return atomic_load_explicit(&l2[u & ((1u << TA_MAP_L2_BITS) - 1)], memory_order_acquire);
+}
+
+int ta_map_set(struct ta_segment *seg);
+void ta_map_clear(struct ta_segment *seg);
+
+/* ---------------- segments (arena.c) ---------------- */
+
+struct ta_segment *ta_seg_new(unsigned kind, unsigned key, size_t data_off, size_t data_len,
+			      size_t align, bool huge);
+void ta_seg_free(struct ta_segment *seg);
+struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices);
+void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg);
+void ta_seg_purge(struct ta_segment *seg);
+void ta_heap_release_empty(struct ta_heap *h);
+void ta_registry_lock(void);
+void ta_registry_unlock(void);
+void ta_registry_reinit(void);
+void ta_registry_foreach(void (*fn)(struct ta_segment *, void *), void *arg);
+
+static inline struct ta_page *ta_page_of(struct ta_segment *seg, const void *p)
+{
+	size_t idx = (size_t)((const uint8_t *)p - seg->base) >> TA_SLICE_SHIFT;
+
+	return &seg->pages[idx - seg->slice_off[idx]];
+}
+
+/* ---------------- pages (page.c) ---------------- */
+
+void *ta_alloc_slow(struct ta_heap *h, unsigned key, unsigned bin);
+void ta_free_local_slow(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg, void *p);
+void ta_free_remote(struct ta_segment *seg, struct ta_page *pg, void *p);
+void ta_page_retire(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg);
+void ta_heap_collect(struct ta_heap *h, bool all);
+void *ta_block_start(const struct ta_page *pg, const void *p);
+
+/* ---------------- thread heaps (tcache.c) ---------------- */
+
+struct ta_heap *ta_heap_init_thread(void);
+void ta_heaps_atfork_prepare(void);
+void ta_heaps_atfork_parent(void);
+void ta_heaps_atfork_child(void);
+
+static inline struct ta_heap *ta_heap_get(void)
+{
+	struct ta_heap *h = ta_tls_heap;
+
+	if (likely(h))
+		return h;
+	return ta_heap_init_thread();
+}
+
+/* ---------------- large blocks (large.c) ---------------- */
+
+void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero);
+void ta_large_free(struct ta_segment *seg);
+int ta_large_move(struct ta_segment *seg, unsigned dst);
+void ta_large_atfork_prepare(void);
+void ta_large_atfork_parent(void);
+void ta_large_atfork_child(void);
+
+/* ---------------- backends ---------------- */
+
+/* Map @len bytes of tiered memory for @key at @addr (MAP_FIXED). */
+int ta_backend_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg);
+void ta_backend_unmap(struct ta_segment *seg);
+int ta_backend_move(struct ta_segment *seg, unsigned dst);
+void ta_backend_purge(void *addr, size_t len);
+
+int ta_kernel_open(void);
+void ta_kernel_refresh_tiers(void);
+int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg);
+void ta_kernel_unmap(struct ta_segment *seg);
+int ta_kernel_move(struct ta_segment *seg, unsigned dst);
+int ta_kernel_stats(struct ta_stats *out);
+void ta_kernel_atfork_prepare(void);
+void ta_kernel_atfork_parent(void);
+void ta_kernel_atfork_child(void);
+
+int ta_user_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg);
+void ta_user_unmap(struct ta_segment *seg);
+int ta_user_move(struct ta_segment *seg, unsigned dst);
+long ta_sys_mbind(void *addr, size_t len, int mode, int node, unsigned flags);
+
+/* ---------------- topology, policy, throttle, env ---------------- */
+
+int ta_topology_probe(struct ta_tier_conf conf[TA_NR_TIERS]);
+bool ta_node_has_memory(int node);
+
+int ta_policy_grant(unsigned key, uint64_t bytes, unsigned *tier, uint32_t *result);
+int ta_policy_reserve(unsigned tier, uint64_t bytes);
+void ta_policy_release(unsigned tier, uint64_t bytes);
+void ta_policy_atfork_prepare(void);
+void ta_policy_atfork_parent(void);
+void ta_policy_atfork_child(void);
+
+void ta_throttle_init(void);
+void ta_throttle_charge(unsigned tier, uint64_t bytes);
+
+int ta_env_parse_early(void);
+void ta_env_parse(void);
+
+/* ---------------- init ---------------- */
+
+void ta_init_slow(void);
+
+static inline bool ta_ready(void)
+{
+	return likely(atomic_load_explicit(&ta_g.init_state, memory_order_acquire) == 2);
+}
+
+static inline void ta_stat_add(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+}
+
+static inline void ta_stat_sub(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_fetch_sub_explicit(c, v, memory_order_relaxed);
+}
+
+#endif /* TA_INTERNAL_H */

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Large blocks (>= TA_LARGE_MIN, or aligned beyond a slice): each lives in a
+ * segment and tiered region of its own, so ta_move() migrates it in place.
+ * A few freed ones are kept per tier for reuse, which saves the region
+ * creation and mapping when programs free and allocate big buffers in turn.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CACHE_MAX	 4			/* per tier */
+#define CACHE_MAX_BLOCK	 (32u << 20)		/* larger blocks are released at once */
+
+static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ta_segment *cache[TA_NR_TIERS];
+static unsigned ncached[TA_NR_TIERS];
+
+/* Tier a placement key asks for when nothing is capped; -1 when it depends. */
+static int key_tier(unsigned key)
+{
+	switch (key) {
+	case TA_HINT_HOT:
+	case TA_HINT_PIN_FAST:
+		return TA_TIER_FAST;
+	case TA_HINT_WARM:
+		return TA_TIER_NORMAL;
+	case TA_HINT_COLD:
+		return TA_TIER_SLOW;
+	case TA_HINT_PREFER_FAST:
+		return -1;
+	default:
+		return (int)(key - TA_NR_HINTS);
+	}
+}
+
+static bool default_layout(const struct ta_segment *seg)
+{
+	return seg->data == seg->base + TA_SLICE_SIZE && !seg->huge;
+}
+
+static struct ta_segment *cache_take(int tier, size_t len)
+{
+	struct ta_segment *s;
+
+	if (tier < 0)
+		return NULL;
+	pthread_mutex_lock(&large_lock);
+	for (s = cache[tier]; s; s = s->next)
+		if (s->data_len >= len && s->data_len - len <= len / 4)
+			break;
+	if (s) {
+		if (s->prev)
+			s->prev->next = s->next;
+		else
+			cache[tier] = s->next;
+		if (s->next)
+			s->next->prev = s->prev;
+		ncached[tier]--;
+		ta_stat_sub(&ta_g.large_cached, 1);
+	}
+	pthread_mutex_unlock(&large_lock);
+	return s;
+}
+
+/* Keep @seg for reuse; returns a segment to release (@seg or an evicted one) or NULL. */
+static struct ta_segment *cache_put(struct ta_segment *seg)
+{
+	struct ta_segment *victim = NULL, *s;
+	unsigned t = seg->tier;
+
+	if (seg->data_len > CACHE_MAX_BLOCK || !default_layout(seg))
+		return seg;
+	pthread_mutex_lock(&large_lock);
+	if (ncached[t] >= CACHE_MAX) {
+		for (s = cache[t]; s->next; s = s->next)
+			;
+		victim = s;
+		if (s->prev)
+			s->prev->next = NULL;
+		else
+			cache[t] = NULL;
+		ncached[t]--;
+		ta_stat_sub(&ta_g.large_cached, 1);
+	}
+	seg->prev = NULL;
+	seg->next = cache[t];
+	if (cache[t])
+		cache[t]->prev = seg;
+	cache[t] = seg;
+	ncached[t]++;
+	ta_stat_add(&ta_g.large_cached, 1);
+	pthread_mutex_unlock(&large_lock);
+	return victim;
+}
+
+/* A block of @bytes whose address is a multiple of @align (0: any), for @key. */
+void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
+{
+	struct ta_segment *seg;
+	size_t len, off = TA_SLICE_SIZE, gran = TA_PAGE_SIZE;
+	bool huge;
+
+	if (!ta_ready())
+		ta_init_slow();
+	if (bytes > TA_MAX_ALLOC || align > TA_MAX_ALLOC) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (bytes == 0)
+		bytes = 1;
+	huge = ta_g.huge && bytes >= TA_HUGE_SIZE;
+	if (huge) {
+		gran = TA_HUGE_SIZE;
+		off = TA_HUGE_SIZE;
+	}
+	len = (bytes + gran - 1) & ~(gran - 1);
+	if (align > off)
+		off = align < TA_SEG_SIZE ? align : TA_SEG_SIZE;
+	if (off == TA_SLICE_SIZE && !huge) {
+		seg = cache_take(key_tier(key), len);
+		if (seg) {
+			seg->key = (uint8_t)key;
+			*zero = false;
+			goto done;
+		}
+	}
+	seg = ta_seg_new(TA_SEG_LARGE, key, off, len, align > TA_SEG_SIZE ? align : 0, huge);
+	if (!seg)
+		return NULL;
+	*zero = true;
+done:
+	seg->block = seg->data;
+	ta_stat_add(&ta_g.cnt[seg->tier].large_blocks, 1);
+	ta_stat_add(&ta_g.cnt[seg->tier].large_bytes, seg->data_len);
+	return seg->block;
+}
+
+void ta_large_free(struct ta_segment *seg)
+{
+	ta_stat_sub(&ta_g.cnt[seg->tier].large_blocks, 1);
+	ta_stat_sub(&ta_g.cnt[seg->tier].large_bytes, seg->data_len);
+	seg = cache_put(seg);
+	if (seg)
+		ta_seg_free(seg);
+}
+
+/* Migrate in place; 0 or -1 + errno with the block where it was. */
+int ta_large_move(struct ta_segment *seg, unsigned dst)
+{
+	unsigned src = seg->tier;
+
+	if (src == dst)
+		return 0;
+	if (ta_backend_move(seg, dst)) {
+		ta_stat_add(&ta_g.cnt[dst].move_failures, 1);
+		return -1;
+	}
+	ta_stat_sub(&ta_g.cnt[src].reserved_bytes, seg->data_len);
+	ta_stat_sub(&ta_g.cnt[src].regions, 1);
+	ta_stat_sub(&ta_g.cnt[src].large_blocks, 1);
+	ta_stat_sub(&ta_g.cnt[src].large_bytes, seg->data_len);
+	ta_stat_add(&ta_g.cnt[dst].reserved_bytes, seg->data_len);
+	ta_stat_add(&ta_g.cnt[dst].regions, 1);
+	ta_stat_add(&ta_g.cnt[dst].large_blocks, 1);
+	ta_stat_add(&ta_g.cnt[dst].large_bytes, seg->data_len);
+	ta_stat_add(&ta_g.cnt[src].moves_out, 1);
+	ta_stat_add(&ta_g.cnt[src].bytes_moved_out, seg->data_len);
+	ta_stat_add(&ta_g.cnt[dst].moves_in, 1);
+	ta_stat_add(&ta_g.cnt[dst].bytes_moved_in, seg->data_len);
+	seg->tier = (uint8_t)dst;
+	return 0;
+}
+
+void ta_large_atfork_prepare(void)
+{
+	pthread_mutex_lock(&large_lock);
+}
+
+void ta_large_atfork_parent(void)
+{
+	pthread_mutex_unlock(&large_lock);
+}
+
+void ta_large_atfork_child(void)
+{
+	pthread_mutex_init(&large_lock, NULL);
+}

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Pages: the per-bin page queues of a sub-heap, carving blocks, collecting
+ * freed blocks, the full list, and the slow paths of alloc and free.
+ *
+ * Remote (cross-thread) frees push onto page->xfree.  When the owner parks a
+ * page with no free block on the full list it sets xfree to TA_XFREE_FULL; the
+ * first remote free then clears the mark and hands its block to the owner
+ * heap's "delayed" list instead, so the owner learns the page has room again
+ * without any thread touching a page it does not own after the page could
+ * have been released.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+#define TA_EXTEND_BYTES (16u << 10)	/* carve at most this much of a page at once */
+
+static void pq_push_front(struct ta_pageq *q, struct ta_page *pg)
+{
+	pg->prev = NULL;
+	pg->next = q->first;
+	if (q->first)
+		q->first->prev = pg;
+	else
+		q->last = pg;
+	q->first = pg;
+}
+
+static void pq_remove(struct ta_pageq *q, struct ta_page *pg)
+{
+	if (pg->prev)
+		pg->prev->next = pg->next;
+	else
+		q->first = pg->next;
+	if (pg->next)
+		pg->next->prev = pg->prev;
+	else
+		q->last = pg->prev;
+	pg->next = pg->prev = NULL;
+}
+
+static void full_push(struct ta_sub *sub, struct ta_page *pg)
+{
+	pg->prev = NULL;
+	pg->next = sub->full;
+	if (sub->full)
+		sub->full->prev = pg;
+	sub->full = pg;
+}
+
+static void full_remove(struct ta_sub *sub, struct ta_page *pg)
+{
+	if (pg->prev)
+		pg->prev->next = pg->next;
+	else
+		sub->full = pg->next;
+	if (pg->next)
+		pg->next->prev = pg->prev;
+	pg->next = pg->prev = NULL;
+}
+
+static inline struct ta_segment *seg_of_page(struct ta_page *pg)
+{
+	return (struct ta_segment *)((uintptr_t)pg & ~(uintptr_t)TA_SEG_MASK);
+}
+
+void *ta_block_start(const struct ta_page *pg, const void *p)
+{
+	size_t off = (size_t)((const uint8_t *)p - pg->start);
+
+	return pg->start + off / pg->block_size * pg->block_size;
+}
+
+static void page_extend(struct ta_page *pg)
+{
+	size_t bs = pg->block_size;
+	uint32_t n = pg->reserved - pg->capacity, max = (uint32_t)(TA_EXTEND_BYTES / bs);
+	uint8_t *p;
+
+	if (max == 0)
+		max = 1;
+	if (n > max)
+		n = max;
+	if (n == 0)
+		return;
+	p = pg->start + (size_t)pg->capacity * bs;
+	for (uint32_t i = 0; i + 1 < n; i++, p += bs)
+		((struct ta_block *)p)->next = (struct ta_block *)(p + bs);
+	((struct ta_block *)p)->next = pg->free;
+	pg->free = (struct ta_block *)(pg->start + (size_t)pg->capacity * bs);
+	pg->capacity += n;
+}
+
+/* Move locally and remotely freed blocks onto pg->free. */
+static void page_collect(struct ta_page *pg)
+{
+	uintptr_t x;
+
+	if (pg->local_free) {
+		struct ta_block *b = pg->local_free;
+
+		if (pg->free) {
+			while (b->next)
+				b = b->next;
+			b->next = pg->free;
+		}
+		pg->free = pg->local_free;
+		pg->local_free = NULL;
+	}
+	x = atomic_load_explicit(&pg->xfree, memory_order_relaxed);
+	if (x && x != TA_XFREE_FULL) {
+		struct ta_block *head, *b;
+		uint32_t n = 1;
+
+		x = atomic_exchange_explicit(&pg->xfree, 0, memory_order_acquire);
+		head = (struct ta_block *)x;
+		for (b = head; b->next; b = b->next)
+			n++;
+		b->next = pg->free;
+		pg->free = head;
+		pg->used -= n;
+	}
+}
+
+static void process_delayed(struct ta_heap *h)
+{
+	struct ta_block *b, *next;
+
+	if (!atomic_load_explicit(&h->delayed, memory_order_relaxed))
+		return;
+	b = atomic_exchange_explicit(&h->delayed, NULL, memory_order_acquire);
+	for (; b; b = next) {
+		struct ta_segment *seg = ta_map_lookup(b);
+
+		next = b->next;
+		ta_free_local_slow(h, seg, ta_page_of(seg, b), b);
+	}
+}
+
+/* Park @pg on the full list unless remote frees arrived; true if parked. */
+static bool page_park_full(struct ta_sub *sub, struct ta_pageq *q, struct ta_page *pg)
+{
+	uintptr_t expect = 0;
+
+	if (!atomic_compare_exchange_strong_explicit(&pg->xfree, &expect, TA_XFREE_FULL,
+						     memory_order_acq_rel, memory_order_relaxed))
+		return false;
+	pq_remove(q, pg);
+	pg->flags |= TA_PF_FULL;
+	full_push(sub, pg);
+	return true;
+}
+
+static void page_unpark(struct ta_sub *sub, struct ta_page *pg)
+{
+	uintptr_t expect = TA_XFREE_FULL;
+
+	/* Fails harmlessly when a remote free already cleared the mark. */
+	atomic_compare_exchange_strong_explicit(&pg->xfree, &expect, 0, memory_order_acq_rel,
+						memory_order_relaxed);
+	full_remove(sub, pg);
+	pg->flags &= (uint8_t)~TA_PF_FULL;
+	pq_push_front(&sub->pq[pg->bin], pg);
+}
+
+static struct ta_page *page_new(struct ta_heap *h, unsigned key, unsigned bin)
+{
+	unsigned slices = ta_bin_slices(bin);
+	struct ta_page *pg = ta_span_alloc(h, key, slices);
+	size_t bs = ta_bin_block_size(bin);
+
+	if (!pg)
+		return NULL;
+	pg->bin = (uint8_t)bin;
+	pg->block_size = (uint32_t)bs;
+	pg->reserved = (uint32_t)(((size_t)slices << TA_SLICE_SHIFT) / bs);
+	pq_push_front(&h->sub[key].pq[bin], pg);
+	return pg;
+}
+
+void *ta_alloc_slow(struct ta_heap *h, unsigned key, unsigned bin)
+{
+	struct ta_sub *sub = &h->sub[key];
+	struct ta_pageq *q = &sub->pq[bin];
+	struct ta_page *pg, *next;
+	struct ta_block *b;
+
+	process_delayed(h);
+	for (pg = q->first; pg; pg = next) {
+		next = pg->next;
+		page_collect(pg);
+		if (!pg->free && pg->capacity < pg->reserved)
+			page_extend(pg);
+		if (!pg->free && !page_park_full(sub, q, pg))
+			page_collect(pg);
+		if (pg->free) {
+			if (pg != q->first) {
+				pq_remove(q, pg);
+				pq_push_front(q, pg);
+			}
+			goto take;
+		}
+	}
+	pg = page_new(h, key, bin);
+	if (!pg) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	page_extend(pg);
+take:
+	b = pg->free;
+	pg->free = b->next;
+	pg->used++;
+	return b;
+}
+
+/* Free by the owner when the page has flags (full, aligned blocks) or from the delayed list. */
+void ta_free_local_slow(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg, void *p)
+{
+	struct ta_block *b;
+
+	if (pg->flags & TA_PF_ALIGNED)
+		p = ta_block_start(pg, p);
+	b = p;
+	b->next = pg->local_free;
+	pg->local_free = b;
+	if (pg->flags & TA_PF_FULL)
+		page_unpark(&h->sub[seg->key], pg);
+	if (--pg->used == 0)
+		ta_page_retire(h, seg, pg);
+}
+
+void ta_free_remote(struct ta_segment *seg, struct ta_page *pg, void *p)
+{
+	struct ta_block *b = ta_block_start(pg, p);
+	struct ta_heap *h = seg->heap;
+	uintptr_t old = atomic_load_explicit(&pg->xfree, memory_order_relaxed);
+
+	for (;;) {
+		if (old == TA_XFREE_FULL) {
+			if (!atomic_compare_exchange_weak_explicit(&pg->xfree, &old, 0,
+								   memory_order_acq_rel,
+								   memory_order_relaxed))
+				continue;
+			struct ta_block *top = atomic_load_explicit(&h->delayed, memory_order_relaxed);
+
+			do
+				b->next = top;
+			while (!atomic_compare_exchange_weak_explicit(
+				&h->delayed, &top, b, memory_order_release, memory_order_relaxed));
+			return;
+		}
+		b->next = (struct ta_block *)old;
+		if (atomic_compare_exchange_weak_explicit(&pg->xfree, &old, (uintptr_t)b,
+							  memory_order_release, memory_order_relaxed))
+			return;
+	}
+}
+
+/* @pg has no block in use: give its span back unless it is its bin's only page. */
+void ta_page_retire(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
+{
+	struct ta_pageq *q = &h->sub[seg->key].pq[pg->bin];
+
+	if (q->first == pg && !pg->next)
+		return;
+	pq_remove(q, pg);
+	ta_span_free(h, seg, pg);
+}
+
+/* Collect every page of @h and release the empty ones (all: even bins' last pages). */
+void ta_heap_collect(struct ta_heap *h, bool all)
+{
+	process_delayed(h);
+	for (unsigned k = 0; k < TA_NKEYS; k++) {
+		struct ta_sub *sub = &h->sub[k];
+		struct ta_page *pg, *next;
+
+		for (pg = sub->full; pg; pg = next) {
+			next = pg->next;
+			page_collect(pg);
+			if (pg->free)
+				page_unpark(sub, pg);
+		}
+		for (unsigned bin = 0; bin < TA_NBINS; bin++) {
+			struct ta_pageq *q = &sub->pq[bin];
+
+			for (pg = q->first; pg; pg = next) {
+				next = pg->next;
+				page_collect(pg);
+				if (pg->used == 0 && (all || pg != q->first || pg->next)) {
+					pq_remove(q, pg);
+					ta_span_free(h, seg_of_page(pg), pg);
+				}
+			}
+		}
+	}
+	if (all)
+		ta_heap_release_empty(h);
+}

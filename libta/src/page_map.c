@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Address -> segment map: one entry per TA_SEG_SIZE unit of the 47-bit user
+ * address space, in two levels (a static first level, second levels of 64 KiB
+ * mapped on first use and never freed).  Lookups are two loads and no lock;
+ * updates happen when segments are created or released.
+ */
+#include "internal.h"
+
+#define L2_ENTRIES (1u << TA_MAP_L2_BITS)
+
+_Atomic(struct ta_segment *) *_Atomic ta_map_l1[1u << TA_MAP_L1_BITS];
+
+static _Atomic(struct ta_segment *) *l2_get(uintptr_t i1)
+{
+	_Atomic(struct ta_segment *) *l2 = atomic_load_explicit(&ta_map_l1[i1], memory_order_acquire);
+	_Atomic(struct ta_segment *) *expect = NULL;
+
+	if (l2)
+		return l2;
+	l2 = ta_meta_alloc(L2_ENTRIES * sizeof(*l2));
+	if (!l2)
+		return NULL;
+	if (!atomic_compare_exchange_strong_explicit(&ta_map_l1[i1], &expect, l2,
+						     memory_order_acq_rel, memory_order_acquire)) {
+		ta_unmap((void *)l2, L2_ENTRIES * sizeof(*l2));
+		l2 = expect;
+	}
+	return l2;
+}
+
+static int map_store(struct ta_segment *seg, struct ta_segment *val)
+{
+	uintptr_t u = (uintptr_t)seg->base >> TA_SEG_SHIFT;
+	uintptr_t n = seg->total >> TA_SEG_SHIFT;
+
+	for (uintptr_t i = u; i < u + n; i++) {
+		uintptr_t i1 = i >> TA_MAP_L2_BITS;
+		_Atomic(struct ta_segment *) *l2;
+
+		if (i1 >= (1u << TA_MAP_L1_BITS))
+			return -1;
+		l2 = val ? l2_get(i1) : atomic_load_explicit(&ta_map_l1[i1], memory_order_acquire);
+		if (!l2)
+			return -1;
+		atomic_store_explicit(&l2[i & (L2_ENTRIES - 1)], val, memory_order_release);
+	}
+	return 0;
+}
+
+int ta_map_set(struct ta_segment *seg)
+{
+	if (map_store(seg, seg)) {
+		map_store(seg, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void ta_map_clear(struct ta_segment *seg)
+{
+	map_store(seg, NULL);
+}

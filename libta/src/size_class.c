@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Size classes: 8 bytes, then multiples of 16 up to 128, then four classes
+ * per power of two up to 1 MiB (at most 25% internal waste; every class is
+ * a multiple of 16, and the power-of-two classes are naturally aligned up to
+ * the 64 KiB slice size).  ta_bin_of() (internal.h) is the inverse.
+ */
+#include "internal.h"
+
+size_t ta_bin_block_size(unsigned bin)
+{
+	if (bin == 0)
+		return 8;
+	if (bin <= 8)
+		return (size_t)bin << 4;
+	unsigned msb = 7u + (bin - 9u) / 4u, sub = (bin - 9u) % 4u;
+
+	return ((size_t)1 << msb) + (size_t)(sub + 1u) * ((size_t)1 << (msb - 2u));
+}
+
+/* Span length of a page for @bin: 64 KiB for small, 512 KiB for medium, else one block. */
+unsigned ta_bin_slices(unsigned bin)
+{
+	size_t bs = ta_bin_block_size(bin);
+
+	if (bs <= TA_SMALL_MAX)
+		return 1;
+	if (bs <= TA_MEDIUM_MAX)
+		return TA_MEDIUM_SLICES;
+	return (unsigned)((bs + TA_SLICE_SIZE - 1) / TA_SLICE_SIZE);
+}

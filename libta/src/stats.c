@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/* ta_get_stats(): this process's counters, and the kernel's when it is the backend. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static uint64_t rd(_Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+TA_EXPORT int ta_get_stats(struct ta_lib_stats *out)
+{
+	if (!out) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!ta_ready())
+		ta_init_slow();
+	memset(out, 0, sizeof(*out));
+	out->backend = (uint32_t)ta_g.backend;
+	out->simulated = ta_g.backend == TA_BACKEND_USER && !ta_g.use_numa;
+	out->disabled = ta_g.disabled;
+	out->heaps = rd(&ta_g.heaps);
+	out->heaps_in_use = rd(&ta_g.heaps_in_use);
+	out->segments = rd(&ta_g.segments);
+	out->large_cached = rd(&ta_g.large_cached);
+	out->foreign_frees = rd(&ta_g.foreign_frees);
+	if (ta_g.backend == TA_BACKEND_KERNEL) {
+		ta_kernel_refresh_tiers();
+		out->kernel_valid = ta_kernel_stats(&out->kernel) == 0;
+	}
+	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
+		const struct ta_tier_conf *c = &ta_g.tier[t];
+		struct ta_tier_counters *n = &ta_g.cnt[t];
+		struct ta_lib_tier_stats *o = &out->tier[t];
+
+		o->node = out->simulated ? -1 : c->node;
+		o->policy = c->policy;
+		o->soft_cap = c->soft_cap;
+		o->hard_cap = c->hard_cap;
+		o->reserved_bytes = rd(&n->reserved_bytes);
+		o->regions = rd(&n->regions);
+		o->large_blocks = rd(&n->large_blocks);
+		o->large_bytes = rd(&n->large_bytes);
+		o->alloc_calls = rd(&n->alloc_calls);
+		o->free_calls = rd(&n->free_calls);
+		o->bytes_allocated = rd(&n->bytes_allocated);
+		o->bytes_freed = rd(&n->bytes_freed);
+		o->sim_wait_ns = rd(&n->sim_wait_ns);
+		o->throttle_wait_ns = rd(&n->throttle_wait_ns);
+		o->soft_violations = rd(&n->soft_violations);
+		o->hard_violations = rd(&n->hard_violations);
+		o->reroutes = rd(&n->reroutes);
+		o->moves_in = rd(&n->moves_in);
+		o->moves_out = rd(&n->moves_out);
+		o->bytes_moved_in = rd(&n->bytes_moved_in);
+		o->bytes_moved_out = rd(&n->bytes_moved_out);
+		o->move_failures = rd(&n->move_failures);
+	}
+	return 0;
+}

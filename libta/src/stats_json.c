@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ta_stats_json(): ta_get_stats() as a JSON document built with json-c.
+ * json-c allocates with malloc; no libta lock is held while it runs, so this
+ * is safe even when libta is the process's malloc.
+ */
+#include <errno.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "internal.h"
+
+static const char *const tier_name[TA_NR_TIERS] = { "fast", "normal", "slow" };
+
+static void put_u64(json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static json_object *tier_json(const struct ta_lib_tier_stats *t)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "node", json_object_new_int(t->node));
+	json_object_object_add(o, "policy",
+			       json_object_new_string(t->policy == TA_POLICY_FAIL ? "fail" :
+										    "route_slow"));
+	put_u64(o, "soft_cap", t->soft_cap);
+	put_u64(o, "hard_cap", t->hard_cap);
+	put_u64(o, "reserved_bytes", t->reserved_bytes);
+	put_u64(o, "regions", t->regions);
+	put_u64(o, "large_blocks", t->large_blocks);
+	put_u64(o, "large_bytes", t->large_bytes);
+	put_u64(o, "alloc_calls", t->alloc_calls);
+	put_u64(o, "free_calls", t->free_calls);
+	put_u64(o, "bytes_allocated", t->bytes_allocated);
+	put_u64(o, "bytes_freed", t->bytes_freed);
+	put_u64(o, "sim_wait_ns", t->sim_wait_ns);
+	put_u64(o, "throttle_wait_ns", t->throttle_wait_ns);
+	put_u64(o, "soft_violations", t->soft_violations);
+	put_u64(o, "hard_violations", t->hard_violations);
+	put_u64(o, "reroutes", t->reroutes);
+	put_u64(o, "moves_in", t->moves_in);
+	put_u64(o, "moves_out", t->moves_out);
+	put_u64(o, "bytes_moved_in", t->bytes_moved_in);
+	put_u64(o, "bytes_moved_out", t->bytes_moved_out);
+	put_u64(o, "move_failures", t->move_failures);
+	return o;
+}
+
+static json_object *kernel_json(const struct ta_stats *k)
+{
+	json_object *o = json_object_new_object(), *tiers = json_object_new_object();
+
+	put_u64(o, "live_regions", k->live_regions);
+	put_u64(o, "open_files", k->open_files);
+	for (unsigned i = 0; i < TA_NR_TIERS; i++) {
+		const struct ta_tier_stats *s = &k->tier[i];
+		json_object *t = json_object_new_object();
+
+#define F(f) put_u64(t, #f, s->f)
+		F(reserved_bytes); F(resident_bytes); F(regions); F(alloc_calls); F(free_calls);
+		F(bytes_allocated); F(bytes_freed); F(sim_wait_ns); F(throttle_wait_ns);
+		F(soft_violations); F(hard_violations); F(reroutes); F(fault_failures);
+		F(huge_pages); F(huge_fallbacks); F(migrations_in); F(migrations_out);
+		F(pages_moved_in); F(pages_moved_out); F(bytes_moved_in); F(bytes_moved_out);
+		F(migrate_skipped); F(migrate_failures); F(migrate_ns);
+#undef F
+		json_object_object_add(tiers, tier_name[i], t);
+	}
+	json_object_object_add(o, "tiers", tiers);
+	return o;
+}
+
+TA_EXPORT int ta_stats_json(char *buf, size_t n)
+{
+	struct ta_lib_stats st;
+	json_object *root, *tiers;
+	const char *s;
+	size_t len;
+
+	if (!buf && n) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (ta_get_stats(&st))
+		return -1;
+	root = json_object_new_object();
+	if (!root) {
+		errno = ENOMEM;
+		return -1;
+	}
+	json_object_object_add(root, "backend",
+			       json_object_new_string(st.backend == TA_BACKEND_KERNEL ? "kernel" :
+											  "user"));
+	json_object_object_add(root, "simulated", json_object_new_boolean(st.simulated));
+	json_object_object_add(root, "disabled", json_object_new_boolean(st.disabled));
+	put_u64(root, "heaps", st.heaps);
+	put_u64(root, "heaps_in_use", st.heaps_in_use);
+	put_u64(root, "segments", st.segments);
+	put_u64(root, "large_cached", st.large_cached);
+	put_u64(root, "foreign_frees", st.foreign_frees);
+	tiers = json_object_new_object();
+	for (unsigned t = 0; t < TA_NR_TIERS; t++)
+		json_object_object_add(tiers, tier_name[t], tier_json(&st.tier[t]));
+	json_object_object_add(root, "tiers", tiers);
+	if (st.kernel_valid)
+		json_object_object_add(root, "kernel", kernel_json(&st.kernel));
+	s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &len);
+	if (!s) {
+		json_object_put(root);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (n) {
+		size_t c = len < n - 1 ? len : n - 1;
+
+		memcpy(buf, s, c);
+		buf[c] = '\0';
+	}
+	json_object_put(root);
+	return len > INT32_MAX ? -1 : (int)len;
+}

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+/*
+ * User backend token buckets, one per tier, refilled at rate bytes/s up to
+ * burst bytes, kept like the kernel's as a GCRA "theoretical arrival time":
+ * charging n bytes pushes TAT forward by n/rate; the bucket is in deficit by
+ * TAT - now - burst/rate.  Account mode counts the deficit a charge adds as
+ * simulated wait; enforce mode sleeps it off.  Charged per region (bulk).
+ */
+#include <time.h>
+
+#include "internal.h"
+
+static _Atomic uint64_t tat[TA_NR_TIERS];
+
+void ta_throttle_init(void)
+{
+	uint64_t now = ta_now_ns();
+
+	for (unsigned t = 0; t < TA_NR_TIERS; t++)
+		atomic_store(&tat[t], now);
+}
+
+static uint64_t deficit(uint64_t t, uint64_t now, uint64_t tol)
+{
+	return t > now + tol ? t - now - tol : 0;
+}
+
+static uint64_t ns_for(uint64_t bytes, uint64_t rate)
+{
+	unsigned __int128 v = (unsigned __int128)bytes * 1000000000u / rate;
+
+	return v > UINT64_MAX / 4 ? UINT64_MAX / 4 : (uint64_t)v;
+}
+
+void ta_throttle_charge(unsigned tier, uint64_t bytes)
+{
+	const struct ta_tier_conf *c = &ta_g.tier[tier];
+	uint64_t rate = c->rate, cost, tol, now, old, nw, before, after;
+
+	if (!rate || !bytes || ta_g.disabled)
+		return;
+	cost = ns_for(bytes, rate);
+	tol = ns_for(c->burst, rate);
+	now = ta_now_ns();
+	old = atomic_load_explicit(&tat[tier], memory_order_relaxed);
+	do
+		nw = (old > now ? old : now) + cost;
+	while (!atomic_compare_exchange_weak_explicit(&tat[tier], &old, nw, memory_order_relaxed,
+						      memory_order_relaxed));
+	before = deficit(old > now ? old : now, now, tol);
+	after = deficit(nw, now, tol);
+	if (c->throttle_mode != TA_THROTTLE_ENFORCE) {
+		ta_stat_add(&ta_g.cnt[tier].sim_wait_ns, after - before);
+		return;
+	}
+	if (!after)
+		return;
+	struct timespec ts = { .tv_sec = (time_t)(after / 1000000000u),
+			       .tv_nsec = (long)(after % 1000000000u) };
+
+	while (nanosleep(&ts, &ts))
+		;
+	ta_stat_add(&ta_g.cnt[tier].throttle_wait_ns, ta_now_ns() - now);
+}

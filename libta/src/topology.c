@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Which NUMA node backs each tier, decided exactly as the kernel module does
+ * (kmod/tier.c): rank the memory nodes by HMAT read latency, then read
+ * bandwidth, when every memory node has HMAT attributes; otherwise by
+ * distance from the nearest node with CPUs, a node with CPUs before a
+ * memory-only one at equal distance, then by id.  FAST is the best node,
+ * SLOW the worst, NORMAL the second best: with two nodes NORMAL shares
+ * SLOW's node, with one node every tier is on it.
+ *
+ * Reads sysfs with open/read only (no stdio, no malloc).
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define NODE_DIR  "/sys/devices/system/node"
+#define MAX_NODES 256
+
+struct rank {
+	int nid;
+	uint32_t latency, bandwidth;
+	int distance;
+	bool has_cpus;
+};
+
+static ssize_t read_file(const char *path, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r, total = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)total < n - 1 && (r = read(fd, buf + total, n - 1 - (size_t)total)) > 0)
+		total += r;
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+static void fmt_path(char *out, size_t n, int nid, const char *leaf)
+{
+	char num[12];
+	int i = (int)sizeof(num) - 1;
+	unsigned v = (unsigned)nid;
+
+	num[i] = '\0';
+	do
+		num[--i] = (char)('0' + v % 10);
+	while ((v /= 10) && i > 0);
+	out[0] = '\0';
+	strncat(out, NODE_DIR "/node", n - 1);
+	strncat(out, num + i, n - strlen(out) - 1);
+	strncat(out, "/", n - strlen(out) - 1);
+	strncat(out, leaf, n - strlen(out) - 1);
+}
+
+static const char *parse_uint(const char *s, unsigned long *v)
+{
+	if (*s < '0' || *s > '9')
+		return NULL;
+	*v = 0;
+	while (*s >= '0' && *s <= '9')
+		*v = *v * 10 + (unsigned long)(*s++ - '0');
+	return s;
+}
+
+/* Parse a sysfs node list ("0-2,4") into a bitmap of MAX_NODES. */
+static int parse_list(const char *s, uint64_t *bits)
+{
+	memset(bits, 0, MAX_NODES / 8);
+	while (*s && *s != '\n') {
+		unsigned long a, b;
+
+		s = parse_uint(s, &a);
+		if (!s)
+			return -1;
+		b = a;
+		if (*s == '-') {
+			s = parse_uint(s + 1, &b);
+			if (!s)
+				return -1;
+		}
+		for (unsigned long i = a; i <= b && i < MAX_NODES; i++)
+			bits[i / 64] |= 1ull << (i % 64);
+		if (*s == ',')
+			s++;
+	}
+	return 0;
+}
+
+static bool bit(const uint64_t *bits, int i)
+{
+	return bits[i / 64] >> (i % 64) & 1;
+}
+
+static int read_list(const char *leaf, uint64_t *bits)
+{
+	char path[128], buf[1024];
+
+	path[0] = '\0';
+	strncat(path, NODE_DIR "/", sizeof(path) - 1);
+	strncat(path, leaf, sizeof(path) - strlen(path) - 1);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return parse_list(buf, bits);
+}
+
+bool ta_node_has_memory(int node)
+{
+	uint64_t mem[MAX_NODES / 64];
+
+	if (node < 0 || node >= MAX_NODES || read_list("has_memory", mem))
+		return node == 0;
+	return bit(mem, node);
+}
+
+static uint32_t read_u32(int nid, const char *leaf, bool *ok)
+{
+	char path[160], buf[32];
+	unsigned long v;
+
+	fmt_path(path, sizeof(path), nid, leaf);
+	if (read_file(path, buf, sizeof(buf)) <= 0 || !parse_uint(buf, &v)) {
+		*ok = false;
+		return 0;
+	}
+	return (uint32_t)v;
+}
+
+/* Distance from @from to every online node, in online-node order. */
+static int read_distances(int from, const uint64_t *online, int *dist)
+{
+	char path[160], buf[4096];
+	const char *s = buf;
+
+	fmt_path(path, sizeof(path), from, "distance");
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	for (int n = 0; n < MAX_NODES; n++) {
+		unsigned long v;
+
+		dist[n] = 1 << 30;
+		if (!bit(online, n))
+			continue;
+		while (*s == ' ')
+			s++;
+		s = parse_uint(s, &v);
+		if (!s)
+			return -1;
+		dist[n] = (int)v;
+	}
+	return 0;
+}
+
+static int cmp_hmat(const struct rank *x, const struct rank *y)
+{
+	if (x->latency != y->latency)
+		return x->latency < y->latency ? -1 : 1;
+	if (x->bandwidth != y->bandwidth)
+		return x->bandwidth > y->bandwidth ? -1 : 1;
+	return x->nid - y->nid;
+}
+
+static int cmp_distance(const struct rank *x, const struct rank *y)
+{
+	if (x->distance != y->distance)
+		return x->distance - y->distance;
+	if (x->has_cpus != y->has_cpus)
+		return x->has_cpus ? -1 : 1;
+	return x->nid - y->nid;
+}
+
+/*
+ * Fill conf[].node and the HMAT fields.  Returns the number of memory nodes,
+ * or 0 when the machine shows no NUMA topology (every tier then says node 0).
+ */
+int ta_topology_probe(struct ta_tier_conf conf[TA_NR_TIERS])
+{
+	static struct rank rank[MAX_NODES];
+	static int dist[MAX_NODES];
+	uint64_t online[MAX_NODES / 64], mem[MAX_NODES / 64], cpu[MAX_NODES / 64];
+	bool hmat = true;
+	int n = 0;
+
+	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
+		conf[t].node = 0;
+		conf[t].info_flags = 0;
+	}
+	if (read_list("online", online) || read_list("has_memory", mem))
+		return 0;
+	if (read_list("has_cpu", cpu))
+		memset(cpu, 0, sizeof(cpu));
+	for (int nid = 0; nid < MAX_NODES; nid++) {
+		struct rank *r;
+		bool ok = true;
+
+		if (!bit(mem, nid))
+			continue;
+		r = &rank[n++];
+		r->nid = nid;
+		r->has_cpus = bit(cpu, nid);
+		r->distance = 1 << 30;
+		r->latency = read_u32(nid, "access0/initiators/read_latency", &ok);
+		r->bandwidth = read_u32(nid, "access0/initiators/read_bandwidth", &ok);
+		if (!ok || !r->latency)
+			hmat = false;
+	}
+	if (n == 0)
+		return 0;
+	for (int c = 0; c < MAX_NODES; c++) {
+		if (!bit(cpu, c) || read_distances(c, online, dist))
+			continue;
+		for (int i = 0; i < n; i++)
+			if (dist[rank[i].nid] < rank[i].distance)
+				rank[i].distance = dist[rank[i].nid];
+	}
+	/* Insertion sort: a handful of nodes. */
+	for (int i = 1; i < n; i++) {
+		struct rank key = rank[i];
+		int j = i - 1;
+
+		while (j >= 0 && (hmat ? cmp_hmat(&rank[j], &key) : cmp_distance(&rank[j], &key)) > 0) {
+			rank[j + 1] = rank[j];
+			j--;
+		}
+		rank[j + 1] = key;
+	}
+	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
+		const struct rank *r = t == TA_TIER_FAST ? &rank[0] :
+				       t == TA_TIER_SLOW ? &rank[n - 1] :
+							   &rank[n > 1 ? 1 : 0];
+
+		conf[t].node = r->nid;
+		conf[t].info_flags = hmat ? TA_TIER_INFO_HMAT : TA_TIER_INFO_DISTANCE;
+		conf[t].read_latency_ns = hmat ? r->latency : 0;
+		conf[t].read_bandwidth_mbps = hmat ? r->bandwidth : 0;
+	}
+	return n;
+}
