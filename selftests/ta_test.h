@@ -157,6 +157,43 @@ static inline long ta_pages_on_node(void *p, size_t len, int node)
 	return on;
 }
 
+/*
+ * Pages of [p, p + len) that are mapped but NOT on @node.  A move leaves
+ * pages unmapped until their next access; any page mapped at all must
+ * already be the new one.
+ */
+static inline long ta_pages_elsewhere(void *p, size_t len, int node)
+{
+	size_t n = len / TA_PAGE, i;
+	void **pages = calloc(n, sizeof(*pages));
+	int *status = calloc(n, sizeof(*status));
+	long off = 0;
+
+	if (!pages || !status) {
+		free(pages);
+		free(status);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		pages[i] = (char *)p + i * TA_PAGE;
+	if (syscall(SYS_move_pages, 0, n, pages, NULL, status, 0)) {
+		off = -1;
+	} else {
+		for (i = 0; i < n; i++)
+			off += status[i] >= 0 && status[i] != node;
+	}
+	free(pages);
+	free(status);
+	return off;
+}
+
+/* Read every page of [p, p + len) so that it is mapped again. */
+static inline void ta_touch(const void *p, size_t len)
+{
+	for (size_t i = 0; i < len; i += TA_PAGE)
+		(void)*(const volatile char *)((const char *)p + i);
+}
+
 /* Pages of the mapping at @p on @node, as /proc/self/numa_maps reports them. */
 static inline long ta_numa_maps_pages(void *p, int node)
 {
@@ -195,27 +232,33 @@ static inline uint64_t ta_pfn(void *p)
 	return (ent & (1ULL << 63)) ? ent & ((1ULL << 55) - 1) : 0;
 }
 
-/* MemFree of a node, in bytes, from sysfs; -1 if unknown. */
+/*
+ * Free memory of a node in bytes, -1 if unknown: the buddy allocator's free
+ * pages plus the free pages parked on per-CPU lists (/proc/zoneinfo
+ * "count:"), which MemFree leaves out.  Without them a test would mistake
+ * a few MiB of per-CPU caching for a leak, or miss a leak of that size.
+ */
 static inline long long ta_node_free(int node)
 {
-	char path[96], line[256];
-	long long kb = -1;
-	FILE *f;
+	char line[256];
+	long long pages = 0, v;
+	int in_node = 0, n, found = 0;
+	FILE *f = fopen("/proc/zoneinfo", "r");
 
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		char *m = strstr(line, "MemFree:");
-
-		if (m) {
-			kb = strtoll(m + 8, NULL, 10);
-			break;
+		if (sscanf(line, "Node %d, zone", &n) == 1) {
+			in_node = n == node;
+			found |= in_node;
+		} else if (in_node && sscanf(line, " pages free %lld", &v) == 1) {
+			pages += v;
+		} else if (in_node && sscanf(line, " count: %lld", &v) == 1) {
+			pages += v;
 		}
 	}
 	fclose(f);
-	return kb < 0 ? -1 : kb * 1024;
+	return found ? pages * (long long)sysconf(_SC_PAGESIZE) : -1;
 }
 
 /* Number of NUMA nodes with memory, from sysfs. */
