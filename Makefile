@@ -89,8 +89,9 @@ $(B)/kmod/%/tieralloc.ko: $(KMOD_SRCS) | deps-ok
 -include $(SRC)/libta/libta.mk
 -include $(SRC)/preload/preload.mk
 -include $(SRC)/tools/tools.mk
--include $(SRC)/selftests/selftests.mk
 -include $(SRC)/pytorch/pytorch.mk
+include $(SRC)/tools/demo/demo.mk
+include $(SRC)/selftests/selftests.mk
 
 all: $(ALL)
 
@@ -109,13 +110,16 @@ check: all
 	done
 	@$(SRC)/tools/run-tests summary $(RESULTS)
 
+check-debug: all
+	@$(SRC)/tools/check-debug
+
 check-host: all
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@$(SRC)/tools/run-tests host $(RESULTS)/host $(HOST_TESTS) || true
 	@$(SRC)/tools/run-tests summary $(RESULTS)
 
 demo: all
-	@$(SRC)/tools/demo
+	@$(SRC)/tools/demo/run
 
 bench: all
 	@$(SRC)/tools/bench/run
