@@ -95,6 +95,28 @@ static struct ta_segment *cache_put(struct ta_segment *seg)
 	return victim;
 }
 
+/* Release every cached block of @tier; returns how many. */
+static unsigned cache_flush(int tier)
+{
+	struct ta_segment *s, *next;
+	unsigned n = 0;
+
+	if (tier < 0)
+		return 0;
+	pthread_mutex_lock(&large_lock);
+	s = cache[tier];
+	cache[tier] = NULL;
+	n = ncached[tier];
+	ncached[tier] = 0;
+	ta_stat_sub(&ta_g.large_cached, n);
+	pthread_mutex_unlock(&large_lock);
+	for (; s; s = next) {
+		next = s->next;
+		ta_seg_free(s);
+	}
+	return n;
+}
+
 /* A block of @bytes whose address is a multiple of @align (0: any), for @key. */
 void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 {
@@ -127,6 +149,13 @@ void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 		}
 	}
 	seg = ta_seg_new(TA_SEG_LARGE, key, off, len, align > TA_SEG_SIZE ? align : 0, huge);
+	if ((!seg || (int)seg->tier != key_tier(key)) && cache_flush(key_tier(key))) {
+		/* Refused or rerouted while cached blocks held the tier's capacity: retry. */
+		if (seg)
+			ta_seg_free(seg);
+		seg = ta_seg_new(TA_SEG_LARGE, key, off, len, align > TA_SEG_SIZE ? align : 0,
+				 huge);
+	}
 	if (!seg)
 		return NULL;
 	*zero = true;

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by libta's tests (kselftest harness programs). */
+#ifndef TA_TEST_H
+#define TA_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <numa.h>
+#include <numaif.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tieralloc.h"
+
+/* NUMA node holding the page at @p, asked of the kernel with move_pages(2); <0 on error. */
+static inline int tt_page_node(const void *p)
+{
+	void *pages[1] = { (void *)((uintptr_t)p & ~(uintptr_t)4095) };
+	int status[1] = { -1 };
+
+	if (move_pages(0, 1, pages, NULL, status, 0))
+		return -errno;
+	return status[0];
+}
+
+/* Every page of [p, p + len) on @node?  Returns the first bad page's node, or @node. */
+static inline int tt_range_node(const void *p, size_t len, int node)
+{
+	for (size_t off = 0; off < len; off += 4096) {
+		int n = tt_page_node((const char *)p + off);
+
+		if (n != node)
+			return n;
+	}
+	return node;
+}
+
+/* Memory nodes of this machine according to libnuma (1 when NUMA is unavailable). */
+static inline int tt_mem_nodes(void)
+{
+	int n = 0;
+
+	if (numa_available() < 0)
+		return 1;
+	for (int i = 0; i <= numa_max_node(); i++) {
+		long long freep;
+
+		if (numa_node_size64(i, &freep) > 0)
+			n++;
+	}
+	return n ? n : 1;
+}
+
+static inline int tt_have_device(void)
+{
+	return access(TIERALLOC_DEVICE, R_OK | W_OK) == 0;
+}
+
+/* Deterministic pattern for checksummed blocks. */
+static inline void tt_fill(void *p, size_t n, uint32_t seed)
+{
+	uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(seed * 31u + i * 7u);
+}
+
+static inline int tt_check(const void *p, size_t n, uint32_t seed)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != (uint8_t)(seed * 31u + i * 7u))
+			return 0;
+	return 1;
+}
+
+/* Run @fn with stderr captured into @buf (NUL-terminated). */
+static inline void tt_capture_stderr(void (*fn)(void), char *buf, size_t n)
+{
+	int fds[2], saved = dup(2);
+	ssize_t r, total = 0;
+
+	if (pipe(fds))
+		abort();
+	dup2(fds[1], 2);
+	close(fds[1]);
+	fn();
+	dup2(saved, 2);
+	close(saved);
+	while ((size_t)total < n - 1 && (r = read(fds[0], buf + total, n - 1 - (size_t)total)) > 0)
+		total += r;
+	buf[total] = '\0';
+	close(fds[0]);
+}
+
+static inline int tt_count(const char *hay, const char *needle)
+{
+	int c = 0;
+
+	for (const char *s = hay; (s = strstr(s, needle)); s += strlen(needle))
+		c++;
+	return c;
+}
+
+#endif

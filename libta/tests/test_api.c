@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libta API semantics on whatever backend the machine offers (the user
+ * backend on the build host, the kernel's in the VM): size classes and
+ * usable sizes, alignment up to 8 MiB, calloc/realloc overflow, NULL and
+ * foreign pointers, zeroing, realloc keeping the tier, the per-thread
+ * default hint, malloc-like entry points, and the stats (struct and JSON).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <json-c/json.h>
+
+#include "kselftest_harness.h"
+#include "ta_test.h"
+
+static const int hint_tier[TA_NR_HINTS] = { TA_TIER_FAST, TA_TIER_NORMAL, TA_TIER_SLOW,
+					    TA_TIER_FAST, TA_TIER_FAST };
+
+/* Every size from 0 to 4 KiB, then steps to 1.5 MiB: usable >= asked, aligned, writable. */
+TEST(size_classes)
+{
+	TH_LOG("checks usable size, 16-byte alignment and tier label for sizes 0..1.5 MiB");
+	for (size_t sz = 0; sz < (3u << 19); sz += sz < 4096 ? 1 : sz / 7 + 1) {
+		char *p = ta_alloc(sz, TA_HINT_WARM);
+
+		ASSERT_NE(NULL, p) TH_LOG("size %zu: %s", sz, strerror(errno));
+		ASSERT_GE(ta_usable_size(p), sz);
+		ASSERT_EQ(0, (uintptr_t)p % (sz > 8 ? 16 : 8)) TH_LOG("size %zu at %p", sz, p);
+		ASSERT_EQ(TA_TIER_NORMAL, ta_tier_of(p));
+		ASSERT_TRUE(ta_owns(p));
+		memset(p, 0xa5, ta_usable_size(p));
+		ta_free(p);
+	}
+}
+
+/* Many live blocks of mixed sizes never overlap and keep their contents. */
+TEST(no_overlap)
+{
+	enum { N = 20000 };
+	static char *p[N];
+	static size_t sz[N];
+
+	TH_LOG("checks %d live blocks of random sizes keep their contents", N);
+	srand(1);
+	for (int i = 0; i < N; i++) {
+		sz[i] = (size_t)(rand() % 3 ? rand() % 512 : rand() % 70000);
+		p[i] = ta_alloc(sz[i], (ta_hint_t)(i % TA_NR_HINTS));
+		ASSERT_NE(NULL, p[i]);
+		tt_fill(p[i], sz[i], (uint32_t)i);
+	}
+	for (int i = 0; i < N; i += 2)
+		ta_free(p[i]);
+	for (int i = 0; i < N; i += 2) {
+		p[i] = ta_alloc(sz[i], TA_HINT_COLD);
+		ASSERT_NE(NULL, p[i]);
+		tt_fill(p[i], sz[i], (uint32_t)i);
+	}
+	for (int i = 0; i < N; i++) {
+		ASSERT_TRUE(tt_check(p[i], sz[i], (uint32_t)i)) TH_LOG("block %d corrupted", i);
+		ta_free(p[i]);
+	}
+}
+
+TEST(alignment)
+{
+	static const size_t sizes[] = { 1, 24, 100, 4096, 70000, 1 << 20, 3 << 20 };
+
+	TH_LOG("checks ta_aligned_alloc for alignments 1 B .. 8 MiB and sizes 1 B .. 3 MiB");
+	for (size_t align = 1; align <= (8u << 20); align <<= 1) {
+		for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			char *p = ta_aligned_alloc(align, sizes[i], TA_HINT_HOT);
+
+			ASSERT_NE(NULL, p) TH_LOG("align %zu size %zu", align, sizes[i]);
+			ASSERT_EQ(0, (uintptr_t)p % align) TH_LOG("align %zu size %zu: %p", align,
+								  sizes[i], p);
+			ASSERT_GE(ta_usable_size(p), sizes[i]);
+			ASSERT_EQ(TA_TIER_FAST, ta_tier_of(p));
+			memset(p, 1, sizes[i]);
+			ta_free(p);
+		}
+	}
+	errno = 0;
+	ASSERT_EQ(NULL, ta_aligned_alloc(3, 10, TA_HINT_HOT));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(NULL, ta_aligned_alloc(0, 10, TA_HINT_HOT));
+	ASSERT_EQ(EINVAL, errno);
+
+	void *q = NULL;
+
+	ASSERT_EQ(EINVAL, ta_posix_memalign(&q, 4, 10));
+	ASSERT_EQ(0, ta_posix_memalign(&q, 1 << 16, 10));
+	ASSERT_EQ(0, (uintptr_t)q % (1 << 16));
+	ta_free(q);
+	q = ta_malloc_aligned(256, 1000);
+	ASSERT_NE(NULL, q);
+	ASSERT_EQ(0, (uintptr_t)q % 256);
+	ta_free(q);
+}
+
+TEST(overflow)
+{
+	char *p = ta_alloc(64, TA_HINT_WARM);
+
+	TH_LOG("checks that impossible sizes fail with ENOMEM and leave blocks alone");
+	errno = 0;
+	ASSERT_EQ(NULL, ta_calloc(SIZE_MAX / 2, 3, TA_HINT_WARM));
+	ASSERT_EQ(ENOMEM, errno);
+	errno = 0;
+	ASSERT_EQ(NULL, ta_malloc_calloc((SIZE_MAX >> 4) + 2, 16));
+	ASSERT_EQ(ENOMEM, errno);
+	errno = 0;
+	ASSERT_EQ(NULL, ta_alloc(SIZE_MAX, TA_HINT_WARM));
+	ASSERT_EQ(ENOMEM, errno);
+	errno = 0;
+	ASSERT_EQ(NULL, ta_alloc(SIZE_MAX - 4096, TA_HINT_COLD));
+	ASSERT_EQ(ENOMEM, errno);
+	errno = 0;
+	ASSERT_EQ(NULL, ta_aligned_alloc((size_t)1 << 62, 16, TA_HINT_WARM));
+	ASSERT_EQ(ENOMEM, errno);
+	ASSERT_NE(NULL, p);
+	strcpy(p, "keep me");
+	errno = 0;
+	ASSERT_EQ(NULL, ta_realloc(p, SIZE_MAX - 10));
+	ASSERT_EQ(ENOMEM, errno);
+	ASSERT_STREQ("keep me", p);
+	ta_free(p);
+}
+
+TEST(null_and_foreign)
+{
+	int stack_var = 0;
+	char *m = malloc(100);
+	struct ta_lib_stats st;
+
+	TH_LOG("checks NULL and pointers libta does not own: no crash, recognised in O(1)");
+	ta_free(NULL);
+	ASSERT_EQ(0, ta_usable_size(NULL));
+	ASSERT_EQ(-1, ta_tier_of(NULL));
+	ASSERT_FALSE(ta_owns(NULL));
+	ASSERT_FALSE(ta_owns(&stack_var));
+	ASSERT_FALSE(ta_owns(m));
+	ASSERT_FALSE(ta_owns((void *)-4096L));
+	ASSERT_EQ(0, ta_usable_size(m));
+	errno = 0;
+	ASSERT_EQ(-1, ta_tier_of(m));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(NULL, ta_move(m, TA_TIER_FAST));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(NULL, ta_realloc(m, 10));
+	ASSERT_EQ(EINVAL, errno);
+	ta_free(m);	/* reported once on stderr, ignored */
+	ta_free(&stack_var);
+	ASSERT_EQ(0, ta_get_stats(&st));
+	ASSERT_EQ(2, st.foreign_frees);
+	free(m);
+	errno = 0;
+	ASSERT_EQ(NULL, ta_alloc(10, (ta_hint_t)TA_NR_HINTS));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, ta_get_stats(NULL));
+}
+
+TEST(calloc_zeroes)
+{
+	static const size_t sizes[] = { 8, 100, 5000, 200000, 2 << 20 };
+
+	TH_LOG("checks ta_calloc returns zeroed memory even when recycling dirty blocks");
+	for (int round = 0; round < 3; round++) {
+		for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			char *p = ta_alloc(sizes[i], TA_HINT_WARM);
+
+			ASSERT_NE(NULL, p);
+			memset(p, 0xff, sizes[i]);
+			ta_free(p);
+			unsigned char *z = ta_calloc(1, sizes[i], TA_HINT_WARM);
+
+			ASSERT_NE(NULL, z);
+			for (size_t k = 0; k < sizes[i]; k++)
+				ASSERT_EQ(0, z[k]);
+			ta_free(z);
+		}
+	}
+}
+
+TEST(realloc_keeps_tier_and_data)
+{
+	TH_LOG("checks ta_realloc grows and shrinks, keeps contents and the block's tier");
+	for (int h = 0; h < TA_NR_HINTS; h++) {
+		char *p = ta_alloc(10, (ta_hint_t)h);
+
+		ASSERT_NE(NULL, p);
+		tt_fill(p, 10, 7);
+		for (size_t sz = 20; sz < (4u << 20); sz *= 3) {
+			p = ta_realloc(p, sz);
+			ASSERT_NE(NULL, p);
+			ASSERT_TRUE(tt_check(p, 10, 7));
+			ASSERT_EQ(hint_tier[h], ta_tier_of(p)) TH_LOG("hint %d size %zu", h, sz);
+		}
+		p = ta_realloc(p, 5);
+		ASSERT_NE(NULL, p);
+		ASSERT_TRUE(tt_check(p, 5, 7));
+		ASSERT_EQ(hint_tier[h], ta_tier_of(p));
+		ASSERT_EQ(NULL, ta_realloc(p, 0));	/* frees */
+	}
+	char *q = ta_realloc(NULL, 100);	/* thread default hint */
+
+	ASSERT_NE(NULL, q);
+	ta_free(q);
+}
+
+static void *default_hint_thread(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)ta_get_default_hint();
+}
+
+TEST(default_hint)
+{
+	pthread_t t;
+	void *ret;
+
+	TH_LOG("checks the per-thread default hint used by ta_malloc and friends");
+	ASSERT_EQ(TA_HINT_WARM, ta_get_default_hint());
+	ASSERT_EQ(0, ta_set_default_hint(TA_HINT_COLD));
+	ASSERT_EQ(TA_HINT_COLD, ta_get_default_hint());
+	void *p = ta_malloc(100), *c = ta_malloc_calloc(10, 10), *l = ta_malloc(3 << 20);
+
+	ASSERT_EQ(TA_TIER_SLOW, ta_tier_of(p));
+	ASSERT_EQ(TA_TIER_SLOW, ta_tier_of(c));
+	ASSERT_EQ(TA_TIER_SLOW, ta_tier_of(l));
+	ta_free(p);
+	ta_free(c);
+	ta_free(l);
+	ASSERT_EQ(0, pthread_create(&t, NULL, default_hint_thread, NULL));
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	ASSERT_EQ(TA_HINT_WARM, (int)(intptr_t)ret) TH_LOG("the default is per thread");
+	errno = 0;
+	ASSERT_EQ(-1, ta_set_default_hint((ta_hint_t)17));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(TA_HINT_COLD, ta_get_default_hint());
+}
+
+TEST(hints_to_tiers)
+{
+	TH_LOG("checks each hint's tier without caps: HOT/PIN_FAST/PREFER_FAST->FAST, WARM->NORMAL, COLD->SLOW");
+	for (int h = 0; h < TA_NR_HINTS; h++) {
+		void *s = ta_alloc(64, (ta_hint_t)h), *l = ta_alloc(2 << 20, (ta_hint_t)h);
+
+		ASSERT_EQ(hint_tier[h], ta_tier_of(s)) TH_LOG("hint %d small", h);
+		ASSERT_EQ(hint_tier[h], ta_tier_of(l)) TH_LOG("hint %d large", h);
+		ta_free(s);
+		ta_free(l);
+	}
+}
+
+TEST(stats)
+{
+	struct ta_lib_stats st;
+	char small[16], *buf;
+	int n, m;
+
+	TH_LOG("checks ta_get_stats gauges and ta_stats_json's snprintf contract and JSON");
+	void *l = ta_alloc(3 << 20, TA_HINT_COLD);
+
+	ASSERT_EQ(0, ta_get_stats(&st));
+	ASSERT_GE(st.tier[TA_TIER_SLOW].large_blocks, 1);
+	ASSERT_GE(st.tier[TA_TIER_SLOW].large_bytes, 3 << 20);
+	ASSERT_GE(st.tier[TA_TIER_SLOW].reserved_bytes, 3 << 20);
+	ASSERT_GE(st.heaps_in_use, 0);
+	n = ta_stats_json(small, sizeof(small));
+	ASSERT_GT(n, (int)sizeof(small));
+	ASSERT_EQ(sizeof(small) - 1, strlen(small));
+	ASSERT_EQ(n, ta_stats_json(NULL, 0));
+	buf = malloc((size_t)n + 100);
+	m = ta_stats_json(buf, (size_t)n + 100);
+	ASSERT_GE(m, n - 40);
+	ASSERT_EQ((size_t)m, strlen(buf));
+	json_object *o = json_tokener_parse(buf), *v;
+
+	ASSERT_NE(NULL, o) TH_LOG("not JSON: %s", buf);
+	ASSERT_TRUE(json_object_object_get_ex(o, "tiers", &v));
+	ASSERT_TRUE(json_object_object_get_ex(v, "slow", &v));
+	ASSERT_TRUE(json_object_object_get_ex(v, "large_blocks", &v));
+	ASSERT_GE(json_object_get_uint64(v), 1);
+	json_object_put(o);
+	free(buf);
+	ta_free(l);
+}
+
+TEST_HARNESS_MAIN
