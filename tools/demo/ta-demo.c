@@ -2,7 +2,8 @@
 /*
  * ta-demo: TierAlloc on the emulated three-tier machine.
  *
- *  1. the tiers the module discovered;
+ *  1. the tiers the module discovered (with TA_DEMO_TIERS set; make demo
+ *     shows them with tierallocctl);
  *  2. a region in each tier, with TierAlloc's own accounting next to where
  *     the kernel says the pages are (move_pages(2) and numa_maps);
  *  3. a working set that cools while it runs: its coldest slices are
@@ -208,6 +209,9 @@ static void cooling_working_set(int fd)
 			if (ioctl(fd, TA_IOC_REGION_MOVE, &m))
 				die("TA_IOC_REGION_MOVE");
 			clock_gettime(CLOCK_MONOTONIC, &t1);
+			/* Moved pages map again on their next access; make one. */
+			for (size_t i = m.offset; i < m.offset + m.length; i += PAGE)
+				(void)t.base[i];
 		}
 		kernel_view((void *)t.base, len, nodes, 8);
 		printf("%4zu %5zu-%3zu MiB | n0=%-5ld n1=%-5ld n2=%-5ld       | ", step,
@@ -233,7 +237,8 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (fd < 0)
 		die(TIERALLOC_DEVICE " (is tieralloc.ko loaded?)");
-	show_tiers(fd);
+	if (getenv("TA_DEMO_TIERS"))
+		show_tiers(fd);
 	regions_per_tier(fd);
 	cooling_working_set(fd);
 	close(fd);
