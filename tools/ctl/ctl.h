@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * tierallocctl internals: argument parsing, device access and output.
+ *
+ * parse.c has no dependency on the module or json-c, so host tests link it
+ * directly; dev.c talks to /dev/tieralloc (sysfs fallback for reads); out.c
+ * renders tables and JSON.
+ */
+#ifndef TIERALLOCCTL_CTL_H
+#define TIERALLOCCTL_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <linux/tieralloc.h>
+
+/* Exit codes (documented in tierallocctl --help). */
+#define CTL_EXIT_OK		0
+#define CTL_EXIT_ERR		1	/* operation failed */
+#define CTL_EXIT_USAGE		2	/* bad command line */
+#define CTL_EXIT_NODEV		3	/* module not loaded */
+#define CTL_EXIT_PERM		4	/* permission denied */
+
+/* Environment overrides, for tests and unusual setups. */
+#define CTL_ENV_DEVICE		"TIERALLOCCTL_DEVICE"
+#define CTL_ENV_SYSFS		"TIERALLOCCTL_SYSFS"
+#define CTL_SYSFS_DEFAULT	"/sys/class/misc/tieralloc"
+
+/*
+ * Every field of struct ta_tier_stats, in declaration order.  X(name, kind)
+ * with kind one of BYTES (a byte count), NS (nanoseconds) or COUNT.  The
+ * static_assert in out.c breaks the build when the struct grows and this
+ * list does not.
+ */
+#define CTL_STATS_FIELDS(X)			\
+	X(reserved_bytes, BYTES)		\
+	X(resident_bytes, BYTES)		\
+	X(regions, COUNT)			\
+	X(alloc_calls, COUNT)			\
+	X(free_calls, COUNT)			\
+	X(bytes_allocated, BYTES)		\
+	X(bytes_freed, BYTES)			\
+	X(sim_wait_ns, NS)			\
+	X(throttle_wait_ns, NS)			\
+	X(soft_violations, COUNT)		\
+	X(hard_violations, COUNT)		\
+	X(reroutes, COUNT)			\
+	X(fault_failures, COUNT)		\
+	X(huge_pages, COUNT)			\
+	X(huge_fallbacks, COUNT)		\
+	X(migrations_in, COUNT)			\
+	X(migrations_out, COUNT)		\
+	X(pages_moved_in, COUNT)		\
+	X(pages_moved_out, COUNT)		\
+	X(bytes_moved_in, BYTES)		\
+	X(bytes_moved_out, BYTES)		\
+	X(migrate_skipped, COUNT)		\
+	X(migrate_failures, COUNT)		\
+	X(migrate_ns, NS)
+
+enum ctl_kind { CTL_BYTES, CTL_NS, CTL_COUNT };
+
+struct ctl_field {
+	const char *name;
+	size_t offset;		/* in struct ta_tier_stats */
+	enum ctl_kind kind;
+};
+
+extern const struct ctl_field ctl_stats_fields[];
+extern const size_t ctl_nr_stats_fields;
+
+/* ---- parse.c ---- */
+
+/* "fast"/"normal"/"slow" (case-insensitive) -> tier, or -1. */
+int ctl_tier_from_name(const char *s);
+const char *ctl_tier_name(unsigned int tier);
+const char *ctl_policy_name(uint32_t policy);
+const char *ctl_mode_name(uint32_t mode);
+
+/*
+ * Parse a size: decimal digits with an optional fraction, an optional
+ * suffix K/M/G/T (powers of 1024, case-insensitive, optionally followed by
+ * "B" or "iB"), or "none" (= 0).  "1.5G" is fine, "1.3K" (not a whole
+ * number of bytes) and "-1", "4X", "" are not.  Returns 0 or -1 with a
+ * reason in @why.
+ */
+int ctl_parse_size(const char *s, uint64_t *out, const char **why);
+
+/* A rate: a size optionally followed by "/s". */
+int ctl_parse_rate(const char *s, uint64_t *out, const char **why);
+
+/* Strict unsigned decimal that fits in @max; returns 0 or -1. */
+int ctl_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/*
+ * "set" arguments, accumulated into one struct ta_tier_config per tier with
+ * the TA_CFG_* bits of what was named.  Accepted forms:
+ *   TIER.soft_cap=SIZE  TIER.hard_cap=SIZE  TIER.node=N
+ *   TIER.policy=fail|route_slow            policy=fail|route_slow (all tiers)
+ *   throttle.TIER.rate=SIZE[/s]  throttle.TIER.burst=SIZE
+ *   throttle.TIER.mode=account|enforce     throttle.mode=... (all tiers)
+ *   TIER.rate=  TIER.burst=  TIER.throttle_mode=  (sysfs attribute names)
+ * Naming the same setting twice is an error.
+ */
+struct ctl_set {
+	struct ta_tier_config cfg[TA_NR_TIERS];
+};
+
+void ctl_set_init(struct ctl_set *set);
+/* Returns 0, or -1 after writing a one-line reason to @err. */
+int ctl_set_parse(struct ctl_set *set, const char *arg, char *err, size_t errlen);
+
+/* Human size: "0", "512", "4K", "1.5G" (binary units). */
+char *ctl_fmt_size(uint64_t v, char *buf, size_t len);
+/* Human duration from nanoseconds: "0", "850ns", "12.3us", "1.20s". */
+char *ctl_fmt_ns(uint64_t ns, char *buf, size_t len);
+/* info_flags as "hmat,override" or "-". */
+char *ctl_fmt_info(uint32_t flags, char *buf, size_t len);
+
+/* ---- dev.c ---- */
+
+struct ctl_dev {
+	int fd;			/* -1 when reading from sysfs */
+	const char *path;	/* device path */
+	const char *sysfs;	/* sysfs directory */
+	bool use_sysfs;		/* the ioctls answered ENOTTY */
+};
+
+/*
+ * Open the device.  On failure prints the reason (module missing,
+ * permission) to stderr and returns a CTL_EXIT_* code; 0 on success.
+ * @write asks for a descriptor suited to TA_IOC_SET_TIER.
+ */
+int ctl_dev_open(struct ctl_dev *dev, bool write);
+void ctl_dev_close(struct ctl_dev *dev);
+
+/* These return 0 or a negative errno; sysfs is used after ENOTTY. */
+int ctl_get_version(struct ctl_dev *dev, struct ta_version *v);
+int ctl_get_tier(struct ctl_dev *dev, unsigned int tier, struct ta_tier_config *cfg);
+int ctl_get_stats(struct ctl_dev *dev, struct ta_stats *st);
+int ctl_set_tier(struct ctl_dev *dev, const struct ta_tier_config *cfg);
+
+/* ---- out.c ---- */
+
+void ctl_print_tiers(FILE *f, const struct ta_tier_config *cfg,
+		     const struct ta_stats *st);
+void ctl_print_stats(FILE *f, const struct ta_stats *st, bool raw);
+/* JSON text (pretty when @pretty), caller frees; NULL on allocation failure. */
+char *ctl_stats_json(const struct ta_stats *st, bool pretty);
+
+#endif /* TIERALLOCCTL_CTL_H */

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tierallocctl: table and JSON output.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "ctl.h"
+
+#define TBL_MAX_ROWS	40
+#define TBL_MAX_COLS	16
+#define TBL_CELL	32
+
+struct table {
+	int rows, cols;
+	bool left[TBL_MAX_COLS];	/* left-aligned column */
+	char cell[TBL_MAX_ROWS][TBL_MAX_COLS][TBL_CELL];
+};
+
+static void tbl_set(struct table *t, int r, int c, const char *s)
+{
+	snprintf(t->cell[r][c], TBL_CELL, "%s", s);
+	if (r >= t->rows)
+		t->rows = r + 1;
+	if (c >= t->cols)
+		t->cols = c + 1;
+}
+
+static void tbl_print(FILE *f, const struct table *t)
+{
+	size_t w[TBL_MAX_COLS] = { 0 };
+
+	for (int r = 0; r < t->rows; r++)
+		for (int c = 0; c < t->cols; c++)
+			if (strlen(t->cell[r][c]) > w[c])
+				w[c] = strlen(t->cell[r][c]);
+	for (int r = 0; r < t->rows; r++) {
+		for (int c = 0; c < t->cols; c++) {
+			const char *sep = c ? "  " : "";
+
+			if (c == t->cols - 1 && t->left[c])
+				fprintf(f, "%s%s", sep, t->cell[r][c]);
+			else
+				fprintf(f, t->left[c] ? "%s%-*s" : "%s%*s", sep,
+					(int)w[c], t->cell[r][c]);
+		}
+		fputc('\n', f);
+	}
+}
+
+static const char *cap_str(uint64_t v, char *buf, size_t len)
+{
+	return v ? ctl_fmt_size(v, buf, len) : "none";
+}
+
+void ctl_print_tiers(FILE *f, const struct ta_tier_config *cfg,
+		     const struct ta_stats *st)
+{
+	static const char *const head[] = {
+		"TIER", "NODE", "LAT_NS", "BW_MB/s", "CAPACITY", "FREE",
+		"SOFT_CAP", "HARD_CAP", "POLICY", "THROTTLE", "RATE/s", "BURST",
+		"RESERVED", "RESIDENT", "INFO",
+	};
+	struct table *t = calloc(1, sizeof(*t));
+	char b[TBL_CELL];
+
+	if (!t)
+		return;
+	for (int c = 0; c < (int)(sizeof(head) / sizeof(head[0])); c++)
+		tbl_set(t, 0, c, head[c]);
+	t->left[0] = t->left[8] = t->left[9] = t->left[14] = true;
+	for (int i = 0; i < TA_NR_TIERS; i++) {
+		const struct ta_tier_config *c = &cfg[i];
+		int r = i + 1;
+
+		tbl_set(t, r, 0, ctl_tier_name(c->tier));
+		if (c->node < 0)
+			tbl_set(t, r, 1, "-");
+		else {
+			snprintf(b, sizeof(b), "%d", c->node);
+			tbl_set(t, r, 1, b);
+		}
+		snprintf(b, sizeof(b), "%u", c->read_latency_ns);
+		tbl_set(t, r, 2, c->read_latency_ns ? b : "-");
+		snprintf(b, sizeof(b), "%u", c->read_bandwidth_mbps);
+		tbl_set(t, r, 3, c->read_bandwidth_mbps ? b : "-");
+		tbl_set(t, r, 4, ctl_fmt_size(c->node_capacity, b, sizeof(b)));
+		tbl_set(t, r, 5, ctl_fmt_size(c->node_free, b, sizeof(b)));
+		tbl_set(t, r, 6, cap_str(c->soft_cap, b, sizeof(b)));
+		tbl_set(t, r, 7, cap_str(c->hard_cap, b, sizeof(b)));
+		tbl_set(t, r, 8, ctl_policy_name(c->policy));
+		tbl_set(t, r, 9, ctl_mode_name(c->throttle_mode));
+		tbl_set(t, r, 10, cap_str(c->rate, b, sizeof(b)));
+		tbl_set(t, r, 11, ctl_fmt_size(c->burst, b, sizeof(b)));
+		tbl_set(t, r, 12, ctl_fmt_size(st->tier[i].reserved_bytes, b, sizeof(b)));
+		tbl_set(t, r, 13, ctl_fmt_size(st->tier[i].resident_bytes, b, sizeof(b)));
+		tbl_set(t, r, 14, ctl_fmt_info(c->info_flags, b, sizeof(b)));
+	}
+	tbl_print(f, t);
+	free(t);
+}
+
+static uint64_t field(const struct ta_tier_stats *s, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)s + ctl_stats_fields[i].offset, sizeof(v));
+	return v;
+}
+
+static void totals(const struct ta_stats *st, struct ta_tier_stats *tot)
+{
+	memset(tot, 0, sizeof(*tot));
+	for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
+		uint64_t sum = 0;
+
+		for (int t = 0; t < TA_NR_TIERS; t++)
+			sum += field(&st->tier[t], i);
+		memcpy((char *)tot + ctl_stats_fields[i].offset, &sum, sizeof(sum));
+	}
+}
+
+static const char *fmt_value(uint64_t v, enum ctl_kind kind, bool raw,
+			     char *buf, size_t len)
+{
+	if (raw || kind == CTL_COUNT || v == 0)
+		snprintf(buf, len, "%" PRIu64, v);
+	else if (kind == CTL_BYTES)
+		ctl_fmt_size(v, buf, len);
+	else
+		ctl_fmt_ns(v, buf, len);
+	return buf;
+}
+
+void ctl_print_stats(FILE *f, const struct ta_stats *st, bool raw)
+{
+	struct table *t = calloc(1, sizeof(*t));
+	struct ta_tier_stats tot;
+	char b[TBL_CELL];
+
+	if (!t)
+		return;
+	totals(st, &tot);
+	fprintf(f, "live regions: %" PRIu64 "  open files: %" PRIu64 "\n",
+		(uint64_t)st->live_regions, (uint64_t)st->open_files);
+	tbl_set(t, 0, 0, "FIELD");
+	for (int i = 0; i < TA_NR_TIERS; i++)
+		tbl_set(t, 0, i + 1, ctl_tier_name((unsigned int)i));
+	tbl_set(t, 0, TA_NR_TIERS + 1, "total");
+	t->left[0] = true;
+	for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
+		int r = (int)i + 1;
+		enum ctl_kind k = ctl_stats_fields[i].kind;
+
+		tbl_set(t, r, 0, ctl_stats_fields[i].name);
+		for (int c = 0; c < TA_NR_TIERS; c++)
+			tbl_set(t, r, c + 1,
+				fmt_value(field(&st->tier[c], i), k, raw, b, sizeof(b)));
+		tbl_set(t, r, TA_NR_TIERS + 1, fmt_value(field(&tot, i), k, raw, b, sizeof(b)));
+	}
+	tbl_print(f, t);
+	free(t);
+}
+
+static json_object *tier_json(const struct ta_tier_stats *s)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < ctl_nr_stats_fields; i++)
+		json_object_object_add(o, ctl_stats_fields[i].name,
+				       json_object_new_uint64(field(s, i)));
+	return o;
+}
+
+char *ctl_stats_json(const struct ta_stats *st, bool pretty)
+{
+	json_object *root = json_object_new_object(), *tiers;
+	struct ta_tier_stats tot;
+	char *out = NULL;
+
+	if (!root)
+		return NULL;
+	totals(st, &tot);
+	json_object_object_add(root, "live_regions",
+			       json_object_new_uint64(st->live_regions));
+	json_object_object_add(root, "open_files",
+			       json_object_new_uint64(st->open_files));
+	tiers = json_object_new_object();
+	for (unsigned int t = 0; t < TA_NR_TIERS; t++)
+		json_object_object_add(tiers, ctl_tier_name(t), tier_json(&st->tier[t]));
+	json_object_object_add(root, "tiers", tiers);
+	json_object_object_add(root, "totals", tier_json(&tot));
+	out = strdup(json_object_to_json_string_ext(root,
+		(pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+			: JSON_C_TO_STRING_PLAIN) | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return out;
+}

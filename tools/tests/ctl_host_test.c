@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tierallocctl tests that need no module: size and "set" parsing, usage
+ * errors, the missing-module message, and the sysfs read path against a
+ * fake sysfs tree (the device is /dev/null, which answers ENOTTY).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "kselftest_harness.h"
+#include "ctl/ctl.h"
+#include "ctl_run.h"
+
+static const struct {
+	const char *in;
+	uint64_t v;
+} good_sizes[] = {
+	{ "0", 0 }, { "none", 0 }, { "NONE", 0 }, { "4096", 4096 },
+	{ "4k", 4096 }, { "4K", 4096 }, { "4KiB", 4096 }, { "4kb", 4096 },
+	{ "4b", 4 }, { "64M", 64ULL << 20 }, { "64m", 64ULL << 20 },
+	{ "1.5G", 3ULL << 29 }, { "1.5g", 3ULL << 29 }, { "2T", 2ULL << 40 },
+	{ "0.5k", 512 }, { "0.25M", 256 << 10 }, { "007", 7 },
+	{ "16777215T", 16777215ULL << 40 },
+	{ "18446744073709551615", UINT64_MAX },
+};
+
+static const char *const bad_sizes[] = {
+	"", "-1", "4X", "1.3K", "1.", ".5K", "K", "1 G", "1G ", " 1G", "1GG",
+	"1.5", "18446744073709551616", "16777216T", "0x10", "1e3", "4Gs",
+	"1.1234567G", "4G/s", "nonee", "+4",
+};
+
+TEST(size_good)
+{
+	for (size_t i = 0; i < sizeof(good_sizes) / sizeof(good_sizes[0]); i++) {
+		const char *why = NULL;
+		uint64_t v = 12345;
+
+		ASSERT_EQ(0, ctl_parse_size(good_sizes[i].in, &v, &why))
+			TH_LOG("'%s' rejected: %s", good_sizes[i].in, why);
+		EXPECT_EQ(good_sizes[i].v, v) TH_LOG("'%s'", good_sizes[i].in);
+	}
+}
+
+TEST(size_bad)
+{
+	for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
+		const char *why = NULL;
+		uint64_t v = 0;
+
+		EXPECT_EQ(-1, ctl_parse_size(bad_sizes[i], &v, &why))
+			TH_LOG("'%s' accepted as %llu", bad_sizes[i],
+			       (unsigned long long)v);
+		EXPECT_NE(NULL, why);
+	}
+}
+
+TEST(rate)
+{
+	const char *why;
+	uint64_t v;
+
+	ASSERT_EQ(0, ctl_parse_rate("1G/s", &v, &why));
+	EXPECT_EQ(1ULL << 30, v);
+	ASSERT_EQ(0, ctl_parse_rate("5m/S", &v, &why));
+	EXPECT_EQ(5ULL << 20, v);
+	ASSERT_EQ(0, ctl_parse_rate("none", &v, &why));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(-1, ctl_parse_rate("/s", &v, &why));
+	EXPECT_EQ(-1, ctl_parse_rate("1G/m", &v, &why));
+}
+
+TEST(parse_uint)
+{
+	uint64_t v;
+
+	ASSERT_EQ(0, ctl_parse_uint("3", 10, &v));
+	EXPECT_EQ(3, v);
+	EXPECT_EQ(-1, ctl_parse_uint("11", 10, &v));
+	EXPECT_EQ(-1, ctl_parse_uint("", 10, &v));
+	EXPECT_EQ(-1, ctl_parse_uint("-1", 10, &v));
+	EXPECT_EQ(-1, ctl_parse_uint("1x", 10, &v));
+}
+
+TEST(tier_names)
+{
+	EXPECT_EQ(TA_TIER_FAST, ctl_tier_from_name("fast"));
+	EXPECT_EQ(TA_TIER_NORMAL, ctl_tier_from_name("Normal"));
+	EXPECT_EQ(TA_TIER_SLOW, ctl_tier_from_name("SLOW"));
+	EXPECT_EQ(-1, ctl_tier_from_name("medium"));
+	EXPECT_EQ(-1, ctl_tier_from_name(""));
+	EXPECT_STREQ("slow", ctl_tier_name(TA_TIER_SLOW));
+}
+
+static int parse_all(struct ctl_set *set, const char *const *args, char *err,
+		     size_t len)
+{
+	ctl_set_init(set);
+	for (; *args; args++)
+		if (ctl_set_parse(set, *args, err, len))
+			return -1;
+	return 0;
+}
+
+TEST(set_every_setting)
+{
+	static const char *const args[] = {
+		"fast.soft_cap=4G", "fast.hard_cap=6g", "fast.node=0",
+		"slow.policy=fail", "normal.policy=route_slow",
+		"throttle.slow.rate=1G/s", "throttle.slow.burst=64M",
+		"throttle.slow.mode=enforce", "normal.rate=100M",
+		"normal.burst=1M", "normal.throttle_mode=account",
+		"slow.node=2", "slow.hard_cap=0", NULL,
+	};
+	struct ctl_set set;
+	char err[256] = "";
+
+	ASSERT_EQ(0, parse_all(&set, args, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(TA_TIER_FAST, set.cfg[0].tier);
+	EXPECT_EQ(TA_CFG_SOFT_CAP | TA_CFG_HARD_CAP | TA_CFG_NODE, set.cfg[0].valid);
+	EXPECT_EQ(4ULL << 30, set.cfg[0].soft_cap);
+	EXPECT_EQ(6ULL << 30, set.cfg[0].hard_cap);
+	EXPECT_EQ(0, set.cfg[0].node);
+
+	EXPECT_EQ(TA_TIER_NORMAL, set.cfg[1].tier);
+	EXPECT_EQ(TA_CFG_POLICY | TA_CFG_RATE | TA_CFG_BURST | TA_CFG_THROTTLE_MODE,
+		  set.cfg[1].valid);
+	EXPECT_EQ(TA_POLICY_ROUTE_SLOW, set.cfg[1].policy);
+	EXPECT_EQ(100ULL << 20, set.cfg[1].rate);
+	EXPECT_EQ(1ULL << 20, set.cfg[1].burst);
+	EXPECT_EQ(TA_THROTTLE_ACCOUNT, set.cfg[1].throttle_mode);
+
+	EXPECT_EQ(TA_TIER_SLOW, set.cfg[2].tier);
+	EXPECT_EQ(TA_CFG_POLICY | TA_CFG_RATE | TA_CFG_BURST |
+		  TA_CFG_THROTTLE_MODE | TA_CFG_NODE | TA_CFG_HARD_CAP,
+		  set.cfg[2].valid);
+	EXPECT_EQ(TA_POLICY_FAIL, set.cfg[2].policy);
+	EXPECT_EQ(1ULL << 30, set.cfg[2].rate);
+	EXPECT_EQ(64ULL << 20, set.cfg[2].burst);
+	EXPECT_EQ(TA_THROTTLE_ENFORCE, set.cfg[2].throttle_mode);
+	EXPECT_EQ(2, set.cfg[2].node);
+	EXPECT_EQ(0, set.cfg[2].hard_cap);
+}
+
+TEST(set_all_tiers)
+{
+	static const char *const args[] = { "policy=fail", "throttle.mode=enforce", NULL };
+	struct ctl_set set;
+	char err[256] = "";
+
+	ASSERT_EQ(0, parse_all(&set, args, err, sizeof(err))) TH_LOG("%s", err);
+	for (int t = 0; t < TA_NR_TIERS; t++) {
+		EXPECT_EQ(TA_CFG_POLICY | TA_CFG_THROTTLE_MODE, set.cfg[t].valid);
+		EXPECT_EQ(TA_POLICY_FAIL, set.cfg[t].policy);
+		EXPECT_EQ(TA_THROTTLE_ENFORCE, set.cfg[t].throttle_mode);
+	}
+}
+
+TEST(set_errors)
+{
+	static const struct {
+		const char *args[3];
+		const char *msg;
+	} cases[] = {
+		{ { "fast.soft_cap=4X" }, "bad size '4X' for fast.soft_cap" },
+		{ { "fast.hard_cap=" }, "missing value" },
+		{ { "fast.hard_cap" }, "expected KEY=VALUE" },
+		{ { "=4G" }, "missing key" },
+		{ { "medium.soft_cap=1G" }, "unknown tier 'medium'" },
+		{ { "fast.softcap=1G" }, "unknown setting 'fast.softcap'" },
+		{ { "fast..soft_cap=1G" }, "unknown setting" },
+		{ { "fast.soft_cap.x=1G" }, "unknown setting" },
+		{ { "throttle.fast.speed=1G" }, "unknown setting 'throttle.fast.speed'" },
+		{ { "throttle.medium.rate=1G" }, "unknown tier 'medium'" },
+		{ { "fast.node=-1" }, "bad NUMA node '-1'" },
+		{ { "fast.node=x" }, "bad NUMA node" },
+		{ { "fast.policy=drop" }, "bad policy 'drop'" },
+		{ { "policy=maybe" }, "bad policy 'maybe'" },
+		{ { "throttle.fast.mode=strict" }, "bad throttle mode 'strict'" },
+		{ { "throttle.fast.rate=1G/min" }, "bad size '1G/min'" },
+		{ { "fast.soft_cap=1G", "fast.soft_cap=2G" }, "set twice" },
+		{ { "fast.policy=fail", "policy=fail" }, "fast.policy is set twice" },
+		{ { "throttle.slow.rate=1G", "slow.rate=1G" }, "set twice" },
+		{ { "soft_cap=1G" }, "unknown setting 'soft_cap'" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ctl_set set;
+		char err[256] = "";
+		const char *args[4] = { cases[i].args[0], cases[i].args[1],
+					cases[i].args[2], NULL };
+
+		EXPECT_EQ(-1, parse_all(&set, args, err, sizeof(err)))
+			TH_LOG("'%s' accepted", args[0]);
+		EXPECT_NE(NULL, strstr(err, cases[i].msg))
+			TH_LOG("'%s': got '%s', want '%s'", args[0], err, cases[i].msg);
+	}
+}
+
+TEST(format)
+{
+	char b[32];
+
+	EXPECT_STREQ("0", ctl_fmt_size(0, b, sizeof(b)));
+	EXPECT_STREQ("1023", ctl_fmt_size(1023, b, sizeof(b)));
+	EXPECT_STREQ("4K", ctl_fmt_size(4096, b, sizeof(b)));
+	EXPECT_STREQ("1.5G", ctl_fmt_size(3ULL << 29, b, sizeof(b)));
+	EXPECT_STREQ("16.0E", ctl_fmt_size(UINT64_MAX, b, sizeof(b)));
+	EXPECT_STREQ("850ns", ctl_fmt_ns(850, b, sizeof(b)));
+	EXPECT_STREQ("1.50s", ctl_fmt_ns(1500000000, b, sizeof(b)));
+	EXPECT_STREQ("-", ctl_fmt_info(0, b, sizeof(b)));
+	EXPECT_STREQ("hmat,shared", ctl_fmt_info(TA_TIER_INFO_HMAT | TA_TIER_INFO_SHARED,
+						 b, sizeof(b)));
+	EXPECT_STREQ("override,0x10", ctl_fmt_info(TA_TIER_INFO_OVERRIDE | 0x10,
+						   b, sizeof(b)));
+}
+
+/* ---- the program itself ---- */
+
+static const char *const nodev_env[] = {
+	"TIERALLOCCTL_DEVICE=/nonexistent/tieralloc", NULL,
+};
+
+TEST(cli_usage)
+{
+	struct ctl_out o;
+
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, NULL, NULL));
+	EXPECT_NE(NULL, strstr(o.err, "Usage: tierallocctl"));
+	EXPECT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "help", NULL));
+	EXPECT_NE(NULL, strstr(o.out, "stats --json keys"));
+	EXPECT_NE(NULL, strstr(o.out, "migrate_ns"));
+	EXPECT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "--help", NULL));
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, NULL, "frobnicate", NULL));
+	EXPECT_NE(NULL, strstr(o.err, "unknown command 'frobnicate'")) TH_LOG("%s", o.err);
+}
+
+TEST(cli_bad_arguments)
+{
+	static const struct {
+		const char *args[4];
+		const char *msg;
+	} cases[] = {
+		{ { "set", "fast.soft_cap=4X" }, "bad size '4X' for fast.soft_cap" },
+		{ { "set", "fast.soft_cap=1G", "slow.hard_cap=12Q" }, "bad size '12Q' for slow.hard_cap" },
+		{ { "set" }, "nothing to set" },
+		{ { "set", "bogus.soft_cap=1G" }, "unknown tier 'bogus'" },
+		{ { "stats", "--jsn" }, "unknown argument '--jsn'" },
+		{ { "stats", "--pid" }, "needs a process id" },
+		{ { "stats", "--pid", "abc" }, "bad process id 'abc'" },
+		{ { "tiers", "extra" }, "unexpected argument 'extra'" },
+		{ { "watch", "--interval", "0" }, "bad interval '0'" },
+		{ { "watch", "--interval", "1s" }, "bad interval '1s'" },
+		{ { "watch", "--count", "0" }, "bad count '0'" },
+		{ { "watch", "--count" }, "needs a value" },
+		{ { "version", "x" }, "unexpected argument 'x'" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ctl_out o;
+
+		EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, nodev_env, cases[i].args[0],
+				     cases[i].args[1], cases[i].args[2],
+				     cases[i].args[3], NULL))
+			TH_LOG("%s %s: %s", cases[i].args[0], cases[i].args[1], o.err);
+		EXPECT_NE(NULL, strstr(o.err, cases[i].msg))
+			TH_LOG("got '%s', want '%s'", o.err, cases[i].msg);
+	}
+}
+
+TEST(cli_missing_module)
+{
+	static const char *const cmds[][3] = {
+		{ "tiers" }, { "stats" }, { "stats", "--json" },
+		{ "set", "fast.soft_cap=1G" }, { "watch", "--count", "1" },
+		{ "version" },
+	};
+	struct ctl_out o;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		EXPECT_EQ(3, ctl_run(&o, CTL_RUN_NOUID, nodev_env, cmds[i][0],
+				     cmds[i][1], cmds[i][2], NULL))
+			TH_LOG("%s: %s", cmds[i][0], o.err);
+		EXPECT_NE(NULL, strstr(o.err,
+			"/nonexistent/tieralloc not found: is tieralloc.ko loaded? (see README)"))
+			TH_LOG("%s: %s", cmds[i][0], o.err);
+	}
+	/* The default path, when this machine has no module. */
+	if (access(TIERALLOC_DEVICE, F_OK)) {
+		EXPECT_EQ(3, ctl_run(&o, CTL_RUN_NOUID, NULL, "stats", NULL));
+		EXPECT_STREQ("/dev/tieralloc not found: is tieralloc.ko loaded? (see README)\n",
+			     o.err);
+	}
+}
+
+TEST(cli_pid_not_supported)
+{
+	struct ctl_out o;
+
+	EXPECT_EQ(1, ctl_run(&o, CTL_RUN_NOUID, NULL, "stats", "--pid", "1", NULL));
+	EXPECT_NE(NULL, strstr(o.err, "not supported yet"));
+}
+
+/* ---- sysfs fallback against a fake tree ---- */
+
+FIXTURE(fake_sysfs)
+{
+	char dir[64];
+	char env_sysfs[128];
+	const char *env[3];
+};
+
+static void put(const char *dir, const char *tier, const char *attr,
+		const char *val)
+{
+	char path[256];
+	FILE *f;
+
+	if (tier) {
+		snprintf(path, sizeof(path), "%s/%s", dir, tier);
+		mkdir(path, 0755);
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, tier, attr);
+	} else {
+		snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	}
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%s\n", val);
+		fclose(f);
+	}
+}
+
+/* The value of stats field @i of tier @t in the fake tree. */
+static uint64_t fake_stat(int t, size_t i)
+{
+	return (uint64_t)(t + 1) * 1000 + i;
+}
+
+FIXTURE_SETUP(fake_sysfs)
+{
+	static const char *const tiers[] = { "fast", "normal", "slow" };
+	char v[32];
+
+	strcpy(self->dir, "/tmp/tierallocctl-sysfs-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	put(self->dir, NULL, "abi_version", "1");
+	for (int t = 0; t < 3; t++) {
+		snprintf(v, sizeof(v), "%d", t);
+		put(self->dir, tiers[t], "node", v);
+		put(self->dir, tiers[t], "soft_cap", t == 0 ? "4294967296" : "0");
+		put(self->dir, tiers[t], "hard_cap", t == 0 ? "8589934592" : "0");
+		put(self->dir, tiers[t], "policy", t == 2 ? "fail" : "route_slow");
+		put(self->dir, tiers[t], "throttle_mode", t == 2 ? "enforce" : "account");
+		put(self->dir, tiers[t], "rate", t == 2 ? "1073741824" : "0");
+		put(self->dir, tiers[t], "burst", t == 2 ? "67108864" : "0");
+		put(self->dir, tiers[t], "read_latency_ns", t == 0 ? "80" : "0");
+		put(self->dir, tiers[t], "read_bandwidth_mbps", t == 0 ? "100000" : "0");
+		put(self->dir, tiers[t], "node_capacity", "17179869184");
+		put(self->dir, tiers[t], "node_free", "8589934592");
+		put(self->dir, tiers[t], "info_flags", t == 0 ? "1" : "12");
+		for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
+			snprintf(v, sizeof(v), "%llu",
+				 (unsigned long long)fake_stat(t, i));
+			put(self->dir, tiers[t], ctl_stats_fields[i].name, v);
+		}
+	}
+	snprintf(self->env_sysfs, sizeof(self->env_sysfs),
+		 "TIERALLOCCTL_SYSFS=%s", self->dir);
+	self->env[0] = "TIERALLOCCTL_DEVICE=/dev/null";
+	self->env[1] = self->env_sysfs;
+	self->env[2] = NULL;
+}
+
+FIXTURE_TEARDOWN(fake_sysfs)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->dir);
+	if (system(cmd))
+		TH_LOG("cannot remove %s", self->dir);
+}
+
+TEST_F(fake_sysfs, tiers)
+{
+	struct ctl_out o;
+
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "tiers", NULL))
+		TH_LOG("%s", o.err);
+	EXPECT_NE(NULL, strstr(o.out, "TIER")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "fast")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "4G")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "8G")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "enforce")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "hmat")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "override,shared")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "100000")) TH_LOG("%s", o.out);
+}
+
+TEST_F(fake_sysfs, stats_table)
+{
+	struct ctl_out o;
+
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "stats", "--raw", NULL))
+		TH_LOG("%s", o.err);
+	/* live regions = sum of the tiers' regions (stats field 2) */
+	EXPECT_NE(NULL, strstr(o.out, "live regions: 6006  open files: 0")) TH_LOG("%s", o.out);
+	for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
+		EXPECT_NE(NULL, strstr(o.out, ctl_stats_fields[i].name))
+			TH_LOG("%s missing", ctl_stats_fields[i].name);
+	}
+	/* reserved_bytes: 1000 + 2000 + 3000 */
+	EXPECT_NE(NULL, strstr(o.out, "6000")) TH_LOG("%s", o.out);
+}
+
+TEST_F(fake_sysfs, stats_json)
+{
+	static const char *const tiers[] = { "fast", "normal", "slow" };
+	json_object *root, *o_tiers, *tot, *v;
+	struct ctl_out o;
+
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "stats", "--json", NULL))
+		TH_LOG("%s", o.err);
+	root = json_tokener_parse(o.out);
+	ASSERT_NE(NULL, root) TH_LOG("not JSON: %s", o.out);
+	ASSERT_TRUE(json_object_object_get_ex(root, "live_regions", &v));
+	EXPECT_EQ(fake_stat(0, 2) + fake_stat(1, 2) + fake_stat(2, 2),
+		  json_object_get_uint64(v));
+	ASSERT_TRUE(json_object_object_get_ex(root, "open_files", &v));
+	EXPECT_EQ(0, json_object_get_uint64(v));
+	ASSERT_TRUE(json_object_object_get_ex(root, "tiers", &o_tiers));
+	ASSERT_TRUE(json_object_object_get_ex(root, "totals", &tot));
+	for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
+		const char *name = ctl_stats_fields[i].name;
+		uint64_t sum = 0;
+
+		for (int t = 0; t < 3; t++) {
+			json_object *jt;
+
+			ASSERT_TRUE(json_object_object_get_ex(o_tiers, tiers[t], &jt));
+			ASSERT_TRUE(json_object_object_get_ex(jt, name, &v))
+				TH_LOG("%s.%s missing", tiers[t], name);
+			EXPECT_EQ(fake_stat(t, i), json_object_get_uint64(v));
+			sum += fake_stat(t, i);
+		}
+		ASSERT_TRUE(json_object_object_get_ex(tot, name, &v));
+		EXPECT_EQ(sum, json_object_get_uint64(v));
+	}
+	json_object_put(root);
+}
+
+TEST_F(fake_sysfs, version_and_watch)
+{
+	struct ctl_out o;
+
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "version", NULL))
+		TH_LOG("%s", o.err);
+	EXPECT_NE(NULL, strstr(o.out, "module ABI version:       1")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "tiers:                    3")) TH_LOG("%s", o.out);
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "watch", "--interval",
+			     "0.05", "--count", "2", NULL))
+		TH_LOG("%s", o.err);
+	EXPECT_NE(NULL, strstr(o.out, "rates/s:")) TH_LOG("%s", o.out);
+}
+
+TEST_F(fake_sysfs, broken_attribute)
+{
+	struct ctl_out o;
+
+	put(self->dir, "slow", "policy", "sometimes");
+	EXPECT_EQ(1, ctl_run(&o, CTL_RUN_NOUID, self->env, "tiers", NULL));
+	EXPECT_NE(NULL, strstr(o.err, "unknown value 'sometimes'")) TH_LOG("%s", o.err);
+	put(self->dir, "fast", "regions", "many");
+	EXPECT_EQ(1, ctl_run(&o, CTL_RUN_NOUID, self->env, "stats", NULL));
+	EXPECT_NE(NULL, strstr(o.err, "not a number: 'many'")) TH_LOG("%s", o.err);
+}
+
+TEST_F(fake_sysfs, set_needs_ioctl)
+{
+	struct ctl_out o;
+
+	EXPECT_EQ(1, ctl_run(&o, CTL_RUN_NOUID, self->env, "set", "fast.soft_cap=1G", NULL));
+	EXPECT_NE(NULL, strstr(o.err, "does not support TA_IOC_SET_TIER")) TH_LOG("%s", o.err);
+}
+
+TEST_HARNESS_MAIN

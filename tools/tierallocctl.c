@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tierallocctl: inspect and configure the tiers of /dev/tieralloc.
+ *
+ *   tierallocctl tiers
+ *   tierallocctl stats [--json] [--raw] [--pid PID]
+ *   tierallocctl set SETTING=VALUE...
+ *   tierallocctl watch [--interval SECONDS] [--count N] [--raw]
+ *   tierallocctl version
+ *
+ * See usage() for the details, the JSON keys and the exit codes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/ctl.h"
+
+static const char usage_text[] =
+"Usage: tierallocctl COMMAND [ARGS]\n"
+"\n"
+"Commands:\n"
+"  tiers                 one line per tier: NUMA node, HMAT read latency (ns)\n"
+"                        and bandwidth (MB/s), node capacity and free memory,\n"
+"                        soft/hard cap, cap policy, throttle mode/rate/burst,\n"
+"                        reserved and resident bytes, info flags\n"
+"                        (hmat, distance, override, shared)\n"
+"  stats [--json] [--raw] [--pid PID]\n"
+"                        per-tier counters of struct ta_tier_stats and totals;\n"
+"                        --raw prints exact numbers instead of 4K/1.5ms;\n"
+"                        --json prints JSON (keys below); --pid reads the\n"
+"                        stats a libta process publishes (not supported yet)\n"
+"  set SETTING=VALUE...  change tiers (needs CAP_SYS_ADMIN); all arguments\n"
+"                        are checked before anything is applied\n"
+"  watch [--interval SECONDS] [--count N] [--raw]\n"
+"                        redraw the stats every SECONDS (default 1) with\n"
+"                        per-second rates, N times (default: until ^C)\n"
+"  version               ABI version and features of the loaded module\n"
+"  help                  this text\n"
+"\n"
+"Settings (TIER is fast, normal or slow):\n"
+"  TIER.soft_cap=SIZE    soft cap; 0 or none = no cap\n"
+"  TIER.hard_cap=SIZE    hard cap; 0 or none = no cap\n"
+"  TIER.node=N           NUMA node backing the tier\n"
+"  TIER.policy=P         at the hard cap: fail (ENOMEM) or route_slow\n"
+"  policy=P              the same for every tier\n"
+"  throttle.TIER.rate=SIZE[/s]   token bucket refill per second; 0 = off\n"
+"  throttle.TIER.burst=SIZE      token bucket depth\n"
+"  throttle.TIER.mode=M          account (model waits) or enforce (wait)\n"
+"  throttle.mode=M               the same for every tier\n"
+"  TIER.rate=, TIER.burst=, TIER.throttle_mode= are accepted as well.\n"
+"  SIZE: a number with an optional K, M, G or T suffix (powers of 1024,\n"
+"  any case, optional B/iB: 4G, 1.5g, 64MiB), or none.\n"
+"\n"
+"stats --json keys:\n"
+"  live_regions, open_files      numbers (struct ta_stats)\n"
+"  tiers: {fast: {...}, normal: {...}, slow: {...}}\n"
+"  totals: {...}                 sum over the tiers\n"
+"  Every {...} has one key per field of struct ta_tier_stats:\n"
+"  reserved_bytes resident_bytes regions alloc_calls free_calls\n"
+"  bytes_allocated bytes_freed sim_wait_ns throttle_wait_ns\n"
+"  soft_violations hard_violations reroutes fault_failures huge_pages\n"
+"  huge_fallbacks migrations_in migrations_out pages_moved_in\n"
+"  pages_moved_out bytes_moved_in bytes_moved_out migrate_skipped\n"
+"  migrate_failures migrate_ns\n"
+"  (all unsigned integers: bytes, nanoseconds or counts)\n"
+"\n"
+"Environment: TIERALLOCCTL_DEVICE (default /dev/tieralloc) and\n"
+"TIERALLOCCTL_SYSFS (default /sys/class/misc/tieralloc, read when the\n"
+"device does not know an ioctl).\n"
+"\n"
+"Exit status: 0 ok, 1 operation failed, 2 bad command line,\n"
+"3 module not loaded, 4 permission denied.\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "tierallocctl: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'tierallocctl help'.\n");
+	return CTL_EXIT_USAGE;
+}
+
+static int report(const char *what, int err)
+{
+	if (err == -EPERM || err == -EACCES) {
+		fprintf(stderr, "permission denied: %s: %s\n", what, strerror(-err));
+		return CTL_EXIT_PERM;
+	}
+	fprintf(stderr, "tierallocctl: %s failed: %s\n", what, strerror(-err));
+	return CTL_EXIT_ERR;
+}
+
+static int read_all(struct ctl_dev *dev, struct ta_tier_config *cfg,
+		    struct ta_stats *st)
+{
+	const char *what;
+	int ret = 0;
+
+	what = "reading tier configuration (TA_IOC_GET_TIER)";
+	for (unsigned int t = 0; t < TA_NR_TIERS && cfg && !ret; t++)
+		ret = ctl_get_tier(dev, t, &cfg[t]);
+	if (!ret) {
+		what = "reading statistics (TA_IOC_GET_STATS)";
+		ret = ctl_get_stats(dev, st);
+	}
+	if (ret && dev->use_sysfs) {
+		fprintf(stderr,
+			"tierallocctl: %s does not support the ioctls and reading %s failed\n",
+			dev->path, dev->sysfs);
+		return CTL_EXIT_ERR;
+	}
+	return ret ? report(what, ret) : 0;
+}
+
+static int cmd_tiers(int argc, char **argv)
+{
+	struct ta_tier_config cfg[TA_NR_TIERS];
+	struct ta_stats st;
+	struct ctl_dev dev;
+	int ret;
+
+	if (argc > 1)
+		return usage_error("tiers: unexpected argument '%s'", argv[1]);
+	ret = ctl_dev_open(&dev, false);
+	if (ret)
+		return ret;
+	ret = read_all(&dev, cfg, &st);
+	if (!ret)
+		ctl_print_tiers(stdout, cfg, &st);
+	ctl_dev_close(&dev);
+	return ret;
+}
+
+/*
+ * HOOK: per-process statistics of libta's user backend.  A process using
+ * the user backend will publish its counters in shared memory under
+ * /dev/shm; the format is still to be defined by libta.  Fill @st from that
+ * segment here and return 0 once it exists.
+ */
+static int pid_stats(long pid, struct ta_stats *st)
+{
+	(void)pid;
+	(void)st;
+	return -EOPNOTSUPP;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	bool json = false, raw = false;
+	long pid = -1;
+	struct ta_stats st;
+	struct ctl_dev dev;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!strcmp(a, "--raw")) {
+			raw = true;
+		} else if (!strcmp(a, "--pid") || !strncmp(a, "--pid=", 6)) {
+			const char *v = a[5] == '=' ? a + 6 : argv[++i];
+			uint64_t n;
+
+			if (!v)
+				return usage_error("stats: %s needs a process id", a);
+			if (ctl_parse_uint(v, INT32_MAX, &n) || !n)
+				return usage_error("stats: bad process id '%s'", v);
+			pid = (long)n;
+		} else {
+			return usage_error("stats: unknown argument '%s'", a);
+		}
+	}
+
+	if (pid > 0) {
+		ret = pid_stats(pid, &st);
+		if (ret == -EOPNOTSUPP) {
+			fprintf(stderr,
+				"tierallocctl: stats --pid: per-process statistics of libta's user backend are not supported yet\n");
+			return CTL_EXIT_ERR;
+		}
+		if (ret)
+			return report("reading process statistics", ret);
+	} else {
+		ret = ctl_dev_open(&dev, false);
+		if (ret)
+			return ret;
+		ret = read_all(&dev, NULL, &st);
+		ctl_dev_close(&dev);
+		if (ret)
+			return ret;
+	}
+
+	if (json) {
+		char *s = ctl_stats_json(&st, true);
+
+		if (!s) {
+			fprintf(stderr, "tierallocctl: out of memory\n");
+			return CTL_EXIT_ERR;
+		}
+		puts(s);
+		free(s);
+	} else {
+		ctl_print_stats(stdout, &st, raw);
+	}
+	return CTL_EXIT_OK;
+}
+
+/* "fast.soft_cap = 4G" lines for what @c sets. */
+static void print_applied(const struct ta_tier_config *c)
+{
+	const char *tn = ctl_tier_name(c->tier);
+	char b[32];
+
+	if (c->valid & TA_CFG_NODE)
+		printf("%s.node = %d\n", tn, c->node);
+	if (c->valid & TA_CFG_SOFT_CAP)
+		printf("%s.soft_cap = %s\n", tn,
+		       c->soft_cap ? ctl_fmt_size(c->soft_cap, b, sizeof(b)) : "none");
+	if (c->valid & TA_CFG_HARD_CAP)
+		printf("%s.hard_cap = %s\n", tn,
+		       c->hard_cap ? ctl_fmt_size(c->hard_cap, b, sizeof(b)) : "none");
+	if (c->valid & TA_CFG_POLICY)
+		printf("%s.policy = %s\n", tn, ctl_policy_name(c->policy));
+	if (c->valid & TA_CFG_THROTTLE_MODE)
+		printf("throttle.%s.mode = %s\n", tn, ctl_mode_name(c->throttle_mode));
+	if (c->valid & TA_CFG_RATE)
+		printf("throttle.%s.rate = %s\n", tn,
+		       c->rate ? ctl_fmt_size(c->rate, b, sizeof(b)) : "none");
+	if (c->valid & TA_CFG_BURST)
+		printf("throttle.%s.burst = %s\n", tn, ctl_fmt_size(c->burst, b, sizeof(b)));
+}
+
+static int cmd_set(int argc, char **argv)
+{
+	struct ctl_set set;
+	struct ctl_dev dev;
+	char err[256];
+	int ret, applied = 0;
+
+	if (argc < 2)
+		return usage_error("%s: nothing to set (e.g. fast.soft_cap=4G)", "set");
+	ctl_set_init(&set);
+	for (int i = 1; i < argc; i++) {
+		if (ctl_set_parse(&set, argv[i], err, sizeof(err))) {
+			fprintf(stderr, "tierallocctl: set: %s\n", err);
+			return CTL_EXIT_USAGE;
+		}
+	}
+
+	ret = ctl_dev_open(&dev, true);
+	if (ret)
+		return ret;
+	for (unsigned int t = 0; t < TA_NR_TIERS; t++) {
+		const struct ta_tier_config *c = &set.cfg[t];
+
+		if (!c->valid)
+			continue;
+		ret = ctl_set_tier(&dev, c);
+		if (ret == -EPERM || ret == -EACCES) {
+			fprintf(stderr,
+				"permission denied: setting tiers needs CAP_SYS_ADMIN\n");
+			ret = CTL_EXIT_PERM;
+		} else if (ret == -ENOTTY) {
+			fprintf(stderr,
+				"tierallocctl: set: %s does not support TA_IOC_SET_TIER\n",
+				dev.path);
+			ret = CTL_EXIT_ERR;
+		} else if (ret) {
+			fprintf(stderr,
+				"tierallocctl: set: the module rejected the settings of tier %s: %s\n",
+				ctl_tier_name(t), strerror(-ret));
+			if (ret == -ENODEV)
+				fprintf(stderr,
+					"hint: node %d does not exist or has no memory\n",
+					c->node);
+			else if (ret == -EINVAL)
+				fprintf(stderr,
+					"hint: soft_cap must not exceed hard_cap; a rate must be 0 or at least 4K/s; a burst at most 1T\n");
+			ret = CTL_EXIT_ERR;
+		}
+		if (ret) {
+			if (applied)
+				fprintf(stderr,
+					"tierallocctl: set: the settings printed above were applied\n");
+			break;
+		}
+		print_applied(c);
+		applied++;
+	}
+	ctl_dev_close(&dev);
+	return ret;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t tot(const struct ta_stats *st, size_t off)
+{
+	uint64_t sum = 0, v;
+
+	for (int t = 0; t < TA_NR_TIERS; t++) {
+		memcpy(&v, (const char *)&st->tier[t] + off, sizeof(v));
+		sum += v;
+	}
+	return sum;
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	double interval = 1.0, prev_t = 0;
+	uint64_t count = 0;	/* 0 = forever */
+	struct ta_stats st, prev;
+	bool raw = false, tty = isatty(STDOUT_FILENO);
+	struct ctl_dev dev;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		bool is_interval;
+
+		if (!strcmp(a, "--raw")) {
+			raw = true;
+			continue;
+		}
+		if (!strcmp(a, "--interval") || !strcmp(a, "-i")) {
+			is_interval = true;
+			v = argv[++i];
+		} else if (!strcmp(a, "--count") || !strcmp(a, "-n")) {
+			is_interval = false;
+			v = argv[++i];
+		} else if (!strncmp(a, "--interval=", 11)) {
+			is_interval = true;
+			v = a + 11;
+		} else if (!strncmp(a, "--count=", 8)) {
+			is_interval = false;
+			v = a + 8;
+		} else {
+			return usage_error("watch: unknown argument '%s'", a);
+		}
+		if (!v)
+			return usage_error("watch: %s needs a value", a);
+		if (is_interval) {
+			char *end;
+
+			errno = 0;
+			interval = strtod(v, &end);
+			if (errno || end == v || *end || !isfinite(interval) ||
+			    interval < 0.05 || interval > 86400)
+				return usage_error("watch: bad interval '%s' (seconds, 0.05 to 86400)", v);
+		} else if (ctl_parse_uint(v, UINT32_MAX, &count) || !count) {
+			return usage_error("watch: bad count '%s' (a positive number)", v);
+		}
+	}
+
+	ret = ctl_dev_open(&dev, false);
+	if (ret)
+		return ret;
+	for (uint64_t n = 0; !count || n < count; n++) {
+		char stamp[64];
+		time_t wall = time(NULL);
+		double t;
+
+		ret = read_all(&dev, NULL, &st);
+		if (ret)
+			break;
+		t = now_s();
+		strftime(stamp, sizeof(stamp), "%F %T", localtime(&wall));
+		if (tty)
+			fputs("\033[H\033[2J", stdout);
+		else if (n)
+			fputs("\n", stdout);
+		printf("tierallocctl watch: every %gs  %s\n", interval, stamp);
+		ctl_print_stats(stdout, &st, raw);
+		if (n) {
+			double dt = t - prev_t;
+#define RATE(f) ((double)(tot(&st, offsetof(struct ta_tier_stats, f)) - \
+			  tot(&prev, offsetof(struct ta_tier_stats, f))) / dt)
+			char b1[32], b2[32];
+
+			printf("rates/s: regions created %.0f, freed %.0f, bytes allocated %s, moved %s\n",
+			       RATE(alloc_calls), RATE(free_calls),
+			       ctl_fmt_size((uint64_t)RATE(bytes_allocated), b1, sizeof(b1)),
+			       ctl_fmt_size((uint64_t)RATE(bytes_moved_in), b2, sizeof(b2)));
+#undef RATE
+		}
+		fflush(stdout);
+		prev = st;
+		prev_t = t;
+		if (!count || n + 1 < count) {
+			struct timespec ts = {
+				.tv_sec = (time_t)interval,
+				.tv_nsec = (long)((interval - floor(interval)) * 1e9),
+			};
+
+			while (nanosleep(&ts, &ts) && errno == EINTR)
+				;
+		}
+	}
+	ctl_dev_close(&dev);
+	return ret;
+}
+
+static void print_features(uint32_t f)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} feats[] = {
+		{ TA_FEAT_HUGE, "huge" },
+		{ TA_FEAT_HUGE_PMD, "huge_pmd" },
+		{ TA_FEAT_MIGRATE, "migrate" },
+	};
+	bool any = false;
+
+	for (size_t i = 0; i < sizeof(feats) / sizeof(feats[0]); i++) {
+		if (f & feats[i].bit) {
+			printf("%s%s", any ? " " : "", feats[i].name);
+			f &= ~feats[i].bit;
+			any = true;
+		}
+	}
+	if (f) {
+		printf("%s0x%x", any ? " " : "", f);
+		any = true;
+	}
+	printf("%s\n", any ? "" : "none");
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	struct ta_version v;
+	struct ctl_dev dev;
+	int ret;
+
+	if (argc > 1)
+		return usage_error("version: unexpected argument '%s'", argv[1]);
+	printf("tierallocctl ABI version: %d\n", TIERALLOC_ABI_VERSION);
+	fflush(stdout);
+	ret = ctl_dev_open(&dev, false);
+	if (ret)
+		return ret;
+	ret = ctl_get_version(&dev, &v);
+	if (ret) {
+		ctl_dev_close(&dev);
+		return report("reading the module version (TA_IOC_VERSION)", ret);
+	}
+	printf("module ABI version:       %u\n", v.abi_version);
+	printf("tiers:                    %u\n", v.nr_tiers);
+	printf("features:                 ");
+	if (dev.use_sysfs)
+		printf("unknown (read from %s)\n", dev.sysfs);
+	else
+		print_features(v.features);
+	if (v.abi_version != TIERALLOC_ABI_VERSION)
+		fprintf(stderr,
+			"tierallocctl: warning: module ABI %u differs from this tool's ABI %d\n",
+			v.abi_version, TIERALLOC_ABI_VERSION);
+	ctl_dev_close(&dev);
+	return CTL_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{ "tiers", cmd_tiers },
+		{ "stats", cmd_stats },
+		{ "set", cmd_set },
+		{ "watch", cmd_watch },
+		{ "version", cmd_version },
+	};
+
+	if (argc < 2) {
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return CTL_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(1, argv + 1);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", argv[1]);
+}
