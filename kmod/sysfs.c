@@ -154,8 +154,24 @@ static ssize_t abi_version_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(abi_version);
 
+static ssize_t live_regions_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&ta_live_regions));
+}
+static DEVICE_ATTR_RO(live_regions);
+
+static ssize_t open_files_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&ta_open_files));
+}
+static DEVICE_ATTR_RO(open_files);
+
 static struct attribute *ta_top_attrs[] = {
 	&dev_attr_abi_version.attr,
+	&dev_attr_live_regions.attr,
+	&dev_attr_open_files.attr,
 	NULL
 };
 
