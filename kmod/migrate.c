@@ -114,7 +114,7 @@ static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
 
 	/* A fully resident chunk stays physically contiguous if it can. */
 	if (huge && res == TA_HUGE_NR) {
-		chunk = ta_alloc_chunk(c->nid, TA_HUGE_ORDER);
+		chunk = ta_alloc_chunk(c->nid, TA_HUGE_ORDER, false);
 		if (!chunk)
 			c->fallbacks++;
 	}
@@ -131,7 +131,7 @@ static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
 		}
 		if (r->pages[i]) {
 			newp = chunk ? chunk + (i - first) :
-				       ta_alloc_chunk(c->nid, 0);
+				       ta_alloc_chunk(c->nid, 0, false);
 			if (!newp || !ta_move_page(r, i, newp)) {
 				/* Chunk pages are split: each frees alone. */
 				if (newp)

@@ -74,15 +74,18 @@ void ta_regions_exit(void)
 }
 
 /*
- * Allocate 2^@order zeroed pages on @nid and nowhere else, as independent
- * order-0 pages.  Huge chunks do not retry hard: a 4 KiB fallback is better
- * than a long compaction stall in a page fault.
+ * Allocate 2^@order pages on @nid and nowhere else, as independent order-0
+ * pages; zeroed unless the caller overwrites them whole (migration).  Huge
+ * chunks do not retry hard: a 4 KiB fallback is better than a long
+ * compaction stall in a page fault.
  */
-struct page *ta_alloc_chunk(int nid, unsigned int order)
+struct page *ta_alloc_chunk(int nid, unsigned int order, bool zero)
 {
-	gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_THISNODE | __GFP_NOWARN;
+	gfp_t gfp = GFP_HIGHUSER | __GFP_THISNODE | __GFP_NOWARN;
 	struct page *page;
 
+	if (zero)
+		gfp |= __GFP_ZERO;
 	if (order)
 		gfp |= __GFP_NORETRY;
 	page = alloc_pages_node(nid, gfp, order);
@@ -108,7 +111,7 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 	bool huge_fb = false;
 
 	if (n == 1) {
-		page = ta_alloc_chunk(nid, 0);
+		page = ta_alloc_chunk(nid, 0, true);
 		if (!page)
 			return -ENOMEM;
 		if (cmpxchg(&r->pages[first], NULL, page)) {
@@ -119,7 +122,7 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 		return 0;
 	}
 
-	page = ta_alloc_chunk(nid, TA_HUGE_ORDER);
+	page = ta_alloc_chunk(nid, TA_HUGE_ORDER, true);
 	if (!page) {
 		/* No 2 MiB block on the node: 512 pages, same node. */
 		huge_fb = true;
@@ -127,7 +130,7 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 		if (!tmp)
 			return -ENOMEM;
 		for (i = 0; i < n; i++) {
-			tmp[i] = ta_alloc_chunk(nid, 0);
+			tmp[i] = ta_alloc_chunk(nid, 0, true);
 			if (!tmp[i])
 				goto fail;
 		}

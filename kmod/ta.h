@@ -161,7 +161,7 @@ struct ta_region *ta_region_create(struct ta_region_create *req);
 void ta_region_put(struct ta_region *r);
 int ta_region_mmap(struct ta_file *tf, struct vm_area_struct *vma);
 void ta_region_info(struct ta_region *r, struct ta_region_info *info);
-struct page *ta_alloc_chunk(int nid, unsigned int order);
+struct page *ta_alloc_chunk(int nid, unsigned int order, bool zero);
 
 /* migrate.c */
 int ta_region_move(struct ta_region *r, struct ta_region_move *req);
