@@ -20,6 +20,16 @@
 #include <unistd.h>
 #include <linux/tieralloc.h>
 
+/*
+ * The harness gives each test 30 s.  Under QEMU's TCG, and ten times more
+ * so on the KASAN/lockdep debug kernel, honest tests need longer; a hung
+ * test still ends, just later.
+ */
+#ifdef TEST_TIMEOUT_DEFAULT
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 600
+#endif
+
 #define TA_PAGE 4096UL
 #define TA_MIB (1UL << 20)
 
