@@ -1,6 +1,6 @@
 # Kernel selftests: kselftest-harness programs run inside the VM.
 SELFTESTS := $(B)/selftests/regions_test $(B)/selftests/migrate_test \
-	$(B)/selftests/fuzz_test
+	$(B)/selftests/fuzz_test $(B)/selftests/faultinj_test
 ALL += $(SELFTESTS)
 GUEST_TESTS += $(SELFTESTS)
 

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tieralloc.ko under allocation failures, with the kernel's fault
+ * injection (fail_page_alloc, failslab) scoped to the test task
+ * (task-filter + /proc/self/make-it-fail).  Every failure must surface as a
+ * clean error -- ENOMEM from ioctls, SIGBUS from a fault that finds no page
+ * on the tier's node (documented), skipped pages from a move -- with the
+ * accounting back to baseline and nothing leaked.  Needs a kernel with
+ * CONFIG_FAULT_INJECTION_DEBUG_FS (the debug lane's); skips elsewhere.
+ */
+#include <setjmp.h>
+#include <signal.h>
+
+#include "kselftest_harness.h"
+#include "ta_test.h"
+
+#define FPA "/sys/kernel/debug/fail_page_alloc/"
+#define FSL "/sys/kernel/debug/failslab/"
+
+static int put(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* Arm @dir to fail every allocation of this task of at least @min_order. */
+static int arm(const char *dir, int min_order)
+{
+	char p[128], v[16];
+	static const char *const knobs[][2] = {
+		{ "task-filter", "Y" }, { "probability", "100" }, { "interval", "1" },
+		{ "times", "-1" }, { "space", "0" }, { "verbose", "0" },
+		{ "ignore-gfp-wait", "N" },
+	};
+
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", dir, knobs[i][0]);
+		if (put(p, knobs[i][1]))
+			return -1;
+	}
+	if (!strcmp(dir, FPA)) {
+		snprintf(v, sizeof(v), "%d", min_order);
+		if (put(FPA "ignore-gfp-highmem", "N") || put(FPA "min-order", v))
+			return -1;
+	}
+	return 0;
+}
+
+static void disarm(const char *dir)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%sprobability", dir);
+	put(p, "0");
+}
+
+static int fail_me(int on)
+{
+	return put("/proc/self/make-it-fail", on ? "1" : "0");
+}
+
+FIXTURE(fi)
+{
+	int fd;
+	struct ta_stats start;
+};
+
+FIXTURE_SETUP(fi)
+{
+	self->fd = ta_open_dev();
+	if (self->fd < 0)
+		SKIP(return, "%s: %s (tieralloc.ko not loaded)", TIERALLOC_DEVICE, strerror(errno));
+	if (access(FPA "probability", W_OK) || access(FSL "probability", W_OK) ||
+	    access("/proc/self/make-it-fail", W_OK))
+		SKIP(return, "no fault injection (needs CONFIG_FAULT_INJECTION_DEBUG_FS, "
+			     "FAIL_PAGE_ALLOC, FAILSLAB and root: make check-debug)");
+	ASSERT_EQ(0, ta_get_stats(self->fd, &self->start));
+}
+
+FIXTURE_TEARDOWN(fi)
+{
+	fail_me(0);
+	disarm(FPA);
+	disarm(FSL);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static void expect_baseline(struct __test_metadata *_metadata, int fd, struct ta_stats *start)
+{
+	struct ta_stats now;
+
+	ASSERT_EQ(0, ta_get_stats(fd, &now));
+	for (int t = 0; t < TA_NR_TIERS; t++) {
+		EXPECT_EQ(start->tier[t].reserved_bytes, now.tier[t].reserved_bytes);
+		EXPECT_EQ(start->tier[t].resident_bytes, now.tier[t].resident_bytes);
+		EXPECT_EQ(start->tier[t].regions, now.tier[t].regions);
+	}
+	EXPECT_EQ(start->live_regions, now.live_regions);
+}
+
+/* No pages: a POPULATE region fails to create, and nothing stays reserved. */
+TEST_F(fi, populate_enomem)
+{
+	struct ta_region_create req;
+	long long free0 = ta_node_free(ta_tier_node(self->fd, TA_TIER_SLOW)), free1;
+	int ret;
+
+	ASSERT_EQ(0, arm(FPA, 0));
+	ASSERT_EQ(0, fail_me(1));
+	ret = ta_create(self->fd, 8 * TA_MIB, TA_TIER_SLOW, TA_REGION_TIER | TA_REGION_POPULATE,
+			&req);
+	fail_me(0);
+	ASSERT_EQ(-ENOMEM, ret);
+	expect_baseline(_metadata, self->fd, &self->start);
+	ta_settle();
+	free1 = ta_node_free(ta_tier_node(self->fd, TA_TIER_SLOW));
+	EXPECT_GT(free1, free0 - 2 * (long long)TA_MIB);
+}
+
+/* No slab memory: creating a region fails with ENOMEM, cleanly. */
+TEST_F(fi, slab_enomem)
+{
+	struct ta_region_create req;
+	int ret, fails = 0;
+
+	ASSERT_EQ(0, arm(FSL, 0));
+	for (int i = 0; i < 20; i++) {
+		ASSERT_EQ(0, fail_me(1));
+		ret = ta_create(self->fd, TA_MIB, TA_HINT_WARM, 0, &req);
+		fail_me(0);
+		if (ret == 0)
+			ta_free_handle(self->fd, req.handle);
+		else
+			fails += ret == -ENOMEM;
+		ASSERT_TRUE(ret == 0 || ret == -ENOMEM);
+	}
+	EXPECT_GT(fails, 0);
+	expect_baseline(_metadata, self->fd, &self->start);
+}
+
+static sigjmp_buf jb;
+
+static void on_bus(int sig)
+{
+	siglongjmp(jb, sig);
+}
+
+/* A fault that finds no page on the tier's node gets SIGBUS, and is counted. */
+TEST_F(fi, fault_sigbus)
+{
+	struct ta_region_create req;
+	struct ta_stats s0, s1;
+	volatile char *p;
+	int sig;
+
+	p = ta_create_map(self->fd, 4 * TA_MIB, TA_TIER_NORMAL, TA_REGION_TIER, &req);
+	ASSERT_NE(NULL, p);
+	p[0] = 1;	/* the page tables exist before failures start */
+	ASSERT_EQ(0, ta_get_stats(self->fd, &s0));
+	signal(SIGBUS, on_bus);
+	ASSERT_EQ(0, arm(FPA, 0));
+	sig = sigsetjmp(jb, 1);
+	if (!sig) {
+		fail_me(1);
+		p[TA_PAGE] = 1;
+	}
+	fail_me(0);
+	disarm(FPA);
+	EXPECT_EQ(SIGBUS, sig);
+	ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
+	EXPECT_EQ(1, s1.tier[TA_TIER_NORMAL].fault_failures - s0.tier[TA_TIER_NORMAL].fault_failures);
+	/* Memory back: the same access now works. */
+	p[TA_PAGE] = 2;
+	EXPECT_EQ(2, p[TA_PAGE]);
+	munmap((void *)p, 4 * TA_MIB);
+	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
+	expect_baseline(_metadata, self->fd, &self->start);
+}
+
+/* No 2 MiB block: a HUGE region falls back to 4 KiB pages on the same node. */
+TEST_F(fi, huge_fallback)
+{
+	const size_t len = 4 * TA_HUGE_SIZE;
+	struct ta_region_create req;
+	struct ta_stats s0, s1;
+	char *p;
+
+	p = ta_create_map(self->fd, len, TA_TIER_SLOW, TA_REGION_TIER | TA_REGION_HUGE, &req);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ta_get_stats(self->fd, &s0));
+	ASSERT_EQ(0, arm(FPA, 9));	/* only order >= 9 fails */
+	fail_me(1);
+	memset(p, 3, len);
+	fail_me(0);
+	ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
+	EXPECT_EQ(4, s1.tier[TA_TIER_SLOW].huge_fallbacks - s0.tier[TA_TIER_SLOW].huge_fallbacks);
+	EXPECT_EQ(0, s1.tier[TA_TIER_SLOW].huge_pages - s0.tier[TA_TIER_SLOW].huge_pages);
+	EXPECT_EQ((long)(len / TA_PAGE),
+		  ta_pages_on_node(p, len, ta_tier_node(self->fd, TA_TIER_SLOW)));
+	munmap(p, len);
+	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
+	expect_baseline(_metadata, self->fd, &self->start);
+}
+
+/* No pages on the destination: a move skips, keeps the data, stays consistent. */
+TEST_F(fi, move_without_memory)
+{
+	const size_t len = 4 * TA_MIB;
+	struct ta_region_create req;
+	struct ta_region_move m = { .dst_tier = TA_TIER_SLOW, .flags = TA_MOVE_PARTIAL };
+	struct ta_region_info info;
+	char *p;
+	int ret;
+
+	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_TIER, &req);
+	ASSERT_NE(NULL, p);
+	memset(p, 0x5c, len);
+	m.handle = req.handle;
+	ASSERT_EQ(0, arm(FPA, 0));
+	fail_me(1);
+	ret = ioctl(self->fd, TA_IOC_REGION_MOVE, &m);
+	fail_me(0);
+	disarm(FPA);
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(len / TA_PAGE, m.skipped_pages);
+	EXPECT_EQ(0, m.moved_bytes);
+	for (size_t i = 0; i < len; i += 512)
+		ASSERT_EQ(0x5c, p[i]);
+	memset(&info, 0, sizeof(info));
+	info.handle = req.handle;
+	ASSERT_EQ(0, ioctl(self->fd, TA_IOC_REGION_INFO, &info));
+	EXPECT_EQ(len, info.reserved_bytes[TA_TIER_FAST]);
+	EXPECT_EQ(0, info.reserved_bytes[TA_TIER_SLOW]);
+	/* With memory back the move completes. */
+	m.skipped_pages = m.moved_bytes = 0;
+	ASSERT_EQ(0, ioctl(self->fd, TA_IOC_REGION_MOVE, &m));
+	EXPECT_EQ(len, m.moved_bytes);
+	munmap(p, len);
+	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
+	expect_baseline(_metadata, self->fd, &self->start);
+}
+
+TEST_HARNESS_MAIN
