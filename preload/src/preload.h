@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libta_preload.so internals: the malloc family of the C library served by
+ * libta (linked in statically), with glibc's semantics.
+ *
+ *   malloc.c   the interposed entry points
+ *   config.c   initialisation and the environment
+ *   foreign.c  pointers libta did not allocate (ld.so, glibc)
+ *   publish.c  per-process statistics in /dev/shm (ta_shm.h)
+ */
+#ifndef TA_PRELOAD_H
+#define TA_PRELOAD_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tieralloc.h"
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define PL_EXPORT   __attribute__((visibility("default")))
+#define PL_HIDDEN   __attribute__((visibility("hidden")))
+#define PL_TLS	    __thread __attribute__((tls_model("initial-exec")))
+#define PL_COLD	    __attribute__((cold, noinline))
+
+/* glibc: every block is 16-byte aligned, so no block is smaller than 16 bytes. */
+#define PL_MIN_SIZE	16
+#define PL_MALLOC_ALIGN	16
+/* Blocks from this size on own a region in libta: a grow by realloc copies. */
+#define PL_REGION_MIN	TA_LARGE_MIN
+/* An allocation this large refreshes the published statistics (rate-limited). */
+#define PL_TICK_BYTES	((size_t)256 << 10)
+/* ... and so does every 2^PL_TICK_SHIFT-th malloc of a thread. */
+#define PL_TICK_SHIFT	12
+
+struct pl_config {
+	/*
+	 * Requests below this size take the fast path: ta_malloc() with the
+	 * thread's default hint.  0 until initialised, or when every request
+	 * needs a look (TA_INTERPOSE=0, TA_DISABLE=1).
+	 */
+	size_t fast_max;
+	bool tiered;		/* TA_INTERPOSE: hints and size rules apply */
+	bool disabled;		/* TA_DISABLE: libta is a plain allocator */
+	int large_hint;		/* TA_LARGE_HINT, -1: none */
+	size_t large_min;	/* TA_LARGE_MIN */
+	bool stats;		/* TA_STATS_SHM */
+	uint32_t interval_ms;	/* TA_STATS_INTERVAL_MS */
+};
+
+extern struct pl_config pl;
+extern _Atomic int pl_state;	/* 0 none, 1 initialising, 2 ready */
+
+void pl_init(void);
+void pl_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static inline bool pl_ready(void)
+{
+	return likely(atomic_load_explicit(&pl_state, memory_order_acquire) == 2);
+}
+
+/* foreign.c: @p is not libta's and not NULL. */
+void pl_foreign_init(void);
+void pl_foreign_free(void *p);
+size_t pl_foreign_usable_size(void *p);
+void *pl_foreign_realloc(void *p, size_t n);
+
+/* publish.c */
+void pl_publish_init(void);
+void pl_publish_tick(void);
+void pl_publish_exit(void);
+extern _Atomic uint64_t pl_foreign_frees, pl_foreign_to_glibc;
+
+/* malloc.c */
+void *pl_malloc(size_t n);
+
+#endif /* TA_PRELOAD_H */

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-process statistics in /dev/shm/tieralloc.<pid> (struct ta_shm_stats,
+ * ../ta_shm.h) for `tierallocctl stats --pid`.
+ *
+ * Created by the constructor, refreshed from the allocation paths at cheap
+ * points (every 4096th malloc of a thread, allocations of 256 KiB or more)
+ * but at most once per TA_STATS_INTERVAL_MS, and removed at exit.  One
+ * thread writes at a time (the others skip); a forked child drops the
+ * parent's mapping and publishes under its own pid.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "preload.h"
+#include "../ta_shm.h"
+
+#define SHM_BYTES ((sizeof(struct ta_shm_stats) + 4095) & ~(size_t)4095)
+
+static struct ta_shm_stats *shm;
+static pid_t shm_pid, failed_pid;
+static _Atomic int busy;
+static _Atomic uint64_t last_ns;
+static bool exiting;
+
+_Static_assert(TA_SHM_NR_TIERS == TA_NR_TIERS, "tier count");
+
+static uint64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* "/dev/shm/tieralloc.<pid>" without stdio. */
+static void shm_path(char *buf, pid_t pid)
+{
+	char digits[16];
+	int n = 0;
+	unsigned v = (unsigned)pid;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	strcpy(buf, TA_SHM_DIR "/" TA_SHM_PREFIX);
+	buf += strlen(buf);
+	while (n)
+		*buf++ = digits[--n];
+	*buf = '\0';
+}
+
+static struct ta_shm_stats *shm_create(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+	void *m;
+	int fd;
+
+	shm_path(path, pid);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST) {
+		/* Left by an earlier process with this pid, or by us before exec(). */
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    unlink(path) == 0)
+			fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	}
+	if (fd < 0)
+		return NULL;
+	if (ftruncate(fd, (off_t)SHM_BYTES)) {
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	m = mmap(NULL, SHM_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		unlink(path);
+		return NULL;
+	}
+	struct ta_shm_stats *s = m;
+
+	s->magic = TA_SHM_MAGIC;
+	s->version = TA_SHM_VERSION;
+	s->size = sizeof(*s);
+	s->pid = pid;
+	s->start_realtime_ns = now_ns(CLOCK_REALTIME);
+	strncpy(s->comm, program_invocation_short_name, sizeof(s->comm) - 1);
+	return s;
+}
+
+static void fill(struct ta_shm_stats *s, bool final)
+{
+	struct ta_lib_stats st;
+
+	if (ta_get_stats(&st))
+		return;
+	atomic_store_explicit((_Atomic uint64_t *)&s->seq, s->seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	s->backend = st.backend;
+	s->flags = (pl.tiered ? TA_SHM_F_TIERED : 0) | (st.disabled ? TA_SHM_F_DISABLED : 0) |
+		   (st.simulated ? TA_SHM_F_SIMULATED : 0) | (final ? TA_SHM_F_EXITED : 0);
+	s->default_hint = pl.tiered || pl.disabled ? (int32_t)ta_get_default_hint() : TA_HINT_WARM;
+	s->large_hint = pl.tiered ? pl.large_hint : -1;
+	s->large_min = pl.large_min;
+	s->heaps = st.heaps;
+	s->heaps_in_use = st.heaps_in_use;
+	s->segments = st.segments;
+	s->large_cached = st.large_cached;
+	s->foreign_frees = atomic_load_explicit(&pl_foreign_frees, memory_order_relaxed);
+	s->foreign_to_glibc = atomic_load_explicit(&pl_foreign_to_glibc, memory_order_relaxed);
+	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
+		const struct ta_lib_tier_stats *i = &st.tier[t];
+		struct ta_shm_tier *o = &s->tier[t];
+
+		o->node = i->node;
+		o->policy = i->policy;
+		o->soft_cap = i->soft_cap;
+		o->hard_cap = i->hard_cap;
+		o->reserved_bytes = i->reserved_bytes;
+		o->regions = i->regions;
+		o->large_blocks = i->large_blocks;
+		o->large_bytes = i->large_bytes;
+		o->alloc_calls = i->alloc_calls;
+		o->free_calls = i->free_calls;
+		o->bytes_allocated = i->bytes_allocated;
+		o->bytes_freed = i->bytes_freed;
+		o->sim_wait_ns = i->sim_wait_ns;
+		o->throttle_wait_ns = i->throttle_wait_ns;
+		o->soft_violations = i->soft_violations;
+		o->hard_violations = i->hard_violations;
+		o->reroutes = i->reroutes;
+		o->moves_in = i->moves_in;
+		o->moves_out = i->moves_out;
+		o->bytes_moved_in = i->bytes_moved_in;
+		o->bytes_moved_out = i->bytes_moved_out;
+		o->move_failures = i->move_failures;
+	}
+	s->updates++;
+	s->update_realtime_ns = now_ns(CLOCK_REALTIME);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit((_Atomic uint64_t *)&s->seq, s->seq + 1, memory_order_relaxed);
+}
+
+static void publish(bool final)
+{
+	pid_t pid;
+	int e;
+
+	if (!pl.stats || exiting || atomic_exchange_explicit(&busy, 1, memory_order_acquire))
+		return;
+	e = errno;
+	pid = getpid();
+	if (shm && shm_pid != pid) {
+		/* A forked child: the mapping is the parent's file. */
+		munmap(shm, SHM_BYTES);
+		shm = NULL;
+	}
+	if (!shm && failed_pid != pid) {
+		shm = shm_create(pid);
+		if (shm)
+			shm_pid = pid;
+		else
+			failed_pid = pid;
+	}
+	if (shm)
+		fill(shm, final);
+	atomic_store_explicit(&last_ns, now_ns(CLOCK_MONOTONIC_COARSE), memory_order_relaxed);
+	atomic_store_explicit(&busy, 0, memory_order_release);
+	errno = e;
+}
+
+void pl_publish_tick(void)
+{
+	uint64_t now;
+
+	if (!pl.stats || !pl_ready())
+		return;
+	now = now_ns(CLOCK_MONOTONIC_COARSE);
+	if (now - atomic_load_explicit(&last_ns, memory_order_relaxed) <
+	    (uint64_t)pl.interval_ms * 1000000u)
+		return;
+	publish(false);
+}
+
+static void atfork_child(void)
+{
+	atomic_store(&busy, 0);
+	atomic_store(&last_ns, 0);
+}
+
+void pl_publish_init(void)
+{
+	static bool once;
+
+	if (once || !pl.stats)
+		return;
+	once = true;
+	pthread_atfork(NULL, NULL, atfork_child);
+	publish(false);
+}
+
+void pl_publish_exit(void)
+{
+	char path[64];
+
+	if (!shm || shm_pid != getpid())
+		return;
+	/* Other threads may still run: leave the mapping, stop writing, remove the name. */
+	publish(true);
+	exiting = true;
+	shm_path(path, shm_pid);
+	unlink(path);
+}
