@@ -44,9 +44,12 @@ static int ta_fs_init_fs_context(struct fs_context *fc)
 	return init_pseudo(fc, TA_FS_MAGIC) ? 0 : -ENOMEM;
 }
 
+/*
+ * No .owner: the internal mount lives from module init to exit, and a
+ * module reference from it would make the module impossible to unload.
+ */
 static struct file_system_type ta_fs_type = {
 	.name		 = "tieralloc",
-	.owner		 = THIS_MODULE,
 	.init_fs_context = ta_fs_init_fs_context,
 	.kill_sb	 = kill_anon_super,
 };

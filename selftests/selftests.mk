@@ -2,7 +2,7 @@
 SELFTESTS := $(B)/selftests/regions_test $(B)/selftests/migrate_test \
 	$(B)/selftests/fuzz_test $(B)/selftests/faultinj_test
 ALL += $(SELFTESTS)
-GUEST_TESTS += $(SELFTESTS)
+GUEST_TESTS += $(SELFTESTS) $(SRC)/selftests/modparams_test.sh
 
 $(B)/selftests/%: $(SRC)/selftests/%.c $(SRC)/selftests/ta_test.h \
 		$(SRC)/uapi/linux/tieralloc.h $(KSFT_HDR)
