@@ -11,15 +11,21 @@
  * See usage() for the details, the JSON keys and the exit codes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "../preload/ta_shm.h"
 
 static const char usage_text[] =
 "Usage: tierallocctl COMMAND [ARGS]\n"
@@ -33,8 +39,9 @@ static const char usage_text[] =
 "  stats [--json] [--raw] [--pid PID]\n"
 "                        per-tier counters of struct ta_tier_stats and totals;\n"
 "                        --raw prints exact numbers instead of 4K/1.5ms;\n"
-"                        --json prints JSON (keys below); --pid reads the\n"
-"                        stats a libta process publishes (not supported yet)\n"
+"                        --json prints JSON (keys below); --pid PID reads\n"
+"                        the libta statistics a process run under\n"
+"                        libta_preload.so publishes in /dev/shm/tieralloc.PID\n"
 "  set SETTING=VALUE...  change tiers (needs CAP_SYS_ADMIN); all arguments\n"
 "                        are checked before anything is applied\n"
 "  watch [--interval SECONDS] [--count N] [--raw]\n"
@@ -142,16 +149,150 @@ static int cmd_tiers(int argc, char **argv)
 }
 
 /*
- * HOOK: per-process statistics of libta's user backend.  A process using
- * the user backend will publish its counters in shared memory under
- * /dev/shm; the format is still to be defined by libta.  Fill @st from that
- * segment here and return 0 once it exists.
+ * Per-process statistics: a process run under libta_preload.so publishes
+ * libta's counters in /dev/shm/tieralloc.<pid> (struct ta_shm_stats of
+ * preload/ta_shm.h, a seqlock-protected snapshot).  They are mapped onto
+ * struct ta_stats: libta's region counters are what the kernel counts for
+ * the same regions (resident_bytes and the fault/huge/migration page
+ * counters have no libta equivalent and stay 0).
  */
+static char pid_shm_path[64];
+static struct ta_shm_stats pid_shm;	/* the snapshot pid_stats() read */
+
+/* Does @pid still map @path?  1 yes, 0 no, -1 cannot tell (no /proc access). */
+static int pid_maps_file(long pid, const char *path)
+{
+	char maps[64], line[4096];
+	size_t len = strlen(path);
+	int found = 0;
+	FILE *f;
+
+	snprintf(maps, sizeof(maps), "/proc/%ld/maps", pid);
+	f = fopen(maps, "r");
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *nl = strchr(line, '\n'), *p;
+
+		if (nl)
+			*nl = '\0';
+		p = strstr(line, path);
+		found = p && (p[len] == '\0' || !strcmp(p + len, " (deleted)"));
+	}
+	fclose(f);
+	return found;
+}
+
 static int pid_stats(long pid, struct ta_stats *st)
 {
-	(void)pid;
-	(void)st;
-	return -EOPNOTSUPP;
+	const struct ta_shm_stats *m;
+	struct stat sb;
+	int fd, ret = -EAGAIN;
+
+	snprintf(pid_shm_path, sizeof(pid_shm_path), "%s/%s%ld", TA_SHM_DIR, TA_SHM_PREFIX, pid);
+	fd = open(pid_shm_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		if (kill((pid_t)pid, 0) && errno == ESRCH)
+			return -ESRCH;
+		return -EOPNOTSUPP;
+	}
+	if (fstat(fd, &sb) || (size_t)sb.st_size < sizeof(struct ta_shm_stats)) {
+		close(fd);
+		return -EPROTO;
+	}
+	m = mmap(NULL, sizeof(*m), PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -errno;
+	if (m->magic != TA_SHM_MAGIC || m->version != TA_SHM_VERSION ||
+	    m->size < sizeof(struct ta_shm_stats) || m->pid != pid) {
+		munmap((void *)m, sizeof(*m));
+		return -EPROTO;
+	}
+	/* Seqlock read: retry while the writer is at work. */
+	for (int tries = 0; tries < 1000; tries++) {
+		uint64_t seq = atomic_load_explicit((const _Atomic uint64_t *)&m->seq,
+						    memory_order_acquire);
+
+		if (seq & 1) {
+			usleep(100);
+			continue;
+		}
+		memcpy(&pid_shm, m, sizeof(pid_shm));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit((const _Atomic uint64_t *)&m->seq,
+					 memory_order_relaxed) == seq) {
+			ret = 0;
+			break;
+		}
+	}
+	munmap((void *)m, sizeof(*m));
+	if (ret)
+		return ret;
+	/* A file left by a killed process, or by one that exec()ed another program. */
+	if (kill((pid_t)pid, 0) && errno == ESRCH) {
+		unlink(pid_shm_path);
+		return -ESRCH;
+	}
+	if (!pid_maps_file(pid, pid_shm_path))
+		return -EOPNOTSUPP;
+
+	memset(st, 0, sizeof(*st));
+	st->open_files = pid_shm.backend == 1;
+	for (unsigned int t = 0; t < TA_NR_TIERS && t < TA_SHM_NR_TIERS; t++) {
+		const struct ta_shm_tier *i = &pid_shm.tier[t];
+		struct ta_tier_stats *o = &st->tier[t];
+
+		o->reserved_bytes = i->reserved_bytes;
+		o->regions = i->regions;
+		o->alloc_calls = i->alloc_calls;
+		o->free_calls = i->free_calls;
+		o->bytes_allocated = i->bytes_allocated;
+		o->bytes_freed = i->bytes_freed;
+		o->sim_wait_ns = i->sim_wait_ns;
+		o->throttle_wait_ns = i->throttle_wait_ns;
+		o->soft_violations = i->soft_violations;
+		o->hard_violations = i->hard_violations;
+		o->reroutes = i->reroutes;
+		o->migrations_in = i->moves_in;
+		o->migrations_out = i->moves_out;
+		o->bytes_moved_in = i->bytes_moved_in;
+		o->bytes_moved_out = i->bytes_moved_out;
+		o->migrate_failures = i->move_failures;
+		st->live_regions += i->regions;
+	}
+	return 0;
+}
+
+/* The first lines of `stats --pid`: whose statistics these are. */
+static void print_pid_header(long pid)
+{
+	static const char *const hints[] = { "hot", "warm", "cold", "pin_fast", "prefer_fast" };
+	const struct ta_shm_stats *s = &pid_shm;
+	struct timespec now;
+	double age;
+	char b[32];
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	age = ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)s->update_realtime_ns) / 1e9;
+	printf("pid %ld (%.*s): libta %s backend%s, malloc %s", pid, (int)sizeof(s->comm),
+	       s->comm, s->backend == 1 ? "kernel" : "user",
+	       s->flags & TA_SHM_F_DISABLED ? " (TA_DISABLE)" :
+	       s->flags & TA_SHM_F_SIMULATED ? " (simulated tiers)" : "",
+	       s->flags & TA_SHM_F_TIERED ? "tiered" : "untiered (warm)");
+	if (s->flags & TA_SHM_F_TIERED && (unsigned int)s->default_hint < 5)
+		printf(", default hint %s", hints[s->default_hint]);
+	if (s->flags & TA_SHM_F_TIERED && (unsigned int)s->large_hint < 5)
+		printf(", blocks >= %s %s", ctl_fmt_size(s->large_min, b, sizeof(b)),
+		       hints[s->large_hint]);
+	printf("\n");
+	printf("nodes:");
+	for (unsigned int t = 0; t < TA_NR_TIERS; t++)
+		printf(" %s=%d", ctl_tier_name(t), (int)s->tier[t].node);
+	printf("  heaps: %" PRIu64 " (%" PRIu64 " in use)  updated %.1fs ago (%" PRIu64
+	       " updates)\n", s->heaps, s->heaps_in_use, age < 0 ? 0.0 : age, s->updates);
 }
 
 static int cmd_stats(int argc, char **argv)
@@ -185,9 +326,19 @@ static int cmd_stats(int argc, char **argv)
 
 	if (pid > 0) {
 		ret = pid_stats(pid, &st);
+		if (ret == -ESRCH) {
+			fprintf(stderr, "tierallocctl: stats --pid: no process %ld\n", pid);
+			return CTL_EXIT_ERR;
+		}
 		if (ret == -EOPNOTSUPP) {
 			fprintf(stderr,
-				"tierallocctl: stats --pid: per-process statistics of libta's user backend are not supported yet\n");
+				"tierallocctl: stats --pid: process %ld publishes no statistics (%s): only programs run under libta_preload.so do; per-process statistics of programs linking libta directly are not supported yet\n",
+				pid, pid_shm_path);
+			return CTL_EXIT_ERR;
+		}
+		if (ret == -EPROTO) {
+			fprintf(stderr, "tierallocctl: stats --pid: %s: not a statistics file of this version\n",
+				pid_shm_path);
 			return CTL_EXIT_ERR;
 		}
 		if (ret)
@@ -212,6 +363,8 @@ static int cmd_stats(int argc, char **argv)
 		puts(s);
 		free(s);
 	} else {
+		if (pid > 0)
+			print_pid_header(pid);
 		ctl_print_stats(stdout, &st, raw);
 	}
 	return CTL_EXIT_OK;

@@ -79,8 +79,8 @@ static PL_COLD void *alloc_slow(size_t n, bool zero)
 		p = h < 0 ? ta_malloc_calloc(n, 1) : ta_calloc(n, 1, (ta_hint_t)h);
 	else
 		p = h < 0 ? ta_malloc(n) : ta_alloc(n, (ta_hint_t)h);
-	if (n >= PL_TICK_BYTES)
-		pl_publish_tick();
+	if (p && n >= PL_TICK_BYTES)
+		pl_publish_tick(true);
 	return p;
 }
 
@@ -88,7 +88,7 @@ PL_EXPORT void *malloc(size_t n)
 {
 	if (likely(n < pl.fast_max)) {
 		if (unlikely((++pl_ticks & ((1u << PL_TICK_SHIFT) - 1)) == 0))
-			pl_publish_tick();
+			pl_publish_tick(false);
 		return ta_malloc(min_size(n));
 	}
 	return alloc_slow(n, false);
@@ -152,6 +152,7 @@ static void *grow(void *p, size_t n, size_t usable)
 static PL_COLD void *realloc_slow(void *p, size_t n)
 {
 	size_t usable;
+	void *q;
 	int h;
 
 	if (unlikely(!pl_ready()))
@@ -167,19 +168,19 @@ static PL_COLD void *realloc_slow(void *p, size_t n)
 	n = min_size(n);
 	usable = ta_usable_size(p);
 	h = hint_for(n);
-	if (n >= PL_TICK_BYTES)
-		pl_publish_tick();
 	if (h >= 0 && pl.tiered && usable < pl.large_min) {
 		/* Grown across TA_LARGE_MIN: the block now belongs to TA_LARGE_HINT. */
-		void *q = ta_alloc(n, (ta_hint_t)h);
-
-		if (!q)
-			return NULL;
-		memcpy(q, p, usable < n ? usable : n);
-		free(p);
-		return q;
+		q = ta_alloc(n, (ta_hint_t)h);
+		if (q) {
+			memcpy(q, p, usable < n ? usable : n);
+			free(p);
+		}
+	} else {
+		q = grow(p, n, usable);
 	}
-	return grow(p, n, usable);
+	if (q && n >= PL_TICK_BYTES)
+		pl_publish_tick(true);
+	return q;
 }
 
 PL_EXPORT void *realloc(void *p, size_t n)
@@ -208,6 +209,7 @@ PL_EXPORT void *reallocarray(void *p, size_t n, size_t size)
 /* @align: a power of two. */
 static void *aligned(size_t align, size_t n)
 {
+	void *p;
 	int h;
 
 	if (align <= PL_MALLOC_ALIGN)
@@ -220,9 +222,10 @@ static void *aligned(size_t align, size_t n)
 	}
 	n = min_size(n);
 	h = hint_for(n);
-	if (n >= PL_TICK_BYTES)
-		pl_publish_tick();
-	return h < 0 ? ta_malloc_aligned(align, n) : ta_aligned_alloc(align, n, (ta_hint_t)h);
+	p = h < 0 ? ta_malloc_aligned(align, n) : ta_aligned_alloc(align, n, (ta_hint_t)h);
+	if (p && n >= PL_TICK_BYTES)
+		pl_publish_tick(true);
+	return p;
 }
 
 PL_EXPORT int posix_memalign(void **out, size_t align, size_t n)

@@ -34,6 +34,9 @@
 #define PL_TICK_BYTES	((size_t)256 << 10)
 /* ... and so does every 2^PL_TICK_SHIFT-th malloc of a thread. */
 #define PL_TICK_SHIFT	12
+/* Refreshes after big allocations are at most this often (ns), ... */
+#define PL_BIG_GAP_NS	5000000ull
+/* ... others at most once per TA_STATS_INTERVAL_MS. */
 
 struct pl_config {
 	/*
@@ -69,7 +72,7 @@ void *pl_foreign_realloc(void *p, size_t n);
 
 /* publish.c */
 void pl_publish_init(void);
-void pl_publish_tick(void);
+void pl_publish_tick(bool big);
 void pl_publish_exit(void);
 extern _Atomic uint64_t pl_foreign_frees, pl_foreign_to_glibc;
 

@@ -4,18 +4,23 @@
  * ../ta_shm.h) for `tierallocctl stats --pid`.
  *
  * Created by the constructor, refreshed from the allocation paths at cheap
- * points (every 4096th malloc of a thread, allocations of 256 KiB or more)
- * but at most once per TA_STATS_INTERVAL_MS, and removed at exit.  One
+ * points: every 4096th malloc of a thread, at most once per
+ * TA_STATS_INTERVAL_MS, and allocations of 256 KiB or more (which may
+ * create a region), at most once per 5 ms; removed at exit.  One
  * thread writes at a time (the others skip); a forked child drops the
  * parent's mapping and publishes under its own pid.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +63,39 @@ static void shm_path(char *buf, pid_t pid)
 	*buf = '\0';
 }
 
+/*
+ * Files of processes that died by a signal (SIGPIPE in `prog | head`,
+ * SIGKILL) stay behind: remove those of dead processes we own, once per
+ * process, when we create ours.
+ */
+static void shm_sweep(pid_t self)
+{
+	size_t plen = strlen(TA_SHM_PREFIX);
+	struct dirent *d;
+	struct stat st;
+	DIR *dir;
+
+	dir = opendir(TA_SHM_DIR);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		char *end;
+		long pid;
+
+		if (strncmp(d->d_name, TA_SHM_PREFIX, plen))
+			continue;
+		pid = strtol(d->d_name + plen, &end, 10);
+		if (*end || pid <= 0 || pid == self || pid > INT32_MAX)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_uid == geteuid())
+			unlinkat(dirfd(dir), d->d_name, 0);
+	}
+	closedir(dir);
+}
+
 static struct ta_shm_stats *shm_create(pid_t pid)
 {
 	char path[64];
@@ -75,6 +113,7 @@ static struct ta_shm_stats *shm_create(pid_t pid)
 	}
 	if (fd < 0)
 		return NULL;
+	shm_sweep(pid);
 	if (ftruncate(fd, (off_t)SHM_BYTES)) {
 		close(fd);
 		unlink(path);
@@ -178,15 +217,17 @@ static void publish(bool final)
 	errno = e;
 }
 
-void pl_publish_tick(void)
+void pl_publish_tick(bool big)
 {
-	uint64_t now;
+	uint64_t now, gap = (uint64_t)pl.interval_ms * 1000000u;
 
 	if (!pl.stats || !pl_ready())
 		return;
+	/* Big blocks change the tiers' totals: show them soon, even if nothing follows. */
+	if (big && gap > PL_BIG_GAP_NS)
+		gap = PL_BIG_GAP_NS;
 	now = now_ns(CLOCK_MONOTONIC_COARSE);
-	if (now - atomic_load_explicit(&last_ns, memory_order_relaxed) <
-	    (uint64_t)pl.interval_ms * 1000000u)
+	if (now - atomic_load_explicit(&last_ns, memory_order_relaxed) < gap)
 		return;
 	publish(false);
 }
@@ -220,3 +261,17 @@ void pl_publish_exit(void)
 	shm_path(path, shm_pid);
 	unlink(path);
 }
+
+/*
+ * Programs that end with _exit() (shells, forked children, test harnesses)
+ * skip the destructors: remove the statistics file here too.  A vfork()ed
+ * or fork()ed child has another pid and leaves its parent's file alone.
+ */
+PL_EXPORT void _exit(int status)
+{
+	pl_publish_exit();
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+PL_EXPORT void _Exit(int status) __attribute__((alias("_exit"), copy(_exit)));
