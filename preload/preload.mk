@@ -33,7 +33,7 @@ $(B)/libta_preload.so: $(PRELOAD_OBJS) $(B)/libta.a
 PRELOAD_TESTS := $(patsubst $(PRELOAD_DIR)/tests/%.c,%,$(sort $(wildcard $(PRELOAD_DIR)/tests/pl_*.c)))
 PRELOAD_TEST_BINS := $(addprefix $(B)/preload/tests/,$(PRELOAD_TESTS))
 PRELOAD_TEST_HDRS := $(wildcard $(PRELOAD_DIR)/tests/*.h) $(PRELOAD_DIR)/ta_shm.h
-PRELOAD_TEST_CFLAGS := $(KSFT_CFLAGS) -isystem $(KSFT_DIR) -I$(PRELOAD_DIR)/tests \
+PRELOAD_TEST_CFLAGS := $(KSFT_CFLAGS) -fno-builtin -isystem $(KSFT_DIR) -I$(PRELOAD_DIR)/tests \
 	-I$(PRELOAD_DIR) -I$(SRC)/libta/include
 PRELOAD_TEST_LIBS := -ldl -lnuma $(LDLIBS_COMMON)
 # Tests that only mean something in the VM (3 nodes, the module) are still

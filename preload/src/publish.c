@@ -212,7 +212,7 @@ static void publish(bool final)
 	}
 	if (shm)
 		fill(shm, final);
-	atomic_store_explicit(&last_ns, now_ns(CLOCK_MONOTONIC_COARSE), memory_order_relaxed);
+	atomic_store_explicit(&last_ns, now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
 	atomic_store_explicit(&busy, 0, memory_order_release);
 	errno = e;
 }
@@ -226,7 +226,7 @@ void pl_publish_tick(bool big)
 	/* Big blocks change the tiers' totals: show them soon, even if nothing follows. */
 	if (big && gap > PL_BIG_GAP_NS)
 		gap = PL_BIG_GAP_NS;
-	now = now_ns(CLOCK_MONOTONIC_COARSE);
+	now = now_ns(CLOCK_MONOTONIC);
 	if (now - atomic_load_explicit(&last_ns, memory_order_relaxed) < gap)
 		return;
 	publish(false);

@@ -88,10 +88,12 @@ static int pl_child_main(const char *mode);
 
 /*
  * Run this program as a helper in @mode with extra environment @env
- * ("VAR=VALUE" strings, NULL-terminated; NULL values unset nothing), under
- * the preload.  Returns the exit status (or 128 + signal).
+ * ("VAR=VALUE" strings, NULL-terminated), under the preload, its stderr to
+ * @errfile when not NULL.  Returns the exit status (or 128 + signal) and
+ * the helper's pid in *@pidp when not NULL.
  */
-static inline int pl_run_child(const char *mode, const char *const *env)
+static inline int pl_run_child_ex(const char *mode, const char *const *env, const char *errfile,
+				  pid_t *pidp)
 {
 	pid_t pid = fork();
 	int st;
@@ -99,10 +101,10 @@ static inline int pl_run_child(const char *mode, const char *const *env)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		char exe[PATH_MAX + 32];
-		char *argv[] = { exe, NULL };
+		char *argv[] = { (char *)"/proc/self/exe", NULL };
 
-		snprintf(exe, sizeof(exe), "/proc/self/exe");
+		if (errfile && !freopen(errfile, "w", stderr))
+			_exit(126);
 		setenv("PL_TEST_CHILD", mode, 1);
 		setenv("LD_PRELOAD", pl_preload_path(), 1);
 		for (; env && *env; env++)
@@ -110,9 +112,25 @@ static inline int pl_run_child(const char *mode, const char *const *env)
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
+	if (pidp)
+		*pidp = pid;
 	if (waitpid(pid, &st, 0) < 0)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static inline int pl_run_child(const char *mode, const char *const *env)
+{
+	return pl_run_child_ex(mode, env, NULL, NULL);
+}
+
+/* /dev/shm/tieralloc.<pid> */
+static inline const char *pl_shm_path(pid_t pid)
+{
+	static char path[64];
+
+	snprintf(path, sizeof(path), "/dev/shm/tieralloc.%d", (int)pid);
+	return path;
 }
 
 __attribute__((constructor(101))) static void pl_test_setup(int argc, char **argv)
