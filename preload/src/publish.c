@@ -3,10 +3,11 @@
  * Per-process statistics in /dev/shm/tieralloc.<pid> (struct ta_shm_stats,
  * ../ta_shm.h) for `tierallocctl stats --pid`.
  *
- * Created by the constructor, refreshed from the allocation paths at cheap
- * points: every 4096th malloc of a thread, at most once per
- * TA_STATS_INTERVAL_MS, and allocations of 256 KiB or more (which may
- * create a region), at most once per 5 ms; removed at exit.  One
+ * Created and refreshed from the allocation paths at cheap points: every
+ * 4096th malloc of a thread, at most once per TA_STATS_INTERVAL_MS, and
+ * allocations of 256 KiB or more (which may create a region), at most once
+ * per 5 ms; removed at exit.  Short-lived processes that never get there
+ * (shells, coreutils) never pay for the file.  One
  * thread writes at a time (the others skip); a forked child drops the
  * parent's mapping and publishes under its own pid.
  */
@@ -246,7 +247,6 @@ void pl_publish_init(void)
 		return;
 	once = true;
 	pthread_atfork(NULL, NULL, atfork_child);
-	publish(false);
 }
 
 void pl_publish_exit(void)
