@@ -82,48 +82,48 @@ int ta_init(void);
 /* ---- statistics ---- */
 
 enum ta_backend_kind {
-	TA_BACKEND_USER = 0,	/* mmap + mbind (or labels only, "simulated") */
-	TA_BACKEND_KERNEL = 1,	/* /dev/tieralloc regions */
+	TA_BACKEND_USER = 0,   /* mmap + mbind (or labels only, "simulated") */
+	TA_BACKEND_KERNEL = 1, /* /dev/tieralloc regions */
 };
 
 /* Per tier, as seen by this process (region counters mirror struct ta_tier_stats). */
 struct ta_lib_tier_stats {
-	int32_t node;			/* NUMA node backing the tier; -1 when simulated */
-	uint32_t policy;		/* enum ta_cap_policy */
-	uint64_t soft_cap;		/* bytes, 0 = none */
-	uint64_t hard_cap;		/* bytes, 0 = none */
-	uint64_t reserved_bytes;	/* gauge: bytes of live regions on this tier */
-	uint64_t regions;		/* gauge: live regions (arenas and large blocks) */
-	uint64_t large_blocks;		/* gauge: live blocks >= TA_LARGE_MIN */
-	uint64_t large_bytes;		/* gauge: their bytes */
-	uint64_t alloc_calls;		/* regions created */
-	uint64_t free_calls;		/* regions released */
-	uint64_t bytes_allocated;	/* bytes of regions created */
-	uint64_t bytes_freed;		/* bytes of regions released */
-	uint64_t sim_wait_ns;		/* token bucket, account mode: modelled wait */
-	uint64_t throttle_wait_ns;	/* token bucket, enforce mode: real wait */
-	uint64_t soft_violations;	/* grants beyond the soft cap */
-	uint64_t hard_violations;	/* requests refused by the hard cap */
-	uint64_t reroutes;		/* requests sent on to a slower tier */
-	uint64_t moves_in;		/* ta_move calls that moved a block here */
-	uint64_t moves_out;		/* ... and away from here */
+	int32_t node;		   /* NUMA node backing the tier; -1 when simulated */
+	uint32_t policy;	   /* enum ta_cap_policy */
+	uint64_t soft_cap;	   /* bytes, 0 = none */
+	uint64_t hard_cap;	   /* bytes, 0 = none */
+	uint64_t reserved_bytes;   /* gauge: bytes of live regions on this tier */
+	uint64_t regions;	   /* gauge: live regions (arenas and large blocks) */
+	uint64_t large_blocks;	   /* gauge: live blocks >= TA_LARGE_MIN */
+	uint64_t large_bytes;	   /* gauge: their bytes */
+	uint64_t alloc_calls;	   /* regions created */
+	uint64_t free_calls;	   /* regions released */
+	uint64_t bytes_allocated;  /* bytes of regions created */
+	uint64_t bytes_freed;	   /* bytes of regions released */
+	uint64_t sim_wait_ns;	   /* token bucket, account mode: modelled wait */
+	uint64_t throttle_wait_ns; /* token bucket, enforce mode: real wait */
+	uint64_t soft_violations;  /* grants beyond the soft cap */
+	uint64_t hard_violations;  /* requests refused by the hard cap */
+	uint64_t reroutes;	   /* requests sent on to a slower tier */
+	uint64_t moves_in;	   /* ta_move calls that moved a block here */
+	uint64_t moves_out;	   /* ... and away from here */
 	uint64_t bytes_moved_in;
 	uint64_t bytes_moved_out;
-	uint64_t move_failures;		/* ta_move calls to this tier that failed */
+	uint64_t move_failures; /* ta_move calls to this tier that failed */
 };
 
 struct ta_lib_stats {
-	uint32_t backend;		/* enum ta_backend_kind */
-	uint32_t simulated;		/* user backend without NUMA placement */
-	uint32_t disabled;		/* TA_DISABLE */
-	uint32_t kernel_valid;		/* @kernel holds TA_IOC_GET_STATS */
-	uint64_t heaps;			/* thread heaps created */
-	uint64_t heaps_in_use;		/* ... owned by a live thread */
-	uint64_t segments;		/* live arenas of small blocks */
-	uint64_t large_cached;		/* freed large regions kept for reuse */
-	uint64_t foreign_frees;		/* ta_free() of pointers libta does not own */
+	uint32_t backend;	/* enum ta_backend_kind */
+	uint32_t simulated;	/* user backend without NUMA placement */
+	uint32_t disabled;	/* TA_DISABLE */
+	uint32_t kernel_valid;	/* @kernel holds TA_IOC_GET_STATS */
+	uint64_t heaps;		/* thread heaps created */
+	uint64_t heaps_in_use;	/* ... owned by a live thread */
+	uint64_t segments;	/* live arenas of small blocks */
+	uint64_t large_cached;	/* freed large regions kept for reuse */
+	uint64_t foreign_frees; /* ta_free() of pointers libta does not own */
 	struct ta_lib_tier_stats tier[TA_NR_TIERS];
-	struct ta_stats kernel;		/* machine-wide, kernel backend only */
+	struct ta_stats kernel; /* machine-wide, kernel backend only */
 };
 
 /* Snapshot; 0, or -1 + EINVAL for NULL. */

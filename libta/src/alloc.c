@@ -9,7 +9,7 @@
 
 #include "internal.h"
 
-static TA_TLS int tls_hint = -1;	/* -1: the process default */
+static TA_TLS int tls_hint = -1; /* -1: the process default */
 
 static inline void *alloc_key(size_t size, unsigned key)
 {

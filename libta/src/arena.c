@@ -15,8 +15,8 @@
 
 #include "internal.h"
 
-#define TA_PURGE_SLICES 16	/* purge once 1 MiB of a segment is free and dirty */
-#define TA_KEEP_EMPTY	1	/* empty arena segments a sub-heap keeps */
+#define TA_PURGE_SLICES 16 /* purge once 1 MiB of a segment is free and dirty */
+#define TA_KEEP_EMPTY	1  /* empty arena segments a sub-heap keeps */
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ta_segment *reg_head;
@@ -169,7 +169,8 @@ void ta_seg_purge(struct ta_segment *seg)
 
 		while (i + n < 64 && (d >> (i + n) & 1))
 			n++;
-		ta_backend_purge(seg->base + ((size_t)i << TA_SLICE_SHIFT), (size_t)n << TA_SLICE_SHIFT);
+		ta_backend_purge(seg->base + ((size_t)i << TA_SLICE_SHIFT),
+				 (size_t)n << TA_SLICE_SHIFT);
 		d &= ~run_mask(i, n);
 	}
 	seg->dirty_mask = 0;

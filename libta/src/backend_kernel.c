@@ -217,24 +217,27 @@ static void remap_one(struct ta_segment *seg, void *arg)
 		}
 	}
 	/* Arenas: copy the slices in use only (the others are not worth faulting in). */
-#define FOR_USED(body)                                                                          \
-	do {                                                                                    \
-		if (seg->kind != TA_SEG_ARENA) {                                                \
-			size_t off = 0, n = seg->data_len;                                      \
-			body;                                                                   \
-		} else {                                                                        \
-			for (unsigned i = 1; i < TA_SEG_SLICES; i++) {                          \
-				if (!(used >> i & 1))                                           \
-					continue;                                               \
+#define FOR_USED(body)                                                                             \
+	do {                                                                                       \
+		if (seg->kind != TA_SEG_ARENA) {                                                   \
+			size_t off = 0, n = seg->data_len;                                         \
+			body;                                                                      \
+		} else {                                                                           \
+			for (unsigned i = 1; i < TA_SEG_SLICES; i++) {                             \
+				if (!(used >> i & 1))                                              \
+					continue;                                                  \
 				size_t off = (size_t)(i - 1) << TA_SLICE_SHIFT, n = TA_SLICE_SIZE; \
-				body;                                                           \
-			}                                                                       \
-		}                                                                               \
+				body;                                                              \
+			}                                                                          \
+		}                                                                                  \
 	} while (0)
 	FOR_USED(memcpy((uint8_t *)r->tmp + off, seg->data + off, n));
 	if (r->fd >= 0 &&
-	    !region_create(r->fd, seg->data_len, seg->tier, TA_REGION_TIER |
-			   (seg->huge && (ta_g.kfeatures & TA_FEAT_HUGE) ? TA_REGION_HUGE : 0), &rc)) {
+	    !region_create(
+		    r->fd, seg->data_len, seg->tier,
+		    TA_REGION_TIER |
+			    (seg->huge && (ta_g.kfeatures & TA_FEAT_HUGE) ? TA_REGION_HUGE : 0),
+		    &rc)) {
 		if (mmap(seg->data, seg->data_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 			 r->fd, (off_t)rc.offset) != MAP_FAILED) {
 			seg->handle = rc.handle;

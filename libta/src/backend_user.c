@@ -87,7 +87,8 @@ int ta_user_move(struct ta_segment *seg, unsigned dst)
 		return -1;
 	}
 	if (placing() && node >= 0 &&
-	    ta_sys_mbind(seg->data, seg->data_len, MPOL_BIND, node, MPOL_MF_MOVE | MPOL_MF_STRICT) &&
+	    ta_sys_mbind(seg->data, seg->data_len, MPOL_BIND, node,
+			 MPOL_MF_MOVE | MPOL_MF_STRICT) &&
 	    errno != EIO) {
 		/* EIO: some pages are shared or busy and stay put; the rest moved. */
 		int e = errno;

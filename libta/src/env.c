@@ -32,23 +32,28 @@ static int parse_size(const char *s, uint64_t *out)
 	if (*s < '0' || *s > '9')
 		return -1;
 	for (; *s >= '0' && *s <= '9'; s++) {
-		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
+		if (__builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
 			return -1;
 	}
 	switch (*s) {
-	case 'k': case 'K':
+	case 'k':
+	case 'K':
 		mul = 1ull << 10;
 		s++;
 		break;
-	case 'm': case 'M':
+	case 'm':
+	case 'M':
 		mul = 1ull << 20;
 		s++;
 		break;
-	case 'g': case 'G':
+	case 'g':
+	case 'G':
 		mul = 1ull << 30;
 		s++;
 		break;
-	case 't': case 'T':
+	case 't':
+	case 'T':
 		mul = 1ull << 40;
 		s++;
 		break;
@@ -62,11 +67,13 @@ static int parse_size(const char *s, uint64_t *out)
 
 static int parse_bool(const char *name, const char *s, bool *out)
 {
-	if (!strcmp(s, "1") || !strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcasecmp(s, "on")) {
+	if (!strcmp(s, "1") || !strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
+	    !strcasecmp(s, "on")) {
 		*out = true;
 		return 0;
 	}
-	if (!strcmp(s, "0") || !strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcasecmp(s, "off")) {
+	if (!strcmp(s, "0") || !strcasecmp(s, "no") || !strcasecmp(s, "false") ||
+	    !strcasecmp(s, "off")) {
 		*out = false;
 		return 0;
 	}
@@ -121,14 +128,16 @@ static void parse_tiers(bool kernel)
 
 	if ((s = get("TA_ON_HARDCAP"))) {
 		if (kernel)
-			ta_msg("TA_ON_HARDCAP: ignored, the kernel backend's policy is the kernel's");
+			ta_msg("TA_ON_HARDCAP: ignored, the kernel backend's policy is the "
+			       "kernel's");
 		else if ((i = parse_word("TA_ON_HARDCAP", s, pol, 2, "fail or route_slow")) >= 0)
 			for (unsigned t = 0; t < TA_NR_TIERS; t++)
 				ta_g.tier[t].policy = (uint32_t)i;
 	}
 	if ((s = get("TA_THROTTLE"))) {
 		if (kernel)
-			ta_msg("TA_THROTTLE: ignored, the kernel backend's throttle is the kernel's");
+			ta_msg("TA_THROTTLE: ignored, the kernel backend's throttle is the "
+			       "kernel's");
 		else if ((i = parse_word("TA_THROTTLE", s, thr, 2, "account or enforce")) >= 0)
 			for (unsigned t = 0; t < TA_NR_TIERS; t++)
 				ta_g.tier[t].throttle_mode = (uint32_t)i;
@@ -143,17 +152,20 @@ static void parse_tiers(bool kernel)
 			if (!(s = get(name)))
 				continue;
 			if (kernel) {
-				ta_msg("%s: ignored, the kernel backend's caps and throttle are the kernel's",
+				ta_msg("%s: ignored, the kernel backend's caps and throttle are "
+				       "the kernel's",
 				       name);
 				continue;
 			}
 			if (parse_size(s, &v[w])) {
-				ta_msg("%s='%s': expected a size (digits with an optional K, M, G or T suffix); keeping the default",
+				ta_msg("%s='%s': expected a size (digits with an optional K, M, G "
+				       "or T suffix); keeping the default",
 				       name, s);
 				continue;
 			}
 			if (w == 2 && v[w] && v[w] < 4096) {
-				ta_msg("%s='%s': a rate below 4K bytes/s is not supported; keeping the default",
+				ta_msg("%s='%s': a rate below 4K bytes/s is not supported; keeping "
+				       "the default",
 				       name, s);
 				continue;
 			}
@@ -166,7 +178,8 @@ static void parse_tiers(bool kernel)
 
 			if (hard && v[0] > hard) {
 				env_name(name, "TA_", tier_env[t], "_SOFT");
-				ta_msg("%s=%s exceeds the hard cap (%llu bytes); keeping the default",
+				ta_msg("%s=%s exceeds the hard cap (%llu bytes); keeping the "
+				       "default",
 				       name, getenv(name), (unsigned long long)hard);
 			} else {
 				ta_g.tier[t].soft_cap = v[0];
@@ -197,8 +210,8 @@ static void parse_nodes(void)
 			continue;
 		}
 		if (!ta_node_has_memory((int)v)) {
-			ta_msg("%s=%ld: node has no memory or does not exist; keeping node %d", name,
-			       v, ta_g.tier[t].node);
+			ta_msg("%s=%ld: node has no memory or does not exist; keeping node %d",
+			       name, v, ta_g.tier[t].node);
 			continue;
 		}
 		ta_g.tier[t].node = (int)v;

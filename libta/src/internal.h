@@ -48,10 +48,10 @@
 #define TA_SEG_SIZE	 ((size_t)1 << TA_SEG_SHIFT)
 #define TA_SEG_MASK	 (TA_SEG_SIZE - 1)
 #define TA_SEG_SLICES	 (TA_SEG_SIZE / TA_SLICE_SIZE)
-#define TA_SMALL_MAX	 (16u << 10)	/* blocks up to this: 1-slice pages */
-#define TA_MEDIUM_MAX	 (128u << 10)	/* up to this: 8-slice pages */
+#define TA_SMALL_MAX	 (16u << 10)  /* blocks up to this: 1-slice pages */
+#define TA_MEDIUM_MAX	 (128u << 10) /* up to this: 8-slice pages */
 #define TA_MEDIUM_SLICES 8
-#define TA_NBINS	 61		/* bins 0..60; bin 60 holds 1 MiB blocks */
+#define TA_NBINS	 61 /* bins 0..60; bin 60 holds 1 MiB blocks */
 #define TA_NKEYS	 (TA_NR_HINTS + TA_NR_TIERS)
 #define TA_MAX_ALLOC	 (TA_REGION_MAX_SIZE - 2 * TA_SEG_SIZE)
 
@@ -66,27 +66,27 @@ struct ta_block {
 	struct ta_block *next;
 };
 
-#define TA_PF_FULL    1u	/* page is on its sub-heap's full list */
-#define TA_PF_ALIGNED 2u	/* some blocks were handed out at an interior offset */
+#define TA_PF_FULL    1u /* page is on its sub-heap's full list */
+#define TA_PF_ALIGNED 2u /* some blocks were handed out at an interior offset */
 
 /* page->xfree holds a block list, or exactly TA_XFREE_FULL. */
 #define TA_XFREE_FULL ((uintptr_t)1)
 
 struct ta_page {
-	struct ta_block *free;		/* ready to allocate */
-	uint32_t used;			/* handed out and not yet freed back to us */
-	uint8_t flags;			/* TA_PF_*: non-zero sends frees to the slow path */
+	struct ta_block *free; /* ready to allocate */
+	uint32_t used;	       /* handed out and not yet freed back to us */
+	uint8_t flags;	       /* TA_PF_*: non-zero sends frees to the slow path */
 	uint8_t bin;
-	uint8_t slices;			/* length of the span; 0 = slice not a page start */
+	uint8_t slices; /* length of the span; 0 = slice not a page start */
 	uint8_t in_use;
-	struct ta_block *local_free;	/* freed by the owner thread */
-	_Atomic uintptr_t xfree;	/* freed by other threads */
+	struct ta_block *local_free; /* freed by the owner thread */
+	_Atomic uintptr_t xfree;     /* freed by other threads */
 	uint32_t block_size;
-	uint32_t capacity;		/* blocks carved so far */
-	uint32_t reserved;		/* blocks that fit */
+	uint32_t capacity; /* blocks carved so far */
+	uint32_t reserved; /* blocks that fit */
 	uint32_t pad;
 	uint8_t *start;
-	struct ta_page *next, *prev;	/* bin queue or full list */
+	struct ta_page *next, *prev; /* bin queue or full list */
 };
 
 enum ta_seg_kind { TA_SEG_ARENA = 1, TA_SEG_LARGE = 2 };
@@ -94,32 +94,33 @@ enum ta_seg_kind { TA_SEG_ARENA = 1, TA_SEG_LARGE = 2 };
 struct ta_heap;
 
 struct ta_segment {
-	uint32_t kind;			/* enum ta_seg_kind */
-	uint32_t handle;		/* kernel region, 0 = anonymous memory */
-	uint8_t tier;			/* tier the data mapping is on */
-	uint8_t key;			/* placement key it was created for */
-	uint8_t huge;			/* 2 MiB pages */
-	uint8_t zero;			/* large: the block is still all zero */
+	uint32_t kind;	 /* enum ta_seg_kind */
+	uint32_t handle; /* kernel region, 0 = anonymous memory */
+	uint8_t tier;	 /* tier the data mapping is on */
+	uint8_t key;	 /* placement key it was created for */
+	uint8_t huge;	 /* 2 MiB pages */
+	uint8_t zero;	 /* large: the block is still all zero */
 	uint32_t pad;
-	struct ta_heap *heap;		/* arena: owner heap; large: NULL */
-	uint8_t *base;			/* reservation start (this header) */
-	size_t total;			/* reservation bytes, multiple of TA_SEG_SIZE */
-	uint8_t *data;			/* tiered mapping */
+	struct ta_heap *heap; /* arena: owner heap; large: NULL */
+	uint8_t *base;	      /* reservation start (this header) */
+	size_t total;	      /* reservation bytes, multiple of TA_SEG_SIZE */
+	uint8_t *data;	      /* tiered mapping */
 	size_t data_len;
-	struct ta_segment *next, *prev;	/* owner sub-heap list / large cache */
+	struct ta_segment *next, *prev;	  /* owner sub-heap list / large cache */
 	struct ta_segment *gnext, *gprev; /* registry of all segments */
 	/* arena */
-	uint64_t free_mask;		/* bit i: slice i is free */
-	uint64_t dirty_mask;		/* free slices that may hold memory */
+	uint64_t free_mask;  /* bit i: slice i is free */
+	uint64_t dirty_mask; /* free slices that may hold memory */
 	uint32_t used_slices;
 	uint32_t pad2;
 	/* large */
-	uint8_t *block;			/* the block's address */
+	uint8_t *block;			  /* the block's address */
 	uint8_t slice_off[TA_SEG_SLICES]; /* slice -> distance to its page start */
 	struct ta_page pages[TA_SEG_SLICES];
 };
 
-#define TA_SEG_META_SIZE (((sizeof(struct ta_segment) + TA_PAGE_SIZE - 1) / TA_PAGE_SIZE) * TA_PAGE_SIZE)
+#define TA_SEG_META_SIZE \
+	(((sizeof(struct ta_segment) + TA_PAGE_SIZE - 1) / TA_PAGE_SIZE) * TA_PAGE_SIZE)
 
 struct ta_pageq {
 	struct ta_page *first, *last;
@@ -127,10 +128,10 @@ struct ta_pageq {
 
 struct ta_sub {
 	struct ta_pageq pq[TA_NBINS];
-	struct ta_page *full;		/* pages with no free block (doubly linked) */
-	struct ta_segment *segs;	/* arena segments of this key */
+	struct ta_page *full;	 /* pages with no free block (doubly linked) */
+	struct ta_segment *segs; /* arena segments of this key */
 	uint32_t nsegs;
-	uint32_t nempty;		/* of them, segments with no page */
+	uint32_t nempty; /* of them, segments with no page */
 };
 
 enum ta_heap_state { TA_HEAP_FREE = 0, TA_HEAP_USED = 1, TA_HEAP_DEAD = 2 };
@@ -138,8 +139,8 @@ enum ta_heap_state { TA_HEAP_FREE = 0, TA_HEAP_USED = 1, TA_HEAP_DEAD = 2 };
 struct ta_heap {
 	struct ta_sub sub[TA_NKEYS];
 	_Atomic(struct ta_block *) delayed; /* remote frees into full pages */
-	struct ta_heap *next;		/* all heaps */
-	int state;			/* enum ta_heap_state, under ta_heaps_lock */
+	struct ta_heap *next;		    /* all heaps */
+	int state;			    /* enum ta_heap_state, under ta_heaps_lock */
 	pid_t tid;
 };
 
@@ -148,12 +149,12 @@ extern TA_TLS struct ta_heap *ta_tls_heap;
 /* ---------------- global state ---------------- */
 
 struct ta_tier_conf {
-	int node;			/* -1: simulated */
-	uint32_t policy;		/* enum ta_cap_policy */
-	uint64_t soft_cap, hard_cap;	/* 0: none */
-	uint64_t rate, burst;		/* token bucket; rate 0: none */
+	int node;		     /* -1: simulated */
+	uint32_t policy;	     /* enum ta_cap_policy */
+	uint64_t soft_cap, hard_cap; /* 0: none */
+	uint64_t rate, burst;	     /* token bucket; rate 0: none */
 	uint32_t throttle_mode;
-	uint32_t info_flags;		/* TA_TIER_INFO_* */
+	uint32_t info_flags; /* TA_TIER_INFO_* */
 	uint32_t read_latency_ns, read_bandwidth_mbps;
 };
 
@@ -166,12 +167,12 @@ struct ta_tier_counters {
 };
 
 struct ta_global {
-	_Atomic int init_state;		/* 0 none, 1 running, 2 done */
+	_Atomic int init_state; /* 0 none, 1 running, 2 done */
 	bool disabled;
-	bool use_numa;			/* user backend places memory with mbind */
-	bool huge;			/* huge pages for large blocks */
-	int backend;			/* enum ta_backend_kind */
-	int fd;				/* /dev/tieralloc */
+	bool use_numa; /* user backend places memory with mbind */
+	bool huge;     /* huge pages for large blocks */
+	int backend;   /* enum ta_backend_kind */
+	int fd;	       /* /dev/tieralloc */
 	uint32_t kfeatures;
 	ta_hint_t default_hint;
 	struct ta_tier_conf tier[TA_NR_TIERS];
@@ -222,7 +223,8 @@ static inline struct ta_segment *ta_map_lookup(const void *p)
 
 	if (unlikely(i1 >= (1u << TA_MAP_L1_BITS)))
 		return NULL;
-	_Atomic(struct ta_segment *) *l2 = atomic_load_explicit(&ta_map_l1[i1], memory_order_acquire);
+	_Atomic(struct ta_segment *) *l2 =
+		atomic_load_explicit(&ta_map_l1[i1], memory_order_acquire);
 	if (unlikely(!l2))
 		return NULL;
 	return atomic_load_explicit(&l2[u & ((1u << TA_MAP_L2_BITS) - 1)], memory_order_acquire);

@@ -10,8 +10,8 @@
 
 #include "internal.h"
 
-#define CACHE_MAX	 4			/* per tier */
-#define CACHE_MAX_BLOCK	 (32u << 20)		/* larger blocks are released at once */
+#define CACHE_MAX	4	    /* per tier */
+#define CACHE_MAX_BLOCK (32u << 20) /* larger blocks are released at once */
 
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ta_segment *cache[TA_NR_TIERS];

@@ -14,7 +14,7 @@
 
 #include "internal.h"
 
-#define TA_EXTEND_BYTES (16u << 10)	/* carve at most this much of a page at once */
+#define TA_EXTEND_BYTES (4u << 10) /* carve at most this much of a page at once */
 
 static void pq_push_front(struct ta_pageq *q, struct ta_page *pg)
 {
@@ -243,7 +243,8 @@ void ta_free_remote(struct ta_segment *seg, struct ta_page *pg, void *p)
 								   memory_order_acq_rel,
 								   memory_order_relaxed))
 				continue;
-			struct ta_block *top = atomic_load_explicit(&h->delayed, memory_order_relaxed);
+			struct ta_block *top =
+				atomic_load_explicit(&h->delayed, memory_order_relaxed);
 
 			do
 				b->next = top;
@@ -253,7 +254,8 @@ void ta_free_remote(struct ta_segment *seg, struct ta_page *pg, void *p)
 		}
 		b->next = (struct ta_block *)old;
 		if (atomic_compare_exchange_weak_explicit(&pg->xfree, &old, (uintptr_t)b,
-							  memory_order_release, memory_order_relaxed))
+							  memory_order_release,
+							  memory_order_relaxed))
 			return;
 	}
 }

@@ -13,7 +13,8 @@ _Atomic(struct ta_segment *) *_Atomic ta_map_l1[1u << TA_MAP_L1_BITS];
 
 static _Atomic(struct ta_segment *) *l2_get(uintptr_t i1)
 {
-	_Atomic(struct ta_segment *) *l2 = atomic_load_explicit(&ta_map_l1[i1], memory_order_acquire);
+	_Atomic(struct ta_segment *) *l2 =
+		atomic_load_explicit(&ta_map_l1[i1], memory_order_acquire);
 	_Atomic(struct ta_segment *) *expect = NULL;
 
 	if (l2)

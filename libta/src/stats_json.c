@@ -22,9 +22,9 @@ static json_object *tier_json(const struct ta_lib_tier_stats *t)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "node", json_object_new_int(t->node));
-	json_object_object_add(o, "policy",
-			       json_object_new_string(t->policy == TA_POLICY_FAIL ? "fail" :
-										    "route_slow"));
+	json_object_object_add(
+		o, "policy",
+		json_object_new_string(t->policy == TA_POLICY_FAIL ? "fail" : "route_slow"));
 	put_u64(o, "soft_cap", t->soft_cap);
 	put_u64(o, "hard_cap", t->hard_cap);
 	put_u64(o, "reserved_bytes", t->reserved_bytes);
@@ -59,12 +59,30 @@ static json_object *kernel_json(const struct ta_stats *k)
 		json_object *t = json_object_new_object();
 
 #define F(f) put_u64(t, #f, s->f)
-		F(reserved_bytes); F(resident_bytes); F(regions); F(alloc_calls); F(free_calls);
-		F(bytes_allocated); F(bytes_freed); F(sim_wait_ns); F(throttle_wait_ns);
-		F(soft_violations); F(hard_violations); F(reroutes); F(fault_failures);
-		F(huge_pages); F(huge_fallbacks); F(migrations_in); F(migrations_out);
-		F(pages_moved_in); F(pages_moved_out); F(bytes_moved_in); F(bytes_moved_out);
-		F(migrate_skipped); F(migrate_failures); F(migrate_ns);
+		F(reserved_bytes);
+		F(resident_bytes);
+		F(regions);
+		F(alloc_calls);
+		F(free_calls);
+		F(bytes_allocated);
+		F(bytes_freed);
+		F(sim_wait_ns);
+		F(throttle_wait_ns);
+		F(soft_violations);
+		F(hard_violations);
+		F(reroutes);
+		F(fault_failures);
+		F(huge_pages);
+		F(huge_fallbacks);
+		F(migrations_in);
+		F(migrations_out);
+		F(pages_moved_in);
+		F(pages_moved_out);
+		F(bytes_moved_in);
+		F(bytes_moved_out);
+		F(migrate_skipped);
+		F(migrate_failures);
+		F(migrate_ns);
 #undef F
 		json_object_object_add(tiers, tier_name[i], t);
 	}
@@ -90,9 +108,9 @@ TA_EXPORT int ta_stats_json(char *buf, size_t n)
 		errno = ENOMEM;
 		return -1;
 	}
-	json_object_object_add(root, "backend",
-			       json_object_new_string(st.backend == TA_BACKEND_KERNEL ? "kernel" :
-											  "user"));
+	json_object_object_add(
+		root, "backend",
+		json_object_new_string(st.backend == TA_BACKEND_KERNEL ? "kernel" : "user"));
 	json_object_object_add(root, "simulated", json_object_new_boolean(st.simulated));
 	json_object_object_add(root, "disabled", json_object_new_boolean(st.disabled));
 	put_u64(root, "heaps", st.heaps);

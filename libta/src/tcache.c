@@ -16,7 +16,7 @@ TA_TLS struct ta_heap *ta_tls_heap;
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ta_heap *heaps;
 static pthread_key_t heap_tsd;
-static _Atomic int heap_tsd_state;	/* 0 none, 1 creating, 2 ready, 3 failed */
+static _Atomic int heap_tsd_state; /* 0 none, 1 creating, 2 ready, 3 failed */
 
 #define HEAP_BYTES ((sizeof(struct ta_heap) + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1))
 

@@ -222,16 +222,17 @@ int ta_topology_probe(struct ta_tier_conf conf[TA_NR_TIERS])
 		struct rank key = rank[i];
 		int j = i - 1;
 
-		while (j >= 0 && (hmat ? cmp_hmat(&rank[j], &key) : cmp_distance(&rank[j], &key)) > 0) {
+		while (j >= 0 &&
+		       (hmat ? cmp_hmat(&rank[j], &key) : cmp_distance(&rank[j], &key)) > 0) {
 			rank[j + 1] = rank[j];
 			j--;
 		}
 		rank[j + 1] = key;
 	}
 	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
-		const struct rank *r = t == TA_TIER_FAST ? &rank[0] :
-				       t == TA_TIER_SLOW ? &rank[n - 1] :
-							   &rank[n > 1 ? 1 : 0];
+		const struct rank *r = t == TA_TIER_FAST   ? &rank[0]
+				       : t == TA_TIER_SLOW ? &rank[n - 1]
+							   : &rank[n > 1 ? 1 : 0];
 
 		conf[t].node = r->nid;
 		conf[t].info_flags = hmat ? TA_TIER_INFO_HMAT : TA_TIER_INFO_DISTANCE;

@@ -71,8 +71,8 @@ TEST(alignment)
 			char *p = ta_aligned_alloc(align, sizes[i], TA_HINT_HOT);
 
 			ASSERT_NE(NULL, p) TH_LOG("align %zu size %zu", align, sizes[i]);
-			ASSERT_EQ(0, (uintptr_t)p % align) TH_LOG("align %zu size %zu: %p", align,
-								  sizes[i], p);
+			ASSERT_EQ(0, (uintptr_t)p % align)
+			TH_LOG("align %zu size %zu: %p", align, sizes[i], p);
 			ASSERT_GE(ta_usable_size(p), sizes[i]);
 			ASSERT_EQ(TA_TIER_FAST, ta_tier_of(p));
 			memset(p, 1, sizes[i]);
@@ -151,7 +151,7 @@ TEST(null_and_foreign)
 	errno = 0;
 	ASSERT_EQ(NULL, ta_realloc(m, 10));
 	ASSERT_EQ(EINVAL, errno);
-	ta_free(m);	/* reported once on stderr, ignored */
+	ta_free(m); /* reported once on stderr, ignored */
 	ta_free(&stack_var);
 	ASSERT_EQ(0, ta_get_stats(&st));
 	ASSERT_EQ(2, st.foreign_frees);
@@ -202,9 +202,9 @@ TEST(realloc_keeps_tier_and_data)
 		ASSERT_NE(NULL, p);
 		ASSERT_TRUE(tt_check(p, 5, 7));
 		ASSERT_EQ(hint_tier[h], ta_tier_of(p));
-		ASSERT_EQ(NULL, ta_realloc(p, 0));	/* frees */
+		ASSERT_EQ(NULL, ta_realloc(p, 0)); /* frees */
 	}
-	char *q = ta_realloc(NULL, 100);	/* thread default hint */
+	char *q = ta_realloc(NULL, 100); /* thread default hint */
 
 	ASSERT_NE(NULL, q);
 	ta_free(q);
@@ -244,7 +244,8 @@ TEST(default_hint)
 
 TEST(hints_to_tiers)
 {
-	TH_LOG("checks each hint's tier without caps: HOT/PIN_FAST/PREFER_FAST->FAST, WARM->NORMAL, COLD->SLOW");
+	TH_LOG("checks each hint's tier without caps: HOT/PIN_FAST/PREFER_FAST->FAST, "
+	       "WARM->NORMAL, COLD->SLOW");
 	for (int h = 0; h < TA_NR_HINTS; h++) {
 		void *s = ta_alloc(64, (ta_hint_t)h), *l = ta_alloc(2 << 20, (ta_hint_t)h);
 

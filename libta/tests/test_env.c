@@ -12,7 +12,7 @@ static char out[8192];
 static void do_init(void)
 {
 	ta_init();
-	void *p = ta_alloc(100, TA_HINT_HOT);	/* still works */
+	void *p = ta_alloc(100, TA_HINT_HOT); /* still works */
 
 	ta_free(p);
 }
@@ -29,7 +29,8 @@ TEST(good_values)
 {
 	struct ta_lib_stats st;
 
-	TH_LOG("checks sizes with suffixes, TA_ON_HARDCAP and TA_DEFAULT_HINT take effect silently");
+	TH_LOG("checks sizes with suffixes, TA_ON_HARDCAP and TA_DEFAULT_HINT take effect "
+	       "silently");
 	setenv("TA_BACKEND", "user", 1);
 	setenv("TA_FAST_SOFT", "512KiB", 1);
 	setenv("TA_FAST_HARD", "64M", 1);
@@ -54,14 +55,20 @@ TEST(good_values)
 TEST(bad_values_one_message_each)
 {
 	static const char *const vars[][2] = {
-		{ "TA_FAST_HARD", "12Q" },	{ "TA_FAST_SOFT", "-5" },
+		{ "TA_FAST_HARD", "12Q" },
+		{ "TA_FAST_SOFT", "-5" },
 		{ "TA_NORMAL_HARD", "99999999999999999999T" },
 		{ "TA_SLOW_SOFT", "" /* empty: unset */ },
-		{ "TA_NORMAL_SOFT", "1.5G" },	{ "TA_ON_HARDCAP", "maybe" },
-		{ "TA_BACKEND", "gpu" },	{ "TA_USE_LIBNUMA", "2" },
-		{ "TA_NODE_SLOW", "999" },	{ "TA_NODE_NORMAL", "x" },
-		{ "TA_DISABLE", "perhaps" },	{ "TA_DEFAULT_HINT", "lukewarm" },
-		{ "TA_THROTTLE", "sometimes" }, { "TA_FAST_RATE", "10" },
+		{ "TA_NORMAL_SOFT", "1.5G" },
+		{ "TA_ON_HARDCAP", "maybe" },
+		{ "TA_BACKEND", "gpu" },
+		{ "TA_USE_LIBNUMA", "2" },
+		{ "TA_NODE_SLOW", "999" },
+		{ "TA_NODE_NORMAL", "x" },
+		{ "TA_DISABLE", "perhaps" },
+		{ "TA_DEFAULT_HINT", "lukewarm" },
+		{ "TA_THROTTLE", "sometimes" },
+		{ "TA_FAST_RATE", "10" },
 	};
 	struct ta_lib_stats st;
 

@@ -13,7 +13,7 @@
 #include "kselftest_harness.h"
 #include "ta_test.h"
 
-#define BIG (40u << 20)	/* above the large-block cache limit: freed at once */
+#define BIG (40u << 20) /* above the large-block cache limit: freed at once */
 
 static int kernel_node[TA_NR_TIERS];
 
@@ -49,11 +49,11 @@ static int setup(void)
 	return 1;
 }
 
-#define NEED_DEVICE()                                                                         \
-	do {                                                                                  \
-		if (!setup())                                                                 \
-			SKIP(return, "no usable %s: kernel backend NOT TESTED here",          \
-			     TIERALLOC_DEVICE);                                               \
+#define NEED_DEVICE()                                                                \
+	do {                                                                         \
+		if (!setup())                                                        \
+			SKIP(return, "no usable %s: kernel backend NOT TESTED here", \
+				   TIERALLOC_DEVICE);                                \
 	} while (0)
 
 TEST(backend_and_regions)
@@ -62,7 +62,8 @@ TEST(backend_and_regions)
 	char *p;
 
 	NEED_DEVICE();
-	TH_LOG("checks libta uses the kernel backend and a 40 MiB block is one region, freed with it");
+	TH_LOG("checks libta uses the kernel backend and a 40 MiB block is one region, freed with "
+	       "it");
 	a = stats();
 	ASSERT_EQ(TA_BACKEND_KERNEL, a.backend);
 	ASSERT_TRUE(a.kernel_valid);
@@ -97,7 +98,8 @@ TEST(placement_on_kernel_nodes)
 	static const int hint_tier[TA_NR_HINTS] = { 0, 1, 2, 0, 0 };
 
 	NEED_DEVICE();
-	TH_LOG("checks with move_pages(2) blocks of each hint sit on the kernel's node for the tier (%d/%d/%d)",
+	TH_LOG("checks with move_pages(2) blocks of each hint sit on the kernel's node for the "
+	       "tier (%d/%d/%d)",
 	       kernel_node[0], kernel_node[1], kernel_node[2]);
 	if (tt_mem_nodes() == 3) {
 		ASSERT_EQ(0, kernel_node[TA_TIER_FAST]);
@@ -168,7 +170,8 @@ TEST(fork_gets_private_copy)
 	pid_t pid;
 
 	NEED_DEVICE();
-	TH_LOG("checks a child's writes to region memory stay out of the parent (MAP_SHARED regions)");
+	TH_LOG("checks a child's writes to region memory stay out of the parent (MAP_SHARED "
+	       "regions)");
 	s = ta_alloc(100, TA_HINT_HOT);
 	l = ta_alloc(3u << 20, TA_HINT_HOT);
 	tt_fill(s, 100, 1);

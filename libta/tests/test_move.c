@@ -54,7 +54,8 @@ TEST(large_block_moves_in_place)
 
 TEST(exactly_large_min)
 {
-	char *a = ta_alloc(TA_LARGE_MIN, TA_HINT_WARM), *b = ta_alloc(TA_LARGE_MIN - 1, TA_HINT_WARM);
+	char *a = ta_alloc(TA_LARGE_MIN, TA_HINT_WARM),
+	     *b = ta_alloc(TA_LARGE_MIN - 1, TA_HINT_WARM);
 	char *c;
 
 	TH_LOG("checks the threshold: TA_LARGE_MIN moves in place, one byte less is copied");

@@ -91,10 +91,13 @@ static void check_moves(struct __test_metadata *_metadata)
 TEST(default_map_in_vm)
 {
 	if (!setup(_metadata, false))
-		SKIP(return, "placement needs 2+ NUMA nodes and NUMA placement: this machine has %d node(s); NOT VERIFIED here",
-		     nodes);
+		SKIP(return,
+			   "placement needs 2+ NUMA nodes and NUMA placement: this machine has %d "
+			   "node(s); NOT VERIFIED here",
+			   nodes);
 	if (nodes != 3)
-		SKIP(return, "the default map is known for the 3-node VM only (%d nodes here)", nodes);
+		SKIP(return, "the default map is known for the 3-node VM only (%d nodes here)",
+			   nodes);
 	TH_LOG("checks with move_pages(2) that hints land on nodes 0/1/2 and ta_move moves pages");
 	check_hints(_metadata);
 	check_moves(_metadata);
@@ -103,9 +106,12 @@ TEST(default_map_in_vm)
 TEST(explicit_nodes)
 {
 	if (!setup(_metadata, true))
-		SKIP(return, "placement needs 2+ NUMA nodes and NUMA placement: this machine has %d node(s); NOT VERIFIED here",
-		     nodes);
-	TH_LOG("checks with move_pages(2) the user backend honours TA_NODE_* (FAST=%d NORMAL=%d SLOW=%d)",
+		SKIP(return,
+			   "placement needs 2+ NUMA nodes and NUMA placement: this machine has %d "
+			   "node(s); NOT VERIFIED here",
+			   nodes);
+	TH_LOG("checks with move_pages(2) the user backend honours TA_NODE_* (FAST=%d NORMAL=%d "
+	       "SLOW=%d)",
 	       node_of[0], node_of[1], node_of[2]);
 	check_hints(_metadata);
 	check_moves(_metadata);

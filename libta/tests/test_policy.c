@@ -115,7 +115,8 @@ TEST(prefer_fast_and_soft_cap)
 {
 	struct ta_lib_stats st;
 
-	TH_LOG("checks PREFER_FAST leaves FAST at its 8M soft cap; HOT goes beyond it (soft violation)");
+	TH_LOG("checks PREFER_FAST leaves FAST at its 8M soft cap; HOT goes beyond it (soft "
+	       "violation)");
 	user_backend();
 	env("TA_FAST_SOFT", "8M");
 	ASSERT_EQ(TA_TIER_FAST, ta_tier_of(ta_alloc(3 * MB, TA_HINT_PREFER_FAST)));

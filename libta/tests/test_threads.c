@@ -157,7 +157,7 @@ static void *short_lived(void *arg)
 		p[i] = ta_alloc((size_t)(i % 200) * 8, TA_HINT_WARM);
 	for (int i = 0; i < 1000; i++)
 		ta_free(p[i]);
-	return ta_alloc(100, TA_HINT_COLD);	/* outlives its thread */
+	return ta_alloc(100, TA_HINT_COLD); /* outlives its thread */
 }
 
 TEST(thread_exit_returns_heap)
@@ -167,7 +167,7 @@ TEST(thread_exit_returns_heap)
 	pthread_t t;
 
 	TH_LOG("checks 100 short-lived threads reuse heaps and leave no empty arenas behind");
-	ASSERT_NE(NULL, ta_alloc(1, TA_HINT_WARM));	/* this thread's heap */
+	ASSERT_NE(NULL, ta_alloc(1, TA_HINT_WARM)); /* this thread's heap */
 	for (int i = 0; i < 100; i++) {
 		ASSERT_EQ(0, pthread_create(&t, NULL, short_lived, NULL));
 		ASSERT_EQ(0, pthread_join(t, &leftover[i]));
@@ -175,8 +175,8 @@ TEST(thread_exit_returns_heap)
 	}
 	ASSERT_EQ(0, ta_get_stats(&st));
 	ASSERT_EQ(1, st.heaps_in_use);
-	ASSERT_LE(st.heaps, 2) TH_LOG("%llu heaps for 100 sequential threads",
-				      (unsigned long long)st.heaps);
+	ASSERT_LE(st.heaps, 2)
+	TH_LOG("%llu heaps for 100 sequential threads", (unsigned long long)st.heaps);
 	/* WARM arenas were emptied at exit; the one COLD arena holds the leftovers. */
 	ASSERT_LE(st.tier[TA_TIER_NORMAL].regions, 1);
 	for (int i = 0; i < 100; i++) {
