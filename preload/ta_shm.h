@@ -23,23 +23,23 @@
 #include <stdint.h>
 
 #define TA_SHM_DIR	"/dev/shm"
-#define TA_SHM_PREFIX	"tieralloc."		/* + decimal pid */
-#define TA_SHM_MAGIC	0x54414c53u		/* "TALS" */
+#define TA_SHM_PREFIX	"tieralloc." /* + decimal pid */
+#define TA_SHM_MAGIC	0x54414c53u  /* "TALS" */
 #define TA_SHM_VERSION	1
-#define TA_SHM_NR_TIERS	3
+#define TA_SHM_NR_TIERS 3
 
 /* Per tier, as libta sees it in this process (struct ta_lib_tier_stats). */
 struct ta_shm_tier {
-	int32_t node;			/* NUMA node backing the tier; -1 simulated */
-	uint32_t policy;		/* enum ta_cap_policy */
-	uint64_t soft_cap;		/* bytes, 0 = none */
-	uint64_t hard_cap;		/* bytes, 0 = none */
-	uint64_t reserved_bytes;	/* gauge: bytes of live regions */
-	uint64_t regions;		/* gauge: live regions */
-	uint64_t large_blocks;		/* gauge: live blocks >= 1 MiB */
-	uint64_t large_bytes;		/* gauge: their bytes */
-	uint64_t alloc_calls;		/* regions created */
-	uint64_t free_calls;		/* regions released */
+	int32_t node;		 /* NUMA node backing the tier; -1 simulated */
+	uint32_t policy;	 /* enum ta_cap_policy */
+	uint64_t soft_cap;	 /* bytes, 0 = none */
+	uint64_t hard_cap;	 /* bytes, 0 = none */
+	uint64_t reserved_bytes; /* gauge: bytes of live regions */
+	uint64_t regions;	 /* gauge: live regions */
+	uint64_t large_blocks;	 /* gauge: live blocks >= 1 MiB */
+	uint64_t large_bytes;	 /* gauge: their bytes */
+	uint64_t alloc_calls;	 /* regions created */
+	uint64_t free_calls;	 /* regions released */
 	uint64_t bytes_allocated;
 	uint64_t bytes_freed;
 	uint64_t sim_wait_ns;
@@ -55,32 +55,32 @@ struct ta_shm_tier {
 };
 
 /* struct ta_shm_stats: flags */
-#define TA_SHM_F_TIERED		(1u << 0)	/* TA_INTERPOSE: malloc is tiered */
-#define TA_SHM_F_DISABLED	(1u << 1)	/* TA_DISABLE: plain allocator */
-#define TA_SHM_F_SIMULATED	(1u << 2)	/* user backend without NUMA placement */
-#define TA_SHM_F_EXITED		(1u << 3)	/* final update at exit */
+#define TA_SHM_F_TIERED	   (1u << 0) /* TA_INTERPOSE: malloc is tiered */
+#define TA_SHM_F_DISABLED  (1u << 1) /* TA_DISABLE: plain allocator */
+#define TA_SHM_F_SIMULATED (1u << 2) /* user backend without NUMA placement */
+#define TA_SHM_F_EXITED	   (1u << 3) /* final update at exit */
 
 struct ta_shm_stats {
-	uint32_t magic;			/* TA_SHM_MAGIC */
-	uint32_t version;		/* TA_SHM_VERSION */
-	uint32_t size;			/* sizeof(struct ta_shm_stats) of the writer */
-	int32_t pid;			/* the publishing process */
-	uint64_t seq;			/* seqlock: odd while being written */
-	uint64_t updates;		/* number of updates so far */
-	uint64_t update_realtime_ns;	/* CLOCK_REALTIME of the last update */
-	uint64_t start_realtime_ns;	/* when the process started publishing */
-	uint32_t backend;		/* enum ta_backend_kind: 0 user, 1 kernel */
-	uint32_t flags;			/* TA_SHM_F_* */
-	int32_t default_hint;		/* enum ta_hint of plain malloc */
-	int32_t large_hint;		/* TA_LARGE_HINT, -1 = none */
-	uint64_t large_min;		/* TA_LARGE_MIN in bytes */
-	uint64_t heaps;			/* thread heaps created */
+	uint32_t magic;		     /* TA_SHM_MAGIC */
+	uint32_t version;	     /* TA_SHM_VERSION */
+	uint32_t size;		     /* sizeof(struct ta_shm_stats) of the writer */
+	int32_t pid;		     /* the publishing process */
+	uint64_t seq;		     /* seqlock: odd while being written */
+	uint64_t updates;	     /* number of updates so far */
+	uint64_t update_realtime_ns; /* CLOCK_REALTIME of the last update */
+	uint64_t start_realtime_ns;  /* when the process started publishing */
+	uint32_t backend;	     /* enum ta_backend_kind: 0 user, 1 kernel */
+	uint32_t flags;		     /* TA_SHM_F_* */
+	int32_t default_hint;	     /* enum ta_hint of plain malloc */
+	int32_t large_hint;	     /* TA_LARGE_HINT, -1 = none */
+	uint64_t large_min;	     /* TA_LARGE_MIN in bytes */
+	uint64_t heaps;		     /* thread heaps created */
 	uint64_t heaps_in_use;
-	uint64_t segments;		/* live arenas of small blocks */
+	uint64_t segments; /* live arenas of small blocks */
 	uint64_t large_cached;
-	uint64_t foreign_frees;		/* frees of pointers libta did not allocate */
-	uint64_t foreign_to_glibc;	/* ... handed to glibc's free */
-	char comm[16];			/* program name (NUL-terminated) */
+	uint64_t foreign_frees;	   /* frees of pointers libta did not allocate */
+	uint64_t foreign_to_glibc; /* ... handed to glibc's free */
+	char comm[16];		   /* program name (NUL-terminated) */
 	struct ta_shm_tier tier[TA_SHM_NR_TIERS];
 };
 

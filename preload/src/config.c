@@ -96,16 +96,20 @@ static int parse_size(const char *s, uint64_t *out)
 		    __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
 			return -1;
 	switch (*s) {
-	case 'k': case 'K':
+	case 'k':
+	case 'K':
 		mul = 1ull << 10;
 		break;
-	case 'm': case 'M':
+	case 'm':
+	case 'M':
 		mul = 1ull << 20;
 		break;
-	case 'g': case 'G':
+	case 'g':
+	case 'G':
 		mul = 1ull << 30;
 		break;
-	case 't': case 'T':
+	case 't':
+	case 'T':
 		mul = 1ull << 40;
 		break;
 	}
@@ -138,12 +142,14 @@ static void parse_env(void)
 		if (i < TA_NR_HINTS)
 			pl.large_hint = i;
 		else
-			pl_msg("TA_LARGE_HINT='%s': expected hot, warm, cold, pin_fast or prefer_fast; keeping the default (none)",
+			pl_msg("TA_LARGE_HINT='%s': expected hot, warm, cold, pin_fast or "
+			       "prefer_fast; keeping the default (none)",
 			       s);
 	}
 	if ((s = get("TA_LARGE_MIN"))) {
 		if (parse_size(s, &v) || v == 0 || v > PTRDIFF_MAX)
-			pl_msg("TA_LARGE_MIN='%s': expected a size of at least 1 byte (digits with an optional K, M or G suffix); keeping the default (1M)",
+			pl_msg("TA_LARGE_MIN='%s': expected a size of at least 1 byte (digits with "
+			       "an optional K, M or G suffix); keeping the default (1M)",
 			       s);
 		else
 			pl.large_min = (size_t)v;
@@ -151,7 +157,8 @@ static void parse_env(void)
 	parse_bool("TA_STATS_SHM", &pl.stats);
 	if ((s = get("TA_STATS_INTERVAL_MS"))) {
 		if (parse_size(s, &v) || v == 0 || v > 3600000)
-			pl_msg("TA_STATS_INTERVAL_MS='%s': expected milliseconds between 1 and 3600000; keeping the default (%u)",
+			pl_msg("TA_STATS_INTERVAL_MS='%s': expected milliseconds between 1 and "
+			       "3600000; keeping the default (%u)",
 			       s, pl.interval_ms);
 		else
 			pl.interval_ms = (uint32_t)v;

@@ -32,10 +32,10 @@
 
 #include "preload.h"
 
-#define CHUNK_MMAPPED	 2u
-#define CHUNK_NON_MAIN	 4u
-#define CHUNK_FLAGS	 7u
-#define GLIBC_HEAP_MAX	 ((uintptr_t)64 << 20)	/* HEAP_MAX_SIZE on 64-bit */
+#define CHUNK_MMAPPED  2u
+#define CHUNK_NON_MAIN 4u
+#define CHUNK_FLAGS    7u
+#define GLIBC_HEAP_MAX ((uintptr_t)64 << 20) /* HEAP_MAX_SIZE on 64-bit */
 
 static uintptr_t brk0;
 static void *_Atomic real_free_fn, *_Atomic real_usable_fn;
@@ -75,7 +75,10 @@ static bool is_glibc_chunk(const void *p)
 	}
 	if (hdr[1] & CHUNK_NON_MAIN) {
 		uintptr_t heap = u & ~(GLIBC_HEAP_MAX - 1);
-		struct { void *arena, *prev; size_t size, mprotect_size; } hi;
+		struct {
+			void *arena, *prev;
+			size_t size, mprotect_size;
+		} hi;
 
 		return safe_read((void *)heap, &hi, sizeof(hi)) && hi.arena &&
 		       hi.size <= GLIBC_HEAP_MAX && hi.size % ps == 0 &&
@@ -104,7 +107,7 @@ static void (*real_free(void))(void *)
 
 static size_t (*real_usable(void))(void *)
 {
-	return (size_t (*)(void *))real("malloc_usable_size", &real_usable_fn);
+	return (size_t(*)(void *))real("malloc_usable_size", &real_usable_fn);
 }
 
 void pl_foreign_free(void *p)

@@ -296,7 +296,8 @@ PL_EXPORT void *__libc_malloc(size_t n) __attribute__((alias("malloc"), copy(mal
 PL_EXPORT void __libc_free(void *p) __attribute__((alias("free"), copy(free)));
 PL_EXPORT void *__libc_calloc(size_t n, size_t size) __attribute__((alias("calloc"), copy(calloc)));
 PL_EXPORT void *__libc_realloc(void *p, size_t n) __attribute__((alias("realloc"), copy(realloc)));
-PL_EXPORT void *__libc_memalign(size_t align, size_t n) __attribute__((alias("memalign"), copy(memalign)));
+PL_EXPORT void *__libc_memalign(size_t align, size_t n)
+	__attribute__((alias("memalign"), copy(memalign)));
 PL_EXPORT void *__libc_valloc(size_t n) __attribute__((alias("valloc"), copy(valloc)));
 PL_EXPORT void *__libc_pvalloc(size_t n) __attribute__((alias("pvalloc"), copy(pvalloc)));
 
@@ -386,8 +387,9 @@ PL_EXPORT void malloc_stats(void)
 		return;
 	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
 		int n = snprintf(buf, sizeof(buf),
-				 "tieralloc %s tier (node %d): %llu bytes in %llu regions\n", name[t],
-				 (int)st.tier[t].node, (unsigned long long)st.tier[t].reserved_bytes,
+				 "tieralloc %s tier (node %d): %llu bytes in %llu regions\n",
+				 name[t], (int)st.tier[t].node,
+				 (unsigned long long)st.tier[t].reserved_bytes,
 				 (unsigned long long)st.tier[t].regions);
 
 		if (n > 0 && write(STDERR_FILENO, buf, (size_t)n) < 0)
@@ -405,8 +407,9 @@ PL_EXPORT int malloc_info(int options, FILE *fp)
 		return -1;
 	}
 	totals(&reserved, &regions, &large);
-	fprintf(fp, "<malloc version=\"1\">\n<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n"
-		    "<system type=\"current\" size=\"%zu\"/>\n</malloc>\n",
+	fprintf(fp,
+		"<malloc version=\"1\">\n<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n"
+		"<system type=\"current\" size=\"%zu\"/>\n</malloc>\n",
 		regions, reserved, reserved);
 	return 0;
 }

@@ -27,15 +27,15 @@
 
 /* glibc: every block is 16-byte aligned, so no block is smaller than 16 bytes. */
 #define PL_MIN_SIZE	16
-#define PL_MALLOC_ALIGN	16
+#define PL_MALLOC_ALIGN 16
 /* Blocks from this size on own a region in libta: a grow by realloc copies. */
-#define PL_REGION_MIN	TA_LARGE_MIN
+#define PL_REGION_MIN TA_LARGE_MIN
 /* An allocation this large refreshes the published statistics (rate-limited). */
-#define PL_TICK_BYTES	((size_t)256 << 10)
+#define PL_TICK_BYTES ((size_t)256 << 10)
 /* ... and so does every 2^PL_TICK_SHIFT-th malloc of a thread. */
-#define PL_TICK_SHIFT	12
+#define PL_TICK_SHIFT 12
 /* Refreshes after big allocations are at most this often (ns), ... */
-#define PL_BIG_GAP_NS	5000000ull
+#define PL_BIG_GAP_NS 5000000ull
 /* ... others at most once per TA_STATS_INTERVAL_MS. */
 
 struct pl_config {
@@ -45,16 +45,16 @@ struct pl_config {
 	 * needs a look (TA_INTERPOSE=0, TA_DISABLE=1).
 	 */
 	size_t fast_max;
-	bool tiered;		/* TA_INTERPOSE: hints and size rules apply */
-	bool disabled;		/* TA_DISABLE: libta is a plain allocator */
-	int large_hint;		/* TA_LARGE_HINT, -1: none */
-	size_t large_min;	/* TA_LARGE_MIN */
-	bool stats;		/* TA_STATS_SHM */
-	uint32_t interval_ms;	/* TA_STATS_INTERVAL_MS */
+	bool tiered;	      /* TA_INTERPOSE: hints and size rules apply */
+	bool disabled;	      /* TA_DISABLE: libta is a plain allocator */
+	int large_hint;	      /* TA_LARGE_HINT, -1: none */
+	size_t large_min;     /* TA_LARGE_MIN */
+	bool stats;	      /* TA_STATS_SHM */
+	uint32_t interval_ms; /* TA_STATS_INTERVAL_MS */
 };
 
 extern struct pl_config pl;
-extern _Atomic int pl_state;	/* 0 none, 1 initialising, 2 ready */
+extern _Atomic int pl_state; /* 0 none, 1 initialising, 2 ready */
 
 void pl_init(void);
 void pl_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

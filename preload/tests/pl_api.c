@@ -32,8 +32,8 @@ static int pl_child_main(const char *mode)
 	return 0;
 }
 
-#define ALIGNED(p, a) (((uintptr_t)(p) & ((uintptr_t)(a) - 1)) == 0)
-#define SENTINEL ((void *)0x5a5a5a5a5a5a5a5aull)
+#define ALIGNED(p, a) (((uintptr_t)(p) & ((uintptr_t)(a)-1)) == 0)
+#define SENTINEL      ((void *)0x5a5a5a5a5a5a5a5aull)
 
 /* The preload really serves the block (glibc variant: nothing to check). */
 static int served(const void *p)
@@ -118,7 +118,7 @@ TEST(alignment_16)
 
 TEST(too_large)
 {
-	static const size_t sizes[] = { SIZE_MAX, SIZE_MAX - 4096, (size_t)PTRDIFF_MAX + 1,
+	static const size_t sizes[] = { SIZE_MAX,    SIZE_MAX - 4096, (size_t)PTRDIFF_MAX + 1,
 					PTRDIFF_MAX, (size_t)1 << 44, (size_t)1 << 39 };
 	void *p, *keep = malloc(100);
 
@@ -212,8 +212,10 @@ TEST(posix_memalign_matrix)
 /* glibc 2.36: aligned_alloc is memalign; alignments <= 16 are malloc, others round up to 2^k. */
 TEST(memalign_matrix)
 {
-	static const size_t aligns[] = { 0, 1, 2, 3, 8, 16, 17, 24, 31, 32, 33, 48, 100, 1000,
-					 4096, 5000, 65536, 65537, 1 << 20, (1 << 20) + 1,
+	static const size_t aligns[] = { 0,	 1,	2,     3,	8,
+					 16,	 17,	24,    31,	32,
+					 33,	 48,	100,   1000,	4096,
+					 5000,	 65536, 65537, 1 << 20, (1 << 20) + 1,
 					 1 << 22 };
 	static const size_t sizes[] = { 0, 1, 100, 5000, 200000, 2 << 20 };
 
@@ -226,7 +228,8 @@ TEST(memalign_matrix)
 			for (size_t j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
 				void *p = fn ? aligned_alloc(a, sizes[j]) : memalign(a, sizes[j]);
 
-				ASSERT_NE(NULL, p) TH_LOG("fn %d align %zu size %zu", fn, a, sizes[j]);
+				ASSERT_NE(NULL, p)
+				TH_LOG("fn %d align %zu size %zu", fn, a, sizes[j]);
 				ASSERT_TRUE(ALIGNED(p, want)) TH_LOG("align %zu: %p", a, p);
 				ASSERT_TRUE(served(p));
 				ASSERT_GE(malloc_usable_size(p), sizes[j]);
@@ -272,8 +275,9 @@ TEST(valloc_pvalloc)
 
 TEST(realloc_semantics)
 {
-	static const size_t steps[] = { 1, 16, 17, 100, 1000, 5000, 70000, 1 << 20, 3 << 20,
-					20 << 20, 2 << 20, 100000, 200, 8, 1 };
+	static const size_t steps[] = { 1,	 16,	 17,	  100,	   1000,
+					5000,	 70000,	 1 << 20, 3 << 20, 20 << 20,
+					2 << 20, 100000, 200,	  8,	   1 };
 	void *p, *q;
 	size_t have;
 

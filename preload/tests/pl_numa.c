@@ -62,7 +62,7 @@ static int node_of_tier(const struct ta_lib_stats *st, const char *tier)
 		return st->tier[TA_TIER_NORMAL].node;
 	if (!strcmp(tier, "slow"))
 		return st->tier[TA_TIER_SLOW].node;
-	return atoi(tier);	/* a node number */
+	return atoi(tier); /* a node number */
 }
 
 /* Is @node what @want (from node_of_tier) asks for? */
@@ -85,7 +85,7 @@ static int pl_child_main(const char *mode)
 	if (pl_get_stats(&st))
 		return 10;
 	if (access(TIERALLOC_DEVICE, F_OK) == 0 && !st.disabled && st.backend != TA_BACKEND_KERNEL)
-		return 11;	/* the module is there: the kernel backend must serve */
+		return 11; /* the module is there: the kernel backend must serve */
 	want_big = node_of_tier(&st, getenv("PL_BIG"));
 	want_small = node_of_tier(&st, getenv("PL_SMALL"));
 
@@ -147,7 +147,7 @@ static int pl_child_main(const char *mode)
 	return 0;
 }
 
-FIXTURE(numa) {};
+FIXTURE(numa){};
 
 FIXTURE_SETUP(numa)
 {
@@ -165,10 +165,15 @@ FIXTURE_SETUP(numa)
 		SKIP(return, "%d memory node(s); the tiers need 3 (run in the VM)", nodes);
 }
 
-FIXTURE_TEARDOWN(numa) {}
+FIXTURE_TEARDOWN(numa)
+{
+}
 
-#define PLACE(...) ({ static const char *const env[] = { __VA_ARGS__, NULL }; \
-		      pl_run_child("place", env); })
+#define PLACE(...)                                                      \
+	({                                                              \
+		static const char *const env[] = { __VA_ARGS__, NULL }; \
+		pl_run_child("place", env);                             \
+	})
 
 TEST_F(numa, default_hint_cold_64m)
 {
@@ -187,8 +192,8 @@ TEST_F(numa, default_is_warm)
 
 TEST_F(numa, large_hint_cold)
 {
-	ASSERT_EQ(0, PLACE("TA_LARGE_HINT=cold", "TA_LARGE_MIN=1M", "PL_BIG=slow",
-			   "PL_SMALL=normal"));
+	ASSERT_EQ(0,
+		  PLACE("TA_LARGE_HINT=cold", "TA_LARGE_MIN=1M", "PL_BIG=slow", "PL_SMALL=normal"));
 }
 
 TEST_F(numa, large_hint_hot_small_cold)
@@ -206,8 +211,8 @@ TEST_F(numa, interpose_off_is_warm)
 /* TA_DISABLE: plain memory (first touch, mostly the CPUs' node), hints ignored. */
 TEST_F(numa, disabled_is_untiered)
 {
-	ASSERT_EQ(0, PLACE("TA_DISABLE=1", "TA_DEFAULT_HINT=cold", "PL_BIG=!slow",
-			   "PL_SMALL=!slow"));
+	ASSERT_EQ(0,
+		  PLACE("TA_DISABLE=1", "TA_DEFAULT_HINT=cold", "PL_BIG=!slow", "PL_SMALL=!slow"));
 }
 
 TEST_HARNESS_MAIN

@@ -78,13 +78,13 @@ static void at_exit_handler(void)
 	free(dtor_keep);
 	free(p);
 	free(q);
-	dtor_keep = malloc(77);		/* freed by the destructor below */
+	dtor_keep = malloc(77); /* freed by the destructor below */
 }
 
 static void late_dtor(void)
 {
 	free(dtor_keep);
-	dtor_keep = malloc(100);	/* never freed: exit goes on */
+	dtor_keep = malloc(100); /* never freed: exit goes on */
 }
 
 static int child_dtor_main(void)
@@ -96,7 +96,7 @@ static int child_dtor_main(void)
 	extern int __cxa_atexit(void (*)(void *), void *, void *);
 
 	__cxa_atexit((void (*)(void *))late_dtor, NULL, __dso_handle);
-	return 0;	/* exit(): atexit handlers, destructors, the preload's own */
+	return 0; /* exit(): atexit handlers, destructors, the preload's own */
 }
 
 TEST(exit_handlers_allocate)
@@ -166,8 +166,8 @@ TEST(fork_from_threads)
 			exit(0);
 		}
 		ASSERT_EQ(pid, waitpid(pid, &st, 0));
-		ASSERT_TRUE(WIFEXITED(st)) TH_LOG("fork %u: child killed by signal %d", f,
-						  WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+		ASSERT_TRUE(WIFEXITED(st))
+		TH_LOG("fork %u: child killed by signal %d", f, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 		ASSERT_EQ(0, WEXITSTATUS(st));
 	}
 	atomic_store(&stop, true);
@@ -193,7 +193,7 @@ static void *short_lived(void *arg)
 		else
 			free(p);
 	}
-	return keep;	/* freed by the main thread */
+	return keep; /* freed by the main thread */
 }
 
 TEST(thread_churn)
@@ -217,8 +217,8 @@ TEST(thread_churn)
 	}
 	/* Exited threads hand their heaps back: they do not pile up. */
 	ASSERT_EQ(0, pl_get_stats(&st));
-	EXPECT_LE(st.heaps, 16) TH_LOG("%llu heaps after %u threads",
-				       (unsigned long long)st.heaps, rounds * 8);
+	EXPECT_LE(st.heaps, 16)
+	TH_LOG("%llu heaps after %u threads", (unsigned long long)st.heaps, rounds * 8);
 	EXPECT_LE(st.heaps_in_use, 2);
 }
 
@@ -284,8 +284,8 @@ TEST(thread_exit_destructors)
 			break;
 		usleep(50000);
 	}
-	EXPECT_LE(st.heaps_in_use, 2) TH_LOG("%llu heaps still in use",
-					     (unsigned long long)st.heaps_in_use);
+	EXPECT_LE(st.heaps_in_use, 2)
+	TH_LOG("%llu heaps still in use", (unsigned long long)st.heaps_in_use);
 }
 
 /* ---- errno across every kind of free, from any thread ---- */
@@ -342,7 +342,7 @@ static int dl_load(struct dl_api *d)
 	d->free = (void (*)(void *))dlsym(d->h, "pl_dl_free");
 	d->tls = (char *(*)(void))dlsym(d->h, "pl_dl_tls");
 	d->ctor_block = (const char *(*)(void))dlsym(d->h, "pl_dl_ctor_block");
-	d->tls_bytes = (size_t (*)(void))dlsym(d->h, "pl_dl_tls_bytes");
+	d->tls_bytes = (size_t(*)(void))dlsym(d->h, "pl_dl_tls_bytes");
 	return d->alloc && d->free && d->tls && d->ctor_block && d->tls_bytes ? 0 : -1;
 }
 
@@ -353,9 +353,9 @@ static void *dl_thread(void *arg)
 	void *p = d->alloc(300);
 
 	memset(t, 3, d->tls_bytes());
-	free(p);		/* library's block, freed by the program */
+	free(p); /* library's block, freed by the program */
 	p = malloc(500);
-	d->free(p);		/* and the other way round */
+	d->free(p); /* and the other way round */
 	return pl_owns(t) == 1 ? NULL : (void *)1;
 }
 
@@ -442,7 +442,7 @@ TEST(foreign_glibc_pointers)
 			ASSERT_GE(malloc_usable_size(p), n);
 			memset(p, 0x5c, n);
 			errno = 555;
-			free(p);	/* to glibc's free */
+			free(p); /* to glibc's free */
 			ASSERT_EQ(555, errno);
 
 			p = g.malloc(n);
@@ -458,7 +458,7 @@ TEST(foreign_glibc_pointers)
 
 			p = g.memalign(4096, n);
 			ASSERT_NE(NULL, p);
-			EXPECT_EQ(NULL, realloc(p, 0));	/* frees, like glibc */
+			EXPECT_EQ(NULL, realloc(p, 0)); /* frees, like glibc */
 		}
 	}
 	ASSERT_EQ(0, pthread_create(&t, NULL, glibc_thread, &g));

@@ -120,13 +120,16 @@ static long long json_reserved(const char *json, const char *tier)
 
 TEST(bad_settings_warn_once)
 {
-	static const char *const env[] = {
-		"TA_INTERPOSE=maybe", "TA_LARGE_HINT=freezing", "TA_LARGE_MIN=12Q",
-		"TA_STATS_SHM=2", "TA_STATS_INTERVAL_MS=0", "TA_DEFAULT_HINT=tepid", NULL
-	};
-	static const char *const names[] = { "TA_INTERPOSE", "TA_LARGE_HINT", "TA_LARGE_MIN",
-					     "TA_STATS_SHM", "TA_STATS_INTERVAL_MS",
-					     "TA_DEFAULT_HINT" };
+	static const char *const env[] = { "TA_INTERPOSE=maybe",
+					   "TA_LARGE_HINT=freezing",
+					   "TA_LARGE_MIN=12Q",
+					   "TA_STATS_SHM=2",
+					   "TA_STATS_INTERVAL_MS=0",
+					   "TA_DEFAULT_HINT=tepid",
+					   NULL };
+	static const char *const names[] = { "TA_INTERPOSE",	     "TA_LARGE_HINT",
+					     "TA_LARGE_MIN",	     "TA_STATS_SHM",
+					     "TA_STATS_INTERVAL_MS", "TA_DEFAULT_HINT" };
 	char errfile[] = "/tmp/pl_stats.err.XXXXXX", buf[8192];
 	int fd = mkstemp(errfile), lines = 0;
 	ssize_t n;
@@ -156,10 +159,13 @@ TEST(bad_settings_warn_once)
 
 TEST(good_settings_are_quiet)
 {
-	static const char *const env[] = {
-		"TA_INTERPOSE=1", "TA_LARGE_HINT=cold", "TA_LARGE_MIN=256K", "TA_STATS_SHM=on",
-		"TA_STATS_INTERVAL_MS=50", "TA_DEFAULT_HINT=prefer_fast", NULL
-	};
+	static const char *const env[] = { "TA_INTERPOSE=1",
+					   "TA_LARGE_HINT=cold",
+					   "TA_LARGE_MIN=256K",
+					   "TA_STATS_SHM=on",
+					   "TA_STATS_INTERVAL_MS=50",
+					   "TA_DEFAULT_HINT=prefer_fast",
+					   NULL };
 	char errfile[] = "/tmp/pl_stats.err.XXXXXX";
 	int fd = mkstemp(errfile);
 	struct stat st;
