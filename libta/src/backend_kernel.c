@@ -43,28 +43,28 @@ int ta_kernel_open(void)
 	kfd = fd;
 	ta_g.fd = fd;
 	ta_g.kfeatures = v.features;
-	ta_kernel_refresh_tiers();
+	ta_kernel_read_tiers(ta_g.tier);
 	return 0;
 }
 
-/* Copy the kernel's tier configuration into ta_g.tier (for stats). */
-void ta_kernel_refresh_tiers(void)
+/* The kernel's tier configuration, into @conf (ta_g.tier at init, a copy for stats). */
+void ta_kernel_read_tiers(struct ta_tier_conf conf[TA_NR_TIERS])
 {
 	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
 		struct ta_tier_config c = { .tier = t };
 
 		if (ioctl(kfd, TA_IOC_GET_TIER, &c))
 			continue;
-		ta_g.tier[t].node = c.node;
-		ta_g.tier[t].policy = c.policy;
-		ta_g.tier[t].soft_cap = c.soft_cap;
-		ta_g.tier[t].hard_cap = c.hard_cap;
-		ta_g.tier[t].rate = c.rate;
-		ta_g.tier[t].burst = c.burst;
-		ta_g.tier[t].throttle_mode = c.throttle_mode;
-		ta_g.tier[t].info_flags = c.info_flags;
-		ta_g.tier[t].read_latency_ns = c.read_latency_ns;
-		ta_g.tier[t].read_bandwidth_mbps = c.read_bandwidth_mbps;
+		conf[t].node = c.node;
+		conf[t].policy = c.policy;
+		conf[t].soft_cap = c.soft_cap;
+		conf[t].hard_cap = c.hard_cap;
+		conf[t].rate = c.rate;
+		conf[t].burst = c.burst;
+		conf[t].throttle_mode = c.throttle_mode;
+		conf[t].info_flags = c.info_flags;
+		conf[t].read_latency_ns = c.read_latency_ns;
+		conf[t].read_bandwidth_mbps = c.read_bandwidth_mbps;
 	}
 }
 

@@ -297,7 +297,7 @@ int ta_backend_move(struct ta_segment *seg, unsigned dst);
 void ta_backend_purge(void *addr, size_t len);
 
 int ta_kernel_open(void);
-void ta_kernel_refresh_tiers(void);
+void ta_kernel_read_tiers(struct ta_tier_conf conf[TA_NR_TIERS]);
 int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg);
 void ta_kernel_unmap(struct ta_segment *seg);
 int ta_kernel_move(struct ta_segment *seg, unsigned dst);

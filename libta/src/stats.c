@@ -27,12 +27,15 @@ TA_EXPORT int ta_get_stats(struct ta_lib_stats *out)
 	out->segments = rd(&ta_g.segments);
 	out->large_cached = rd(&ta_g.large_cached);
 	out->foreign_frees = rd(&ta_g.foreign_frees);
+	struct ta_tier_conf conf[TA_NR_TIERS];
+
+	memcpy(conf, ta_g.tier, sizeof(conf));
 	if (ta_g.backend == TA_BACKEND_KERNEL) {
-		ta_kernel_refresh_tiers();
+		ta_kernel_read_tiers(conf);	/* caps may have changed since */
 		out->kernel_valid = ta_kernel_stats(&out->kernel) == 0;
 	}
 	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
-		const struct ta_tier_conf *c = &ta_g.tier[t];
+		const struct ta_tier_conf *c = &conf[t];
 		struct ta_tier_counters *n = &ta_g.cnt[t];
 		struct ta_lib_tier_stats *o = &out->tier[t];
 
