@@ -31,7 +31,7 @@ TA_EXPORT int ta_get_stats(struct ta_lib_stats *out)
 
 	memcpy(conf, ta_g.tier, sizeof(conf));
 	if (ta_g.backend == TA_BACKEND_KERNEL) {
-		ta_kernel_read_tiers(conf);	/* caps may have changed since */
+		ta_kernel_read_tiers(conf); /* caps may have changed since */
 		out->kernel_valid = ta_kernel_stats(&out->kernel) == 0;
 	}
 	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
