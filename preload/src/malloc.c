@@ -131,10 +131,14 @@ PL_EXPORT void *calloc(size_t n, size_t size)
 	return alloc_slow(bytes, true);
 }
 
-/* Blocks of at least PL_REGION_MIN bytes grow with headroom, like a vector. */
+/*
+ * Blocks of PL_GROW_MIN bytes or more grow with 50% headroom, like a vector:
+ * glibc often grows in place (into the top chunk, or with mremap), libta
+ * copies, so a buffer grown in small steps is copied O(log n) times only.
+ */
 static void *grow(void *p, size_t n, size_t usable)
 {
-	if (n > usable && n >= PL_REGION_MIN) {
+	if (n > usable && n >= PL_GROW_MIN) {
 		size_t g = usable + usable / 2;
 
 		if (g > n) {
@@ -186,7 +190,7 @@ static PL_COLD void *realloc_slow(void *p, size_t n)
 PL_EXPORT void *realloc(void *p, size_t n)
 {
 	if (likely(ta_owns(p))) {
-		if (likely(n != 0 && n < pl.fast_max))
+		if (likely(n != 0 && n < pl.fast_max && n < PL_GROW_MIN))
 			return ta_realloc(p, min_size(n));
 		return realloc_slow(p, n);
 	}

@@ -28,8 +28,10 @@
 /* glibc: every block is 16-byte aligned, so no block is smaller than 16 bytes. */
 #define PL_MIN_SIZE	16
 #define PL_MALLOC_ALIGN 16
-/* Blocks from this size on own a region in libta: a grow by realloc copies. */
+/* Blocks from this size on own a region in libta. */
 #define PL_REGION_MIN TA_LARGE_MIN
+/* realloc grows blocks from this size on with headroom. */
+#define PL_GROW_MIN ((size_t)16 << 10)
 /* An allocation this large refreshes the published statistics (rate-limited). */
 #define PL_TICK_BYTES ((size_t)256 << 10)
 /* ... and so does every 2^PL_TICK_SHIFT-th malloc of a thread. */
