@@ -34,6 +34,15 @@
  *    tieralloc.torch.hint(), thread-local), else the process-wide tensor
  *    default (set_default_hint), else libta's own per-thread default
  *    (ta_get_default_hint(): TA_DEFAULT_HINT, normally "warm").
+ *  - Large blocks (>= TA_LARGE_MIN) are regions of their own: creating
+ *    one is mmap + mbind (or an ioctl) + page faults, and libta keeps only
+ *    four freed ones per tier.  A training step frees and reallocates its
+ *    activations and gradients every step, so a per-tier cache of freed
+ *    large blocks (like PyTorch's CUDA caching allocator; default 64 MiB per
+ *    tier, set_cache_limit(), empty_cache()) hands the same, already
+ *    faulted-in regions back.  A block is cached under the tier it is on
+ *    and reused only for a hint naming that tier.  Cached blocks are libta
+ *    blocks: its stats count them; they are not live tensors.
  *  - move(): a storage of TA_LARGE_MIN bytes or more owns its region and is
  *    migrated in place by ta_move (same address).  A smaller storage shares
  *    pages with other blocks, so ta_move copies it to the new tier; we then
@@ -61,6 +70,7 @@
 #include <cstdint>
 #include <cstring>
 #include <mutex>
+#include <pthread.h>
 #include <string>
 #include <vector>
 
@@ -85,6 +95,8 @@ struct Counters {
 	std::atomic<uint64_t> moves_in_place{ 0 };
 	std::atomic<uint64_t> moves_copied{ 0 };
 	std::atomic<uint64_t> bytes_moved{ 0 };
+	std::atomic<uint64_t> cache_hits{ 0 };
+	std::atomic<uint64_t> cache_misses{ 0 };
 };
 
 // Leaked on purpose (see above): deleters may run after static destructors.
@@ -106,13 +118,138 @@ c10::Allocator *previous_allocator()
 	return prev ? prev : c10::GetDefaultCPUAllocator();
 }
 
+/* Freed large blocks kept for reuse, per tier (see the notes on top). */
+class LargeCache {
+public:
+	LargeCache()
+	{
+		pthread_atfork([] { cache().lock_.lock(); }, [] { cache().lock_.unlock(); },
+			       [] { cache().lock_.unlock(); });
+	}
+
+	/* A cached block of at least @n bytes (and not much more) on @tier. */
+	void *take(int tier, size_t n)
+	{
+		std::lock_guard<std::mutex> g(lock_);
+		auto &v = blocks_[tier];
+		size_t best = SIZE_MAX;
+
+		for (size_t i = 0; i < v.size(); i++)
+			if (v[i].usable >= n && v[i].usable - n <= n / 4 &&
+			    (best == SIZE_MAX || v[i].usable < v[best].usable))
+				best = i;
+		if (best == SIZE_MAX)
+			return nullptr;
+		void *p = v[best].p;
+
+		bytes_[tier] -= v[best].usable;
+		v.erase(v.begin() + (long)best);
+		return p;
+	}
+
+	/* Keep @p (a large block of @usable bytes on @tier); false: free it yourself. */
+	bool put(void *p, size_t usable, int tier)
+	{
+		std::vector<void *> evict;
+		size_t lim = limit.load(kRelaxed);
+
+		if (usable > lim || tier < 0 || tier >= TA_NR_TIERS)
+			return false;
+		{
+			std::lock_guard<std::mutex> g(lock_);
+			auto &v = blocks_[tier];
+
+			while (bytes_[tier] + usable > lim && !v.empty()) {
+				evict.push_back(v.front().p);	// the oldest
+				bytes_[tier] -= v.front().usable;
+				v.erase(v.begin());
+			}
+			v.push_back({ p, usable });
+			bytes_[tier] += usable;
+		}
+		for (void *q : evict)
+			ta_free(q);
+		return true;
+	}
+
+	/* Release every cached block (of @tier, or all with -1); returns bytes. */
+	size_t flush(int tier = -1)
+	{
+		std::vector<Entry> out;
+		size_t n = 0;
+		{
+			std::lock_guard<std::mutex> g(lock_);
+
+			for (int t = 0; t < TA_NR_TIERS; t++) {
+				if (tier >= 0 && t != tier)
+					continue;
+				out.insert(out.end(), blocks_[t].begin(), blocks_[t].end());
+				n += bytes_[t];
+				bytes_[t] = 0;
+				blocks_[t].clear();
+			}
+		}
+		for (auto &e : out)
+			ta_free(e.p);
+		return n;
+	}
+
+	size_t bytes(int tier)
+	{
+		std::lock_guard<std::mutex> g(lock_);
+		return bytes_[tier];
+	}
+
+	static LargeCache &cache()
+	{
+		static LargeCache *c = new LargeCache();	// never destroyed
+		return *c;
+	}
+
+	std::atomic<size_t> limit{ (size_t)64 << 20 };	// per tier
+
+private:
+	struct Entry {
+		void *p;
+		size_t usable;
+	};
+	std::mutex lock_;
+	std::vector<Entry> blocks_[TA_NR_TIERS];
+	size_t bytes_[TA_NR_TIERS] = {};
+};
+
+LargeCache &large_cache()
+{
+	return LargeCache::cache();
+}
+
+/* The tier a hint names, for the cache; -1 when it depends on the caps. */
+int hint_tier(int hint)
+{
+	switch (hint) {
+	case TA_HINT_HOT:
+	case TA_HINT_PIN_FAST:
+		return TA_TIER_FAST;
+	case TA_HINT_WARM:
+		return TA_TIER_NORMAL;
+	case TA_HINT_COLD:
+		return TA_TIER_SLOW;
+	default:
+		return -1;
+	}
+}
+
 /* The deleter of every DataPtr we make, and our raw_deleter(). */
 void tensor_free(void *p)
 {
 	if (!p)
 		return;
 	if (ta_owns(p)) {
+		size_t usable = ta_usable_size(p);
+
 		counters().frees.fetch_add(1, kRelaxed);
+		if (usable >= TA_LARGE_MIN && large_cache().put(p, usable, ta_tier_of(p)))
+			return;
 		ta_free(p);
 		return;
 	}
@@ -185,7 +322,12 @@ private:
 		int hint = effective_hint();
 		void *p = nullptr;
 
-		if (n <= SIZE_MAX - (kAlign - 1)) {
+		if (n >= TA_LARGE_MIN && hint_tier(hint) >= 0) {
+			p = large_cache().take(hint_tier(hint), n);
+			counters().cache_hits.fetch_add(p != nullptr, kRelaxed);
+			counters().cache_misses.fetch_add(p == nullptr, kRelaxed);
+		}
+		if (!p && n <= SIZE_MAX - (kAlign - 1)) {
 			/*
 			 * Every libta size class from 64 bytes up is a multiple of
 			 * 64 within 64-aligned pages, so a 64-multiple request is
@@ -197,6 +339,8 @@ private:
 				ta_free(p);
 				p = ta_aligned_alloc(kAlign, n, (ta_hint_t)hint);
 			}
+			if (!p && large_cache().flush() > 0)	// cached blocks held the capacity
+				p = ta_alloc((n + kAlign - 1) & ~(kAlign - 1), (ta_hint_t)hint);
 		}
 		if (!p) {
 			int e = errno;
@@ -307,6 +451,7 @@ std::string disable()
 	if (!a.enabled.load())
 		return "not enabled";
 	a.enabled.store(false);
+	large_cache().flush();
 	if (!registered()) {
 		TORCH_WARN("TierAlloc: the CPU allocator was replaced after enable(); leaving it");
 		return "restored";
@@ -464,6 +609,13 @@ py::dict counters_dict()
 	d["moves_in_place"] = c.moves_in_place.load(kRelaxed);
 	d["moves_copied"] = c.moves_copied.load(kRelaxed);
 	d["bytes_moved"] = c.bytes_moved.load(kRelaxed);
+	d["cache_hits"] = c.cache_hits.load(kRelaxed);
+	d["cache_misses"] = c.cache_misses.load(kRelaxed);
+	d["cache_limit"] = large_cache().limit.load(kRelaxed);
+	py::dict cb;
+	for (int t = 0; t < TA_NR_TIERS; t++)
+		cb[kTierNames[t]] = large_cache().bytes(t);
+	d["cache_bytes"] = cb;
 	return d;
 }
 
@@ -506,6 +658,12 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m)
 	m.def("storage_span", &storage_span, py::arg("tensor"),
 	      "(address, nbytes) of the tensor's whole storage");
 	m.def("stats_json", &stats_json);
+	m.def("empty_cache", []() { return large_cache().flush(); },
+	      "Release the cached free large blocks; returns their bytes");
+	m.def("set_cache_limit", [](size_t n) {
+		large_cache().limit.store(n, kRelaxed);
+		large_cache().flush();
+	}, py::arg("bytes_per_tier"), "Bytes of free large blocks kept per tier (0: none)");
 	m.def("counters", &counters_dict);
 	m.attr("HINTS") = py::make_tuple("hot", "warm", "cold", "pin_fast", "prefer_fast");
 	m.attr("TIERS") = py::make_tuple("fast", "normal", "slow");

@@ -80,3 +80,42 @@ def test_moves_from_other_threads(on):
         t.join()
     for t in ts:
         assert tt.tier_of(t) == "slow" and float(t[0]) == t.numel()
+
+
+def test_large_block_cache(on):
+    sh = tt._shim()
+    tt.empty_cache()
+    c0 = sh.counters()
+    with tt.hint("hot"):
+        a = torch.ones(2 << 20, dtype=torch.uint8)
+    addr = a.data_ptr()
+    del a
+    assert sh.counters()["cache_bytes"]["fast"] >= 2 << 20
+    with tt.hint("cold"):                   # another tier: not the cached block
+        b = torch.empty(2 << 20, dtype=torch.uint8)
+    assert b.data_ptr() != addr and tt.tier_of(b) == "slow"
+    with tt.hint("hot"):                    # same tier, similar size: reused
+        c = torch.empty((2 << 20) - 4096, dtype=torch.uint8)
+    assert c.data_ptr() == addr and tt.tier_of(c) == "fast"
+    assert sh.counters()["cache_hits"] > c0["cache_hits"]
+    tt.move(c, "slow")                      # cached under the tier it is on when freed
+    del c
+    with tt.hint("hot"):
+        d = torch.empty(2 << 20, dtype=torch.uint8)
+    assert d.data_ptr() != addr and tt.tier_of(d) == "fast"
+    with tt.hint("cold"):
+        e = torch.empty(2 << 20, dtype=torch.uint8)
+    assert e.data_ptr() == addr and tt.tier_of(e) == "slow"
+    del b, d, e
+    assert tt.empty_cache() >= 6 << 20
+    assert sum(sh.counters()["cache_bytes"].values()) == 0
+    tt.set_cache_limit(0)
+    try:
+        with tt.hint("hot"):
+            f = torch.empty(2 << 20, dtype=torch.uint8)
+        del f
+        assert sh.counters()["cache_bytes"]["fast"] == 0
+    finally:
+        tt.set_cache_limit(64 << 20)
+    with pytest.raises(ValueError):
+        tt.set_cache_limit(-1)

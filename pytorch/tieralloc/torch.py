@@ -30,6 +30,15 @@ optimizers, modules) keep working and see the same values, but
 arrays, DLPack capsules, ctypes pointers) dangle.  Pass
 ``in_place_only=True`` to get NotMovableInPlaceError instead of a copy.
 
+Large-block cache: blocks of LARGE_MIN bytes or more are memory regions of
+their own, expensive to create (mmap + mbind or an ioctl, then page faults).
+Freed ones are kept per tier, up to 64 MiB per tier by default, and handed
+back to allocations whose hint names that tier, like PyTorch's CUDA caching
+allocator: a training loop's activations and gradients then reuse the same
+faulted-in memory every step.  ``empty_cache()`` releases them,
+``set_cache_limit(bytes)`` (or ``$TIERALLOC_TORCH_CACHE``, e.g. "256M", read
+by enable(); 0 disables) sets the bound.  disable() empties it.
+
 disable(): tensors that TierAlloc allocated stay valid and are freed by
 libta whenever they die.  New tensors come from the allocator that was in
 place before enable().  If no TierAlloc block is alive, that allocator is
@@ -38,6 +47,7 @@ put back into c10; otherwise TierAlloc stays registered in pass-through mode
 literal restore would hand TierAlloc blocks to free(3)).
 """
 import contextlib
+import os
 import threading
 import warnings
 
@@ -50,7 +60,8 @@ from ._errors import (InvalidHintError, InvalidTierError, MoveError, NotMovableI
 __all__ = ["enable", "disable", "is_enabled", "enabled", "hint", "set_default_hint",
            "get_default_hint", "current_hint", "move", "tier_of", "is_tiered",
            "movable_in_place", "storage_span", "nodes_of", "move_module",
-           "move_optimizer_state", "HINTS", "TIERS", "LARGE_MIN"]
+           "move_optimizer_state", "empty_cache", "set_cache_limit", "HINTS", "TIERS",
+           "LARGE_MIN"]
 
 _tls = threading.local()
 
@@ -86,12 +97,38 @@ def _tier_index(t):
 
 # ---- switching ----
 
+def _parse_size(text):
+    t = text.strip().upper().rstrip("B").rstrip("I")
+    mul = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(t[-1:], 1)
+    if mul > 1:
+        t = t[:-1]
+    if not t.isdigit():
+        raise ValueError("TIERALLOC_TORCH_CACHE=%r: expected a size such as 256M" % text)
+    return int(t) * mul
+
+
 def enable(hint=None):
     """Make TierAlloc PyTorch's CPU allocator (idempotent).
 
     ``hint``: optionally also set the process-wide default hint."""
     idx = None if hint is None else _hint_index(hint)
+    env = os.environ.get("TIERALLOC_TORCH_CACHE")
+    if env and not getattr(enable, "_cache_env_done", False):
+        set_cache_limit(_parse_size(env))
+        enable._cache_env_done = True
     _shim().enable(idx)
+
+
+def empty_cache():
+    """Release the free large blocks TierAlloc keeps for reuse; returns their bytes."""
+    return _shim().empty_cache()
+
+
+def set_cache_limit(nbytes):
+    """Bytes of free large blocks kept for reuse per tier (0: none; default 64 MiB)."""
+    if not isinstance(nbytes, int) or isinstance(nbytes, bool) or nbytes < 0:
+        raise ValueError("set_cache_limit: expected a byte count >= 0, got %r" % (nbytes,))
+    _shim().set_cache_limit(nbytes)
 
 
 def disable():
@@ -233,7 +270,9 @@ def move(t, tier, *, in_place_only=False):
 
 def nodes_of(t):
     """The kernel's view: {NUMA node: pages} of the tensor's storage
-    (move_pages(2)); negative keys are -errno (-2: page never touched)."""
+    (move_pages(2)); negative keys are -errno: -2 (ENOENT) for a page not
+    mapped, never touched or, with the kernel backend, migrated by move()
+    and not touched since (it is mapped again on the next access)."""
     addr, nbytes = storage_span(t)
     return numa.node_histogram(addr, nbytes)
 
