@@ -15,12 +15,15 @@
 
 #include "tieralloc.h"
 
-/* Sanitizer builds run 5-20x slower: more time, and less work where noted. */
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+/*
+ * Sanitizer builds run 5-20x slower, and so does QEMU's TCG in the VM:
+ * more time, and less work where noted.
+ */
 #ifdef TEST_TIMEOUT_DEFAULT
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 300
 #endif
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define TT_SAN 1
 #else
 #define TT_SAN 0
@@ -37,11 +40,18 @@ static inline int tt_page_node(const void *p)
 	return status[0];
 }
 
-/* Every page of [p, p + len) on @node?  Returns the first bad page's node, or @node. */
+/*
+ * Every page of [p, p + len) on @node?  Returns the first bad page's node,
+ * or @node.  Each page is read first: pages the kernel moved are mapped
+ * again on their next access, and move_pages(2) only sees mapped pages.
+ */
 static inline int tt_range_node(const void *p, size_t len, int node)
 {
 	for (size_t off = 0; off < len; off += 4096) {
-		int n = tt_page_node((const char *)p + off);
+		int n;
+
+		(void)*(const volatile char *)((const char *)p + off);
+		n = tt_page_node((const char *)p + off);
 
 		if (n != node)
 			return n;
