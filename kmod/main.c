@@ -150,6 +150,22 @@ static long ta_ioc_region_move(struct ta_file *tf, void __user *argp)
 	return ret;
 }
 
+static long ta_ioc_region_discard(struct ta_file *tf, void __user *argp)
+{
+	struct ta_region_discard req;
+	struct ta_region *r;
+	int ret;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	r = ta_file_region(tf, req.handle);
+	if (!r)
+		return -ENOENT;
+	ret = ta_region_discard(r, &req);
+	ta_region_put(r);
+	return ret;
+}
+
 static long ta_ioc_get_tier(void __user *argp)
 {
 	struct ta_tier_config cfg;
@@ -210,7 +226,8 @@ static long ta_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct ta_version v = {
 			.abi_version = TIERALLOC_ABI_VERSION,
 			.nr_tiers = TA_NR_TIERS,
-			.features = TA_FEAT_HUGE | TA_FEAT_MIGRATE,
+			.features = TA_FEAT_HUGE | TA_FEAT_MIGRATE |
+				    TA_FEAT_DISCARD,
 		};
 
 		return copy_to_user(argp, &v, sizeof(v)) ? -EFAULT : 0;
@@ -229,6 +246,8 @@ static long ta_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ta_ioc_set_tier(argp);
 	case TA_IOC_GET_STATS:
 		return ta_ioc_get_stats(argp);
+	case TA_IOC_REGION_DISCARD:
+		return ta_ioc_region_discard(tf, argp);
 	default:
 		return -ENOTTY;
 	}

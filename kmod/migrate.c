@@ -157,24 +157,6 @@ static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
 		ta_stat_add(c->dst, TA_STAT_HUGE_FALLBACKS, 1);
 }
 
-static int ta_move_check(struct ta_region *r, struct ta_region_move *req,
-			 unsigned long *first, unsigned long *last)
-{
-	u64 size = (u64)r->nr_pages << PAGE_SHIFT;
-	u64 align = r->flags & TA_REGION_HUGE ? TA_HUGE_SIZE : PAGE_SIZE;
-	u64 len = req->length ? req->length : size - min(req->offset, size);
-
-	if (req->dst_tier >= TA_NR_TIERS || (req->flags & ~TA_MOVE_FLAGS) ||
-	    req->reserved)
-		return -EINVAL;
-	if (!IS_ALIGNED(req->offset, align) || !IS_ALIGNED(len, align) ||
-	    req->offset >= size || len > size - req->offset)
-		return -EINVAL;
-	*first = req->offset >> PAGE_SHIFT;
-	*last = *first + (len >> PAGE_SHIFT);
-	return 0;
-}
-
 int ta_region_move(struct ta_region *r, struct ta_region_move *req)
 {
 	struct ta_move_ctx c = {
@@ -187,7 +169,10 @@ int ta_region_move(struct ta_region *r, struct ta_region_move *req)
 	int ret;
 	u32 t;
 
-	ret = ta_move_check(r, req, &first, &last);
+	if (req->dst_tier >= TA_NR_TIERS || (req->flags & ~TA_MOVE_FLAGS) ||
+	    req->reserved)
+		return -EINVAL;
+	ret = ta_region_range(r, req->offset, req->length, &first, &last);
 	if (ret)
 		return ret;
 	c.nid = ta_tier_node(c.dst);

@@ -297,6 +297,60 @@ err_free:
 	return ERR_PTR(ret);
 }
 
+/*
+ * Validate a byte range of @r from user space and turn it into page
+ * indices [*first, *last).  Ranges are page aligned, and 2 MiB aligned in
+ * HUGE regions, whose chunks are allocated and freed whole; a length of 0
+ * means "to the end".
+ */
+int ta_region_range(struct ta_region *r, u64 offset, u64 length,
+		    unsigned long *first, unsigned long *last)
+{
+	u64 size = (u64)r->nr_pages << PAGE_SHIFT;
+	u64 align = r->flags & TA_REGION_HUGE ? TA_HUGE_SIZE : PAGE_SIZE;
+	u64 len = length ? length : size - min(offset, size);
+
+	if (!IS_ALIGNED(offset, align) || !IS_ALIGNED(len, align) ||
+	    offset >= size || len > size - offset)
+		return -EINVAL;
+	*first = offset >> PAGE_SHIFT;
+	*last = *first + (len >> PAGE_SHIFT);
+	return 0;
+}
+
+/*
+ * Free the pages of a range, keeping the reservation: every mapping is
+ * zapped first, so the only reference left is the region's (or a pin's,
+ * which keeps its page alive on its own).
+ */
+int ta_region_discard(struct ta_region *r, struct ta_region_discard *req)
+{
+	unsigned long first, last, i;
+	int ret;
+
+	if (req->reserved)
+		return -EINVAL;
+	ret = ta_region_range(r, req->offset, req->length, &first, &last);
+	if (ret)
+		return ret;
+
+	down_write(&r->move_lock);
+	unmap_mapping_range(ta_mapping, (loff_t)(r->pgoff + first) << PAGE_SHIFT,
+			    (loff_t)(last - first) << PAGE_SHIFT, 1);
+	for (i = first; i < last; i++) {
+		if (!r->pages[i])
+			continue;
+		ta_stat_add(r->page_tier[i], TA_STAT_RESIDENT_BYTES,
+			    -(s64)PAGE_SIZE);
+		put_page(r->pages[i]);
+		r->pages[i] = NULL;
+		if ((i & 511) == 511)
+			cond_resched();
+	}
+	up_write(&r->move_lock);
+	return 0;
+}
+
 void ta_region_info(struct ta_region *r, struct ta_region_info *info)
 {
 	unsigned long i;

@@ -67,7 +67,9 @@ extern const char * const ta_tier_names[TA_NR_TIERS];
  *    pages, so no fault can map a page that is being replaced.
  *  - @pages_lock: serialises publishing newly allocated pages into @pages
  *    (faults race each other under the read side of @move_lock).
- *  - @page_tier and @reserved change only under @move_lock held for write.
+ *  - @page_tier and @reserved change only under @move_lock held for write,
+ *    and so do entries of @pages that are replaced (migration) or cleared
+ *    (discard).  A chunk's pages are all present or all absent.
  * Lock order: mmap_lock (or the VMA lock) -> move_lock -> pages_lock.
  */
 struct ta_region {
@@ -161,6 +163,9 @@ struct ta_region *ta_region_create(struct ta_region_create *req);
 void ta_region_put(struct ta_region *r);
 int ta_region_mmap(struct ta_file *tf, struct vm_area_struct *vma);
 void ta_region_info(struct ta_region *r, struct ta_region_info *info);
+int ta_region_range(struct ta_region *r, u64 offset, u64 length,
+		    unsigned long *first, unsigned long *last);
+int ta_region_discard(struct ta_region *r, struct ta_region_discard *req);
 struct page *ta_alloc_chunk(int nid, unsigned int order, bool zero);
 
 /* migrate.c */

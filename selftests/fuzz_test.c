@@ -86,6 +86,7 @@ static void op_raw_ioctl(struct fz *f)
 	static const unsigned long cmds[] = {
 		TA_IOC_VERSION, TA_IOC_REGION_CREATE, TA_IOC_REGION_FREE, TA_IOC_REGION_INFO,
 		TA_IOC_REGION_MOVE, TA_IOC_GET_TIER, TA_IOC_SET_TIER, TA_IOC_GET_STATS,
+		TA_IOC_REGION_DISCARD,
 	};
 	union {
 		struct ta_region_create c;
@@ -95,7 +96,7 @@ static void op_raw_ioctl(struct fz *f)
 		uint64_t w[64];
 	} u;
 	struct ta_stats st;
-	unsigned long cmd = cmds[pick(f, 8)];
+	unsigned long cmd = cmds[pick(f, sizeof(cmds) / sizeof(cmds[0]))];
 	int r = (int)pick(f, 10);
 
 	fill_random(f, &u, sizeof(u));
@@ -260,6 +261,20 @@ static void op_move(struct fz *f)
 	ioctl(f->fd, TA_IOC_REGION_MOVE, &m);
 }
 
+static void op_discard(struct fz *f)
+{
+	struct ta_region_discard d = { 0 };
+	int i;
+
+	if (!f->nh)
+		return;
+	i = (int)pick(f, f->nh);
+	d.handle = f->handles[i];
+	d.offset = pick(f, 4) ? pick(f, f->sizes[i] / TA_PAGE) * TA_PAGE : boundary(f);
+	d.length = pick(f, 4) ? pick(f, f->sizes[i] / TA_PAGE + 1) * TA_PAGE : boundary(f);
+	ioctl(f->fd, TA_IOC_REGION_DISCARD, &d);
+}
+
 static void op_fork(struct fz *f)
 {
 	pid_t pid = fork();
@@ -269,6 +284,7 @@ static void op_fork(struct fz *f)
 		for (int k = 0; k < 8; k++) {
 			op_touch(f);
 			op_move(f);
+			op_discard(f);
 		}
 		if (pick(f, 2))
 			raise(SIGKILL);
@@ -282,7 +298,7 @@ static void fuzz(struct fz *f, unsigned long ops)
 {
 	static void (*const table[])(struct fz *) = {
 		op_raw_ioctl, op_raw_ioctl, op_raw_ioctl, op_raw_ioctl, op_create, op_create,
-		op_free, op_mmap, op_mmap, op_touch, op_touch, op_vm, op_move, op_move,
+		op_free, op_mmap, op_mmap, op_touch, op_touch, op_vm, op_move, op_move, op_discard,
 	};
 
 	for (; f->ops < ops; f->ops++) {

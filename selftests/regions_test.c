@@ -47,6 +47,8 @@ TEST_F(dev, version)
 	ASSERT_EQ(TIERALLOC_ABI_VERSION, v.abi_version);
 	ASSERT_EQ(TA_NR_TIERS, v.nr_tiers);
 	ASSERT_TRUE(v.features & TA_FEAT_HUGE);
+	ASSERT_TRUE(v.features & TA_FEAT_MIGRATE);
+	ASSERT_TRUE(v.features & TA_FEAT_DISCARD);
 	ASSERT_EQ(0, v.reserved);
 }
 
@@ -601,6 +603,65 @@ TEST_F(dev, fork_and_partial_munmap)
 	ASSERT_EQ(0x22, p[100]);
 	munmap(p, 3 * TA_MIB);
 	munmap(p + 5 * TA_MIB, 3 * TA_MIB);
+}
+
+/* DISCARD frees a range's pages (reservation kept); it refaults zeroed. */
+TEST_F(dev, discard_frees_pages)
+{
+	const size_t len = 16 * TA_MIB;
+	struct ta_region_create req;
+	struct ta_region_discard d = { 0 };
+	struct ta_stats s0, s1;
+	int node = ta_tier_node(self->fd, TA_TIER_NORMAL);
+	long long free0, free1;
+	char *p, *q;
+
+	p = ta_create_map(self->fd, len, TA_TIER_NORMAL, TA_REGION_TIER, &req);
+	ASSERT_NE(NULL, p);
+	/* A second mapping of the same range is zapped too. */
+	q = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, req.offset);
+	ASSERT_NE(MAP_FAILED, q);
+	memset(p, 0x77, len);
+	ASSERT_EQ(0x77, q[5 * TA_MIB]);
+	ASSERT_EQ(0, ta_get_stats(self->fd, &s0));
+	ta_settle();
+	free0 = ta_node_free(node);
+	d.handle = req.handle;
+	d.offset = 4 * TA_MIB;
+	d.length = 8 * TA_MIB;
+	ASSERT_EQ(0, ioctl(self->fd, TA_IOC_REGION_DISCARD, &d));
+	ta_settle();
+	free1 = ta_node_free(node);
+	ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
+	EXPECT_EQ(8 * TA_MIB, s0.tier[1].resident_bytes - s1.tier[1].resident_bytes);
+	EXPECT_EQ(s0.tier[1].reserved_bytes, s1.tier[1].reserved_bytes);
+	TH_LOG("node %d free: %lld -> %lld MiB", node, free0 >> 20, free1 >> 20);
+	EXPECT_GT(free1, free0 + 6 * (long long)TA_MIB);
+	EXPECT_EQ(0, ta_pages_on_node(q + 4 * TA_MIB, 8 * TA_MIB, node));	/* unmapped */
+	EXPECT_EQ(0, q[4 * TA_MIB]);
+	EXPECT_EQ(0, p[12 * TA_MIB - 1]);
+	EXPECT_EQ(0x77, p[4 * TA_MIB - 1]);
+	EXPECT_EQ(0x77, p[12 * TA_MIB]);
+	d.offset = 100;
+	EXPECT_EQ(-1, ioctl(self->fd, TA_IOC_REGION_DISCARD, &d));
+	EXPECT_EQ(EINVAL, errno);
+	d.offset = 0;
+	d.length = len + TA_PAGE;
+	EXPECT_EQ(-1, ioctl(self->fd, TA_IOC_REGION_DISCARD, &d));
+	EXPECT_EQ(EINVAL, errno);
+	munmap(q, len);
+	munmap(p, len);
+	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
+	/* HUGE regions discard whole 2 MiB chunks only. */
+	ASSERT_EQ(0, ta_create(self->fd, 4 * TA_MIB, TA_TIER_SLOW, TA_REGION_TIER | TA_REGION_HUGE,
+			       &req));
+	d.handle = req.handle;
+	d.offset = TA_PAGE;
+	d.length = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, TA_IOC_REGION_DISCARD, &d));
+	EXPECT_EQ(EINVAL, errno);
+	d.offset = TA_HUGE_SIZE;
+	EXPECT_EQ(0, ioctl(self->fd, TA_IOC_REGION_DISCARD, &d));
 }
 
 /* A process killed with live, touched regions leaves nothing behind. */

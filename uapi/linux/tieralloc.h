@@ -69,6 +69,7 @@ enum ta_throttle_mode {
 #define TA_FEAT_HUGE		_BITUL(0)	/* 2 MiB regions */
 #define TA_FEAT_HUGE_PMD	_BITUL(1)	/* huge regions are PMD-mapped */
 #define TA_FEAT_MIGRATE		_BITUL(2)	/* TA_IOC_REGION_MOVE */
+#define TA_FEAT_DISCARD		_BITUL(3)	/* TA_IOC_REGION_DISCARD */
 
 struct ta_version {
 	__u32 abi_version;	/* TIERALLOC_ABI_VERSION */
@@ -130,6 +131,19 @@ struct ta_region_move {
 	__u64 moved_bytes;	/* out: bytes now on dst_tier's node */
 	__u64 skipped_pages;	/* out: pinned or busy pages left in place */
 	__u64 huge_fallbacks;	/* out: 2 MiB chunks moved as 4 KiB pages */
+};
+
+/*
+ * Give back the pages of a range (like MADV_REMOVE on shmem): every mapping
+ * of it is zapped and its pages freed; the next access faults in zeroed
+ * pages.  The region keeps its size and its capacity reservation.  The range
+ * is page aligned (2 MiB aligned for HUGE regions); length 0 = to the end.
+ */
+struct ta_region_discard {
+	__u32 handle;
+	__u32 reserved;
+	__u64 offset;
+	__u64 length;
 };
 
 /* struct ta_tier_config: valid (in, for TA_IOC_SET_TIER) */
@@ -225,5 +239,6 @@ struct ta_stats_query {
 #define TA_IOC_GET_TIER		_IOWR(TA_IOC_MAGIC, 0x05, struct ta_tier_config)
 #define TA_IOC_SET_TIER		_IOW(TA_IOC_MAGIC, 0x06, struct ta_tier_config)
 #define TA_IOC_GET_STATS	_IOWR(TA_IOC_MAGIC, 0x07, struct ta_stats_query)
+#define TA_IOC_REGION_DISCARD	_IOW(TA_IOC_MAGIC, 0x08, struct ta_region_discard)
 
 #endif /* _UAPI_LINUX_TIERALLOC_H */
