@@ -530,47 +530,65 @@ py::object tier_of(const at::Tensor &t)
 	return py::str(kTierNames[tier]);
 }
 
+/*
+ * Moves are serialised: two threads moving the same storage at once would
+ * otherwise both copy it and free the original twice.  The lock is taken
+ * around fork (a child may move too).
+ */
+std::mutex &move_lock()
+{
+	static std::mutex *m = [] {
+		pthread_atfork([] { move_lock().lock(); }, [] { move_lock().unlock(); },
+			       [] { move_lock().unlock(); });
+		return new std::mutex();
+	}();
+	return *m;
+}
+
 /* Returns True when migrated in place (same address), False when copied. */
 bool move(const at::Tensor &t, const py::object &tier_obj, bool in_place_only)
 {
 	int tier = parse_tier(tier_obj);
 	c10::StorageImpl *s = owned_storage_of(t);
-	void *p = s->data_ptr().get();
+	bool in_place = true, too_small = false;
+	size_t usable = 0;
+	int err = 0;
 
-	if (!p)
-		return true;
-	if (ta_tier_of(p) == tier)
-		return true;
-	size_t usable = ta_usable_size(p);
+	{
+		py::gil_scoped_release nogil;
+		std::lock_guard<std::mutex> g(move_lock());
+		void *p = s->data_ptr().get();
 
-	if (in_place_only && usable < TA_LARGE_MIN)
+		if (!p || ta_tier_of(p) == tier)
+			return true;
+		usable = ta_usable_size(p);
+		if (in_place_only && usable < TA_LARGE_MIN) {
+			too_small = true;
+		} else {
+			void *q = ta_move(p, (ta_tier_t)tier);
+
+			if (!q) {
+				err = errno;
+			} else if (q != p) {
+				/* Copied: libta already freed @p.  Swap the storage's
+				 * DataPtr and drop the old one without its deleter. */
+				c10::DataPtr old =
+					s->set_data_ptr(c10::DataPtr(q, q, &tensor_free, s->device()));
+
+				old.release_context();
+				in_place = false;
+			}
+		}
+	}
+	if (too_small)
 		throw py::value_error("storage of " + std::to_string(s->nbytes()) +
 				      " bytes is below TA_LARGE_MIN (" + std::to_string(TA_LARGE_MIN) +
 				      "): it can only be moved by copying");
-	void *q;
-	{
-		py::gil_scoped_release nogil;
-
-		q = ta_move(p, (ta_tier_t)tier);
-	}
-	if (!q) {
-		int e = errno;
-
-		TORCH_CHECK(false, "TierAlloc: moving ", s->nbytes(), " bytes to tier '",
-			    kTierNames[tier], "' failed: ", std::strerror(e));
-	}
+	TORCH_CHECK(!err, "TierAlloc: moving ", s->nbytes(), " bytes to tier '", kTierNames[tier],
+		    "' failed: ", std::strerror(err));
 	counters().bytes_moved.fetch_add(usable, kRelaxed);
-	if (q == p) {
-		counters().moves_in_place.fetch_add(1, kRelaxed);
-		return true;
-	}
-	/* Copied: libta already freed @p.  Swap the storage's DataPtr and drop
-	 * the old one without running its deleter. */
-	c10::DataPtr old = s->set_data_ptr(c10::DataPtr(q, q, &tensor_free, s->device()));
-
-	old.release_context();
-	counters().moves_copied.fetch_add(1, kRelaxed);
-	return false;
+	(in_place ? counters().moves_in_place : counters().moves_copied).fetch_add(1, kRelaxed);
+	return in_place;
 }
 
 py::tuple storage_span(const at::Tensor &t)
