@@ -169,7 +169,7 @@ void ta_seg_purge(struct ta_segment *seg)
 
 		while (i + n < 64 && (d >> (i + n) & 1))
 			n++;
-		ta_backend_purge(seg->base + ((size_t)i << TA_SLICE_SHIFT),
+		ta_backend_purge(seg, seg->base + ((size_t)i << TA_SLICE_SHIFT),
 				 (size_t)n << TA_SLICE_SHIFT);
 		d &= ~run_mask(i, n);
 	}

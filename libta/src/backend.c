@@ -28,12 +28,14 @@ int ta_backend_move(struct ta_segment *seg, unsigned dst)
 }
 
 /*
- * Give the pages of a free span back.  Kernel regions keep their pages until
- * the region is freed (zapping the PTEs would not release them), so only
- * user mappings are purged.
+ * Give the pages of a free span back: MADV_DONTNEED for anonymous memory;
+ * for a kernel region, zapping the PTEs would not release its pages, so the
+ * module frees them (TA_IOC_REGION_DISCARD).
  */
-void ta_backend_purge(void *addr, size_t len)
+void ta_backend_purge(struct ta_segment *seg, void *addr, size_t len)
 {
-	if (ta_g.backend == TA_BACKEND_USER)
+	if (seg->handle)
+		ta_kernel_purge(seg, addr, len);
+	else if (ta_g.backend == TA_BACKEND_USER)
 		madvise(addr, len, MADV_DONTNEED);
 }

@@ -142,6 +142,32 @@ int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_seg
 	return 0;
 }
 
+/*
+ * Free the pages under [addr, addr + len) of @seg's region.  Ranges outside
+ * the region, and the parts of a HUGE region's 2 MiB chunks that are not
+ * free whole, keep their pages.
+ */
+void ta_kernel_purge(struct ta_segment *seg, void *addr, size_t len)
+{
+	uintptr_t lo = (uintptr_t)addr, hi = lo + len;
+	uintptr_t d0 = (uintptr_t)seg->data, d1 = d0 + seg->data_len;
+	uintptr_t unit = seg->huge ? TA_HUGE_SIZE : 4096;
+	struct ta_region_discard d = { .handle = seg->handle };
+
+	if (!(ta_g.kfeatures & TA_FEAT_DISCARD))
+		return;
+	lo = lo < d0 ? d0 : lo;
+	hi = hi > d1 ? d1 : hi;
+	lo = d0 + ((lo - d0 + unit - 1) & ~(unit - 1));
+	hi = d0 + ((hi - d0) & ~(unit - 1));
+	if (hi <= lo)
+		return;
+	d.offset = lo - d0;
+	d.length = hi - lo;
+	if (ioctl(kfd, TA_IOC_REGION_DISCARD, &d))
+		ta_msg("TA_IOC_REGION_DISCARD(%u): %s", seg->handle, ta_strerror(errno));
+}
+
 void ta_kernel_unmap(struct ta_segment *seg)
 {
 	region_free(kfd, seg->handle);

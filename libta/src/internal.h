@@ -294,12 +294,13 @@ void ta_large_atfork_child(void);
 int ta_backend_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg);
 void ta_backend_unmap(struct ta_segment *seg);
 int ta_backend_move(struct ta_segment *seg, unsigned dst);
-void ta_backend_purge(void *addr, size_t len);
+void ta_backend_purge(struct ta_segment *seg, void *addr, size_t len);
 
 int ta_kernel_open(void);
 void ta_kernel_read_tiers(struct ta_tier_conf conf[TA_NR_TIERS]);
 int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg);
 void ta_kernel_unmap(struct ta_segment *seg);
+void ta_kernel_purge(struct ta_segment *seg, void *addr, size_t len);
 int ta_kernel_move(struct ta_segment *seg, unsigned dst);
 int ta_kernel_stats(struct ta_stats *out);
 void ta_kernel_atfork_prepare(void);

@@ -77,6 +77,33 @@ TEST(backend_and_regions)
 	ASSERT_EQ(a.kernel.live_regions, c.kernel.live_regions);
 }
 
+TEST(freed_spans_give_pages_back)
+{
+	enum { N = 20000, SZ = 1000 };
+	static void *blk[N];
+	struct ta_lib_stats a, b, c;
+	uint64_t used, left;
+
+	NEED_DEVICE();
+	TH_LOG("checks that freeing small blocks gives their region pages back to the node");
+	a = stats();
+	for (int i = 0; i < N; i++) {
+		blk[i] = ta_alloc(SZ, TA_HINT_COLD);
+		ASSERT_NE(NULL, blk[i]);
+		memset(blk[i], 1, SZ);
+	}
+	b = stats();
+	for (int i = 0; i < N; i++)
+		ta_free(blk[i]);
+	c = stats();
+	used = b.kernel.tier[TA_TIER_SLOW].resident_bytes - a.kernel.tier[TA_TIER_SLOW].resident_bytes;
+	left = c.kernel.tier[TA_TIER_SLOW].resident_bytes - a.kernel.tier[TA_TIER_SLOW].resident_bytes;
+	TH_LOG("resident on SLOW: %llu KiB in use, %llu KiB after free",
+	       (unsigned long long)used >> 10, (unsigned long long)left >> 10);
+	ASSERT_GE(used, (uint64_t)N * SZ);
+	ASSERT_LT(left, used / 4);
+}
+
 TEST(fresh_memory_is_zero)
 {
 	unsigned char *p;
