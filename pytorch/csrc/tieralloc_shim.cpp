@@ -69,6 +69,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <algorithm>
 #include <mutex>
 #include <pthread.h>
 #include <string>
@@ -118,11 +119,19 @@ c10::Allocator *previous_allocator()
 	return prev ? prev : c10::GetDefaultCPUAllocator();
 }
 
-/* Freed large blocks kept for reuse, per tier (see the notes on top). */
+/*
+ * Freed large blocks kept for reuse, per tier (see the notes on top).
+ * Nothing under the lock allocates or calls libta (fixed arrays), so the
+ * fork handlers cannot deadlock against libta's, even when libta is also
+ * the process's malloc.
+ */
 class LargeCache {
 public:
+	static constexpr size_t kSlots = 64;	// per tier
+
 	LargeCache()
 	{
+		ta_init();	// libta's fork handlers first: ours then run before them
 		pthread_atfork([] { cache().lock_.lock(); }, [] { cache().lock_.unlock(); },
 			       [] { cache().lock_.unlock(); });
 	}
@@ -131,10 +140,10 @@ public:
 	void *take(int tier, size_t n)
 	{
 		std::lock_guard<std::mutex> g(lock_);
-		auto &v = blocks_[tier];
-		size_t best = SIZE_MAX;
+		Entry *v = blocks_[tier];
+		size_t cnt = count_[tier], best = SIZE_MAX;
 
-		for (size_t i = 0; i < v.size(); i++)
+		for (size_t i = 0; i < cnt; i++)
 			if (v[i].usable >= n && v[i].usable - n <= n / 4 &&
 			    (best == SIZE_MAX || v[i].usable < v[best].usable))
 				best = i;
@@ -143,54 +152,59 @@ public:
 		void *p = v[best].p;
 
 		bytes_[tier] -= v[best].usable;
-		v.erase(v.begin() + (long)best);
+		remove(tier, best);
 		return p;
 	}
 
 	/* Keep @p (a large block of @usable bytes on @tier); false: free it yourself. */
 	bool put(void *p, size_t usable, int tier)
 	{
-		std::vector<void *> evict;
-		size_t lim = limit.load(kRelaxed);
+		void *evict[kSlots];
+		size_t nevict = 0, lim = limit.load(kRelaxed);
 
 		if (usable > lim || tier < 0 || tier >= TA_NR_TIERS)
 			return false;
 		{
 			std::lock_guard<std::mutex> g(lock_);
-			auto &v = blocks_[tier];
+			Entry *v = blocks_[tier];
 
-			while (bytes_[tier] + usable > lim && !v.empty()) {
-				evict.push_back(v.front().p);	// the oldest
-				bytes_[tier] -= v.front().usable;
-				v.erase(v.begin());
+			while ((bytes_[tier] + usable > lim || count_[tier] == kSlots) &&
+			       count_[tier] > 0) {
+				evict[nevict++] = v[0].p;	// the oldest
+				bytes_[tier] -= v[0].usable;
+				remove(tier, 0);
 			}
-			v.push_back({ p, usable });
+			v[count_[tier]++] = { p, usable };
 			bytes_[tier] += usable;
 		}
-		for (void *q : evict)
-			ta_free(q);
+		for (size_t i = 0; i < nevict; i++)
+			ta_free(evict[i]);
 		return true;
 	}
 
 	/* Release every cached block (of @tier, or all with -1); returns bytes. */
 	size_t flush(int tier = -1)
 	{
-		std::vector<Entry> out;
 		size_t n = 0;
-		{
-			std::lock_guard<std::mutex> g(lock_);
 
-			for (int t = 0; t < TA_NR_TIERS; t++) {
-				if (tier >= 0 && t != tier)
-					continue;
-				out.insert(out.end(), blocks_[t].begin(), blocks_[t].end());
+		for (int t = 0; t < TA_NR_TIERS; t++) {
+			Entry out[kSlots];
+			size_t cnt;
+
+			if (tier >= 0 && t != tier)
+				continue;
+			{
+				std::lock_guard<std::mutex> g(lock_);
+
+				cnt = count_[t];
+				std::copy(blocks_[t], blocks_[t] + cnt, out);
 				n += bytes_[t];
 				bytes_[t] = 0;
-				blocks_[t].clear();
+				count_[t] = 0;
 			}
+			for (size_t i = 0; i < cnt; i++)
+				ta_free(out[i].p);
 		}
-		for (auto &e : out)
-			ta_free(e.p);
 		return n;
 	}
 
@@ -213,8 +227,18 @@ private:
 		void *p;
 		size_t usable;
 	};
+
+	void remove(int tier, size_t i)
+	{
+		Entry *v = blocks_[tier];
+
+		std::copy(v + i + 1, v + count_[tier], v + i);
+		count_[tier]--;
+	}
+
 	std::mutex lock_;
-	std::vector<Entry> blocks_[TA_NR_TIERS];
+	Entry blocks_[TA_NR_TIERS][kSlots] = {};	// oldest first
+	size_t count_[TA_NR_TIERS] = {};
 	size_t bytes_[TA_NR_TIERS] = {};
 };
 
@@ -538,6 +562,7 @@ py::object tier_of(const at::Tensor &t)
 std::mutex &move_lock()
 {
 	static std::mutex *m = [] {
+		ta_init();	// libta's fork handlers first: ours then run before them
 		pthread_atfork([] { move_lock().lock(); }, [] { move_lock().unlock(); },
 			       [] { move_lock().unlock(); });
 		return new std::mutex();

@@ -171,8 +171,10 @@ def main(argv=None):
             t, v["node"], mib(v["reserved_bytes"]), v["regions"], v["large_blocks"],
             v["moves_in"]))
     tc = st["torch"]
-    print("  torch allocator: %d allocations, %d live blocks, %d moves in place, %d copied" % (
-        tc["allocs"], tc["live_blocks"], tc["moves_in_place"], tc["moves_copied"]))
+    print("  torch allocator: %d allocations, %d live blocks, %d moves in place, %d copied;"
+          " free large blocks cached for reuse: %s" % (
+              tc["allocs"], tc["live_blocks"], tc["moves_in_place"], tc["moves_copied"],
+              ", ".join("%s %s" % (t, mib(b)) for t, b in tc["cache_bytes"].items())))
 
     if args.check:
         want = {"parameters": "fast", "gradients": "fast", "optimizer state": "slow"}
