@@ -48,3 +48,17 @@ def same(a, b):
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     return a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    # The interpreter-exit test's child starts now, overlapping the others.
+    if any(i.name == "test_interpreter_exit_with_live_tensors" for i in items):
+        import test_lifecycle
+        config._tieralloc_exit_child = test_lifecycle.start_exit_script()
+
+
+def pytest_unconfigure(config):
+    child = getattr(config, "_tieralloc_exit_child", None)
+    if child is not None and child.poll() is None:
+        child.kill()
+        child.wait()

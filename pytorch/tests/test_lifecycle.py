@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
 """enable/disable cycles, frees on other threads, fork (DataLoader), exit."""
 import gc
-import os
 import subprocess
 import sys
 import threading
@@ -99,11 +98,19 @@ print("exiting")
 """
 
 
-def test_interpreter_exit_with_live_tensors():
+def start_exit_script():
+    """Start the interpreter-exit child (conftest does this at collection time:
+    importing torch in a fresh interpreter takes a minute under QEMU TCG,
+    and this way it overlaps with the other tests)."""
+    return subprocess.Popen([sys.executable, "-c", EXIT_SCRIPT], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_interpreter_exit_with_live_tensors(request):
     # Tensors of both allocators (and oneDNN buffers) alive at exit, TierAlloc
     # enabled: their deleters run during interpreter shutdown.
-    r = subprocess.run([sys.executable, "-c", EXIT_SCRIPT], capture_output=True, text=True,
-                       timeout=600)
-    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
-    assert r.stdout.split() == ["pass-through", "exiting"]
-    assert "not a libta pointer" not in r.stderr, r.stderr
+    proc = getattr(request.config, "_tieralloc_exit_child", None) or start_exit_script()
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, (proc.returncode, err[-2000:])
+    assert out.split() == ["pass-through", "exiting"]
+    assert "not a libta pointer" not in err, err
