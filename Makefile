@@ -110,8 +110,14 @@ check: all
 	done
 	@$(SRC)/tools/run-tests summary $(RESULTS)
 
+# The debug lane runs the module's own selftests, the libta kernel-backend
+# test and a million fuzz operations on the KASAN/lockdep/kmemleak kernel.
+DEBUG_TESTS ?= $(SELFTESTS) $(SRC)/selftests/modparams_test.sh \
+	$(filter %/libta-kernel,$(GUEST_TESTS))
+DEBUG_FUZZ_OPS ?= 1000000
+
 check-debug: all
-	@$(SRC)/tools/check-debug
+	@TA_GUEST_TESTS="$(DEBUG_TESTS)" TA_FUZZ_OPS=$(DEBUG_FUZZ_OPS) $(SRC)/tools/check-debug
 
 check-host: all
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)

@@ -21,6 +21,10 @@
 #include "kselftest_harness.h"
 #include "ta_test.h"
 
+/* A million operations on the debug kernel take a while under TCG. */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 3000
+
 #define MAX_REGIONS 16
 #define MAX_MAPS 32
 
