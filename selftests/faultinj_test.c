@@ -94,19 +94,6 @@ FIXTURE_TEARDOWN(fi)
 		close(self->fd);
 }
 
-static void expect_baseline(struct __test_metadata *_metadata, int fd, struct ta_stats *start)
-{
-	struct ta_stats now;
-
-	ASSERT_EQ(0, ta_get_stats(fd, &now));
-	for (int t = 0; t < TA_NR_TIERS; t++) {
-		EXPECT_EQ(start->tier[t].reserved_bytes, now.tier[t].reserved_bytes);
-		EXPECT_EQ(start->tier[t].resident_bytes, now.tier[t].resident_bytes);
-		EXPECT_EQ(start->tier[t].regions, now.tier[t].regions);
-	}
-	EXPECT_EQ(start->live_regions, now.live_regions);
-}
-
 /* No pages: a POPULATE region fails to create, and nothing stays reserved. */
 TEST_F(fi, populate_enomem)
 {
@@ -122,7 +109,7 @@ TEST_F(fi, populate_enomem)
 			&req);
 	fail_me(0);
 	ASSERT_EQ(-ENOMEM, ret);
-	expect_baseline(_metadata, self->fd, &self->start);
+	ta_expect_baseline(self->fd, &self->start);
 	ta_settle();
 	free1 = ta_node_free(ta_tier_node(self->fd, TA_TIER_SLOW));
 	EXPECT_GT(free1, free0 - 2 * (long long)TA_MIB);
@@ -148,7 +135,7 @@ TEST_F(fi, slab_enomem)
 		ASSERT_TRUE(ret == 0 || ret == -ENOMEM);
 	}
 	EXPECT_GT(fails, 0);
-	expect_baseline(_metadata, self->fd, &self->start);
+	ta_expect_baseline(self->fd, &self->start);
 }
 
 static sigjmp_buf jb;
@@ -189,7 +176,7 @@ TEST_F(fi, fault_sigbus)
 	EXPECT_EQ(2, p[TA_PAGE]);
 	munmap((void *)p, 4 * TA_MIB);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
-	expect_baseline(_metadata, self->fd, &self->start);
+	ta_expect_baseline(self->fd, &self->start);
 }
 
 /* No 2 MiB block: a HUGE region falls back to 4 KiB pages on the same node. */
@@ -216,7 +203,7 @@ TEST_F(fi, huge_fallback)
 		  ta_pages_on_node(p, len, ta_tier_node(self->fd, TA_TIER_SLOW)));
 	munmap(p, len);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
-	expect_baseline(_metadata, self->fd, &self->start);
+	ta_expect_baseline(self->fd, &self->start);
 }
 
 /* No pages on the destination: a move skips, keeps the data, stays consistent. */
@@ -256,7 +243,7 @@ TEST_F(fi, move_without_memory)
 	EXPECT_EQ(len, m.moved_bytes);
 	munmap(p, len);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
-	expect_baseline(_metadata, self->fd, &self->start);
+	ta_expect_baseline(self->fd, &self->start);
 }
 
 TEST_HARNESS_MAIN

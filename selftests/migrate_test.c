@@ -70,20 +70,6 @@ static size_t first_mismatch(const char *p, size_t len, unsigned int seed)
 	return len;
 }
 
-/* Accounting is back where the test started once its regions are gone. */
-static void expect_baseline(struct __test_metadata *_metadata, int fd, struct ta_stats *start)
-{
-	struct ta_stats now;
-
-	ASSERT_EQ(0, ta_get_stats(fd, &now));
-	for (int t = 0; t < TA_NR_TIERS; t++) {
-		EXPECT_EQ(start->tier[t].reserved_bytes, now.tier[t].reserved_bytes);
-		EXPECT_EQ(start->tier[t].resident_bytes, now.tier[t].resident_bytes);
-		EXPECT_EQ(start->tier[t].regions, now.tier[t].regions);
-	}
-	EXPECT_EQ(start->live_regions, now.live_regions);
-}
-
 /* A whole region moves FAST -> SLOW -> NORMAL at the same address. */
 TEST_F(mv, whole_region_in_place)
 {
@@ -122,7 +108,7 @@ TEST_F(mv, whole_region_in_place)
 	EXPECT_EQ(0, m.moved_bytes);
 	munmap(p, len);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
-	expect_baseline(_metadata, self->fd, &self->start);
+	ta_expect_baseline(self->fd, &self->start);
 }
 
 /* A page-aligned range moves; the rest stays; reservations split exactly. */
@@ -157,7 +143,7 @@ TEST_F(mv, range_and_untouched_pages)
 	EXPECT_EQ(1, ta_pages_on_node(p + off + n - TA_PAGE, TA_PAGE, slow));
 	munmap(p, len);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
-	expect_baseline(_metadata, self->fd, &self->start);
+	ta_expect_baseline(self->fd, &self->start);
 }
 
 /* HUGE regions move 2 MiB at a time and stay physically contiguous. */
@@ -236,7 +222,7 @@ TEST_F(mv, cap_failure_and_partial)
 	EXPECT_EQ(len, first_mismatch(p, len, 9));
 	munmap(p, len);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
-	expect_baseline(_metadata, self->fd, &self->start);
+	ta_expect_baseline(self->fd, &self->start);
 }
 
 /* Pages someone holds (here: spliced into a pipe) are skipped, not corrupted. */
@@ -425,7 +411,7 @@ TEST_F(mv, concurrent_writers_threads_and_fork)
 	EXPECT_TRUE(slice_final_ok(p, WRITERS, child_res[0]));
 	munmap(p, len);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
-	expect_baseline(_metadata, self->fd, &self->start);
+	ta_expect_baseline(self->fd, &self->start);
 }
 
 /* Two movers on overlapping ranges, plus munmap and exit, never deadlock. */
@@ -472,7 +458,7 @@ TEST_F(mv, overlapping_movers_and_exit)
 	EXPECT_EQ(len, info.resident_bytes[0] + info.resident_bytes[1] + info.resident_bytes[2]);
 	munmap(p, len);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
-	expect_baseline(_metadata, self->fd, &self->start);
+	ta_expect_baseline(self->fd, &self->start);
 }
 
 static double now_s(void)
@@ -567,7 +553,7 @@ TEST_F(mv, signal_interrupts_move)
 	EXPECT_EQ(len, first_mismatch(p, len, 13));
 	munmap(p, len);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
-	expect_baseline(_metadata, self->fd, &self->start);
+	ta_expect_baseline(self->fd, &self->start);
 }
 
 /* Bad input: clear errors, nothing moved. */
@@ -601,7 +587,7 @@ TEST_F(mv, bad_input)
 	EXPECT_EQ(-1, ioctl(self->fd, TA_IOC_REGION_MOVE, &m));
 	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
-	expect_baseline(_metadata, self->fd, &self->start);
+	ta_expect_baseline(self->fd, &self->start);
 }
 
 TEST_HARNESS_MAIN

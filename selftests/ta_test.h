@@ -139,62 +139,46 @@ static inline int ta_tier_node(int fd, uint32_t tier)
 
 /*
  * Where the kernel says each page of [p, p + len) is: move_pages(2) with
- * nodes == NULL.  Returns the number of pages on @node, or -1; pages not
- * yet faulted in count as not on it.
+ * nodes == NULL.  Counts the pages on @node into *@on and the pages mapped
+ * on any other node into *@elsewhere; pages not mapped (never touched, or
+ * moved and not yet touched again) count in neither.  0, or -1 on error.
  */
-static inline long ta_pages_on_node(void *p, size_t len, int node)
+static inline int ta_page_nodes(void *p, size_t len, int node, long *on, long *elsewhere)
 {
 	size_t n = len / TA_PAGE, i;
 	void **pages = calloc(n, sizeof(*pages));
 	int *status = calloc(n, sizeof(*status));
-	long on = 0;
+	int ret = -1;
 
-	if (!pages || !status) {
-		free(pages);
-		free(status);
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		pages[i] = (char *)p + i * TA_PAGE;
-	if (syscall(SYS_move_pages, 0, n, pages, NULL, status, 0)) {
-		on = -1;
-	} else {
+	*on = *elsewhere = 0;
+	if (pages && status) {
 		for (i = 0; i < n; i++)
-			on += status[i] == node;
+			pages[i] = (char *)p + i * TA_PAGE;
+		ret = syscall(SYS_move_pages, 0, n, pages, NULL, status, 0) ? -1 : 0;
+		for (i = 0; !ret && i < n; i++) {
+			*on += status[i] == node;
+			*elsewhere += status[i] >= 0 && status[i] != node;
+		}
 	}
 	free(pages);
 	free(status);
-	return on;
+	return ret;
 }
 
-/*
- * Pages of [p, p + len) that are mapped but NOT on @node.  A move leaves
- * pages unmapped until their next access; any page mapped at all must
- * already be the new one.
- */
+/* Pages of [p, p + len) on @node, or -1. */
+static inline long ta_pages_on_node(void *p, size_t len, int node)
+{
+	long on, off;
+
+	return ta_page_nodes(p, len, node, &on, &off) ? -1 : on;
+}
+
+/* Pages of [p, p + len) mapped, but NOT on @node (after a move: must be 0), or -1. */
 static inline long ta_pages_elsewhere(void *p, size_t len, int node)
 {
-	size_t n = len / TA_PAGE, i;
-	void **pages = calloc(n, sizeof(*pages));
-	int *status = calloc(n, sizeof(*status));
-	long off = 0;
+	long on, off;
 
-	if (!pages || !status) {
-		free(pages);
-		free(status);
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		pages[i] = (char *)p + i * TA_PAGE;
-	if (syscall(SYS_move_pages, 0, n, pages, NULL, status, 0)) {
-		off = -1;
-	} else {
-		for (i = 0; i < n; i++)
-			off += status[i] >= 0 && status[i] != node;
-	}
-	free(pages);
-	free(status);
-	return off;
+	return ta_page_nodes(p, len, node, &on, &off) ? -1 : off;
 }
 
 /* Read every page of [p, p + len) so that it is mapped again. */
@@ -305,5 +289,24 @@ static inline void ta_settle(void)
 {
 	usleep(200 * 1000);
 }
+
+/*
+ * Accounting is back where a test started once its regions are gone.  For
+ * kselftest_harness.h users (needs the harness's EXPECT macros).
+ */
+#define ta_expect_baseline(fd, start)							\
+	do {										\
+		struct ta_stats __now;							\
+											\
+		ASSERT_EQ(0, ta_get_stats(fd, &__now));				\
+		for (int __t = 0; __t < TA_NR_TIERS; __t++) {				\
+			EXPECT_EQ((start)->tier[__t].reserved_bytes,			\
+				  __now.tier[__t].reserved_bytes);			\
+			EXPECT_EQ((start)->tier[__t].resident_bytes,			\
+				  __now.tier[__t].resident_bytes);			\
+			EXPECT_EQ((start)->tier[__t].regions, __now.tier[__t].regions);	\
+		}									\
+		EXPECT_EQ((start)->live_regions, __now.live_regions);			\
+	} while (0)
 
 #endif /* TA_TEST_H */
