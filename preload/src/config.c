@@ -39,28 +39,6 @@ PL_HIDDEN struct pl_config pl = {
 PL_HIDDEN _Atomic int pl_state;
 static _Atomic pid_t init_tid;
 
-/* One line on stderr, "tieralloc: ..." like libta's; no allocation. */
-void pl_msg(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n, e = errno;
-
-	memcpy(buf, "tieralloc: ", 11);
-	va_start(ap, fmt);
-	n = vsnprintf(buf + 11, sizeof(buf) - 12, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	n += 11;
-	if (n > (int)sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	buf[n++] = '\n';
-	while (write(STDERR_FILENO, buf, (size_t)n) < 0 && errno == EINTR)
-		;
-	errno = e;
-}
-
 static const char *get(const char *name)
 {
 	const char *s = getenv(name);
@@ -81,7 +59,7 @@ static void parse_bool(const char *name, bool *out)
 		 !strcasecmp(s, "off"))
 		*out = false;
 	else
-		pl_msg("%s='%s': expected 0 or 1; keeping the default (%d)", name, s, *out);
+		ta_msg("%s='%s': expected 0 or 1; keeping the default (%d)", name, s, *out);
 }
 
 /* Digits with an optional K, M, G or T suffix (powers of 1024, optional B/iB). */
@@ -142,13 +120,13 @@ static void parse_env(void)
 		if (i < TA_NR_HINTS)
 			pl.large_hint = i;
 		else
-			pl_msg("TA_LARGE_HINT='%s': expected hot, warm, cold, pin_fast or "
+			ta_msg("TA_LARGE_HINT='%s': expected hot, warm, cold, pin_fast or "
 			       "prefer_fast; keeping the default (none)",
 			       s);
 	}
 	if ((s = get("TA_LARGE_MIN"))) {
 		if (parse_size(s, &v) || v == 0 || v > PTRDIFF_MAX)
-			pl_msg("TA_LARGE_MIN='%s': expected a size of at least 1 byte (digits with "
+			ta_msg("TA_LARGE_MIN='%s': expected a size of at least 1 byte (digits with "
 			       "an optional K, M or G suffix); keeping the default (1M)",
 			       s);
 		else
@@ -157,7 +135,7 @@ static void parse_env(void)
 	parse_bool("TA_STATS_SHM", &pl.stats);
 	if ((s = get("TA_STATS_INTERVAL_MS"))) {
 		if (parse_size(s, &v) || v == 0 || v > 3600000)
-			pl_msg("TA_STATS_INTERVAL_MS='%s': expected milliseconds between 1 and "
+			ta_msg("TA_STATS_INTERVAL_MS='%s': expected milliseconds between 1 and "
 			       "3600000; keeping the default (%u)",
 			       s, pl.interval_ms);
 		else

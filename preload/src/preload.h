@@ -59,7 +59,8 @@ extern struct pl_config pl;
 extern _Atomic int pl_state; /* 0 none, 1 initialising, 2 ready */
 
 void pl_init(void);
-void pl_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* libta's one-line stderr message (libta.a is linked in); no allocation. */
+void ta_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static inline bool pl_ready(void)
 {
