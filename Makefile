@@ -99,7 +99,10 @@ all: $(ALL)
 VM_KERNELS ?= 6.1 6.12
 RESULTS := $(B)/results
 
-check: all
+# Every test program under build/ is a prerequisite, listed in ALL or not.
+TEST_BINS = $(filter $(B)/%,$(HOST_TESTS) $(GUEST_TESTS))
+
+check: all $(TEST_BINS)
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@$(SRC)/tools/run-tests host $(RESULTS)/host $(HOST_TESTS) || true
 	@for k in $(VM_KERNELS); do \
@@ -120,7 +123,7 @@ DEBUG_FUZZ_OPS ?= 800000
 check-debug: all
 	@TA_GUEST_TESTS="$(DEBUG_TESTS)" TA_FUZZ_OPS=$(DEBUG_FUZZ_OPS) $(SRC)/tools/check-debug
 
-check-host: all
+check-host: all $(TEST_BINS)
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@$(SRC)/tools/run-tests host $(RESULTS)/host $(HOST_TESTS) || true
 	@$(SRC)/tools/run-tests summary $(RESULTS)

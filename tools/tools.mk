@@ -7,6 +7,7 @@ CTL_JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 CTL_JSON_LIBS := $(or $(shell pkg-config --libs json-c 2>/dev/null),-ljson-c)
 
 ALL += $(B)/tierallocctl
+ALL += $(B)/tests/tierallocctl_host_test $(B)/tests/tierallocctl_guest_test
 HOST_TESTS += $(B)/tests/tierallocctl_host_test
 GUEST_TESTS += $(B)/tests/tierallocctl_guest_test
 
