@@ -17,6 +17,20 @@
 SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 B := $(SRC)/build
 
+# On a fresh machine the packages are installed before anything else is read:
+# what gets built depends on them (the kernels in /boot, PyTorch).  Including
+# a makefile that a rule creates makes GNU make run that rule (tools/deps)
+# and then start over with the packages in place.
+NO_DEPS_GOALS := deps clean format print-guest-tests
+ifeq ($(filter $(NO_DEPS_GOALS),$(MAKECMDGOALS)),)
+ifneq ($(shell $(SRC)/tools/deps --check >/dev/null 2>&1 && echo ok),ok)
+include $(B)/.deps-installed.mk
+endif
+endif
+$(B)/.deps-installed.mk:
+	@$(SRC)/tools/deps
+	@mkdir -p $(@D) && echo '# tools/deps ran' >$@
+
 # Kernel releases with both an image and headers installed, newest last.
 KVERS ?= $(sort $(foreach v,$(patsubst /boot/vmlinuz-%,%,$(wildcard /boot/vmlinuz-*)),\
 	$(if $(wildcard /lib/modules/$(v)/build/Makefile),$(v))))
@@ -106,10 +120,7 @@ check: all $(TEST_BINS)
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@$(SRC)/tools/run-tests host $(RESULTS)/host $(HOST_TESTS) || true
 	@for k in $(VM_KERNELS); do \
-		echo "== selftests in the VM, Linux $$k =="; \
-		$(SRC)/tools/vmrun --kernel $$k -- \
-			tools/run-tests guest $(RESULTS)/guest-$$k $(GUEST_TESTS) \
-			|| echo "vmrun: Linux $$k run failed" > $(RESULTS)/guest-$$k.vmfail; \
+		$(SRC)/tools/check-guest $$k $(RESULTS) $(GUEST_TESTS); \
 	done
 	@$(SRC)/tools/run-tests summary $(RESULTS)
 
