@@ -21,6 +21,7 @@ B := $(SRC)/build
 # what gets built depends on them (the kernels in /boot, PyTorch).  Including
 # a makefile that a rule creates makes GNU make run that rule (tools/deps)
 # and then start over with the packages in place.
+.DEFAULT_GOAL := all
 NO_DEPS_GOALS := deps clean format print-guest-tests
 ifeq ($(filter $(NO_DEPS_GOALS),$(MAKECMDGOALS)),)
 ifneq ($(shell $(SRC)/tools/deps --check >/dev/null 2>&1 && echo ok),ok)

@@ -84,6 +84,13 @@ ALL += $(B)/libta.so $(B)/libta.a $(B)/tieralloc.pc $(LIBTA_TEST_BINS) \
 HOST_TESTS += $(LIBTA_TEST_BINS) $(LIBTA_ASAN_BINS) $(LIBTA_TSAN_BINS)
 GUEST_TESTS += $(patsubst %,$(B)/libta/tests/libta-%,$(filter $(LIBTA_GUEST_TESTS),$(LIBTA_TESTS)))
 
+# The allocator workloads of make bench, also built against the ta_* API
+# (tools/bench/alloc/allocators: "libta suffix:.libta").
+BENCH_ALLOC_VARIANTS += libta
+BENCH_ALLOC_libta_CFLAGS := -DBENCH_ALLOC_INCLUDE='"ta_bench.h"' -I$(LIBTA_DIR)/bench
+BENCH_ALLOC_libta_LIBS := $(B)/libta.a
+BENCH_ALLOC_libta_LDLIBS := -ljson-c
+
 .PHONY: libta check-libta
 libta: $(B)/libta.so $(B)/libta.a $(B)/tieralloc.pc $(LIBTA_TEST_BINS)
 

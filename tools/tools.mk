@@ -52,6 +52,7 @@ BENCH_PROGS := $(BENCH_ALLOC) $(BENCH_C)
 #   BENCH_ALLOC_VARIANTS += libta
 #   BENCH_ALLOC_libta_CFLAGS := -DBENCH_ALLOC_INCLUDE='"ta_bench.h"' -I...
 #   BENCH_ALLOC_libta_LIBS := $(B)/libta.a      (also a prerequisite)
+#   BENCH_ALLOC_libta_LDLIBS := -ljson-c        (link only)
 # and gets $(B)/bench/alloc/NAME.libta for every workload; list it in
 # tools/bench/alloc/allocators as "libta  suffix:.libta".
 define BENCH_ALLOC_VARIANT
@@ -60,7 +61,7 @@ $$(B)/bench/alloc/%.$(1): $$(SRC)/tools/bench/alloc/%.c \
 		$$(SRC)/tools/bench/alloc/bench_alloc.h $$(BENCH_ALLOC_$(1)_LIBS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(BENCH_CFLAGS) $$(BENCH_ALLOC_$(1)_CFLAGS) -o $$@ $$< \
-		$$(BENCH_ALLOC_$(1)_LIBS) -lpthread
+		$$(BENCH_ALLOC_$(1)_LIBS) $$(BENCH_ALLOC_$(1)_LDLIBS) -lpthread
 endef
 $(foreach v,$(BENCH_ALLOC_VARIANTS),$(eval $(call BENCH_ALLOC_VARIANT,$(v))))
 
@@ -80,3 +81,9 @@ $(B)/bench/host/%: $(SRC)/tools/bench/host/%.c
 $(B)/bench/vm/%: $(SRC)/tools/bench/vm/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -lpthread -lm
+
+# The seed's libta benchmarks (bench_alloc, bench_roll) link libta itself.
+$(B)/bench/vm/bench_%: $(SRC)/tools/bench/vm/bench_%.c $(B)/libta.a \
+		$(SRC)/libta/include/tieralloc.h
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< $(B)/libta.a -ljson-c -lpthread -lm
