@@ -255,7 +255,29 @@ TA_EXPORT void *ta_realloc(void *p, size_t bytes)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (bytes > usable && seg->kind == TA_SEG_LARGE && p == seg->block) {
+		int e = errno;
+
+		if (!ta_large_expand(seg, bytes))
+			return p;
+		errno = e;
+	}
 	key = same_tier_key(seg);
+	/*
+	 * Growing blocks of TA_GROW_MIN bytes or more get 50% headroom, like
+	 * a vector: glibc often grows in place (into the top chunk, or with
+	 * mremap), libta copies, so a buffer grown in small steps is copied
+	 * O(log n) times only.  Unused headroom is address space, not memory:
+	 * pages are only backed when touched.
+	 */
+	if (bytes > usable && bytes >= TA_GROW_MIN && usable + usable / 2 > bytes) {
+		int e = errno;
+
+		q = copy_to(p, usable, usable + usable / 2, key, 0);
+		if (q)
+			return q;
+		errno = e;
+	}
 	q = copy_to(p, usable, bytes, key, 0);
 	if (!q && key >= TA_NR_HINTS && seg->key < TA_NR_HINTS && seg->key != TA_HINT_PIN_FAST) {
 		/* The tier is full: let the block's own hint reroute it like a new block. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Backend dispatch: kernel regions or user mappings. */
+#include <errno.h>
 #include <sys/mman.h>
 
 #include "internal.h"
@@ -25,6 +26,16 @@ int ta_backend_move(struct ta_segment *seg, unsigned dst)
 	if (seg->handle)
 		return ta_kernel_move(seg, dst);
 	return ta_user_move(seg, dst);
+}
+
+/* Grow @seg's data in place by @add bytes; kernel regions have a fixed size. */
+int ta_backend_expand(struct ta_segment *seg, size_t add)
+{
+	if (seg->handle || ta_g.backend != TA_BACKEND_USER) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return ta_user_expand(seg, add);
 }
 
 /*

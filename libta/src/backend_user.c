@@ -69,6 +69,32 @@ int ta_user_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segme
 	return 0;
 }
 
+/*
+ * Extend @seg's data by @add bytes mapped right after it, inside the
+ * segment's reservation, on the same tier: realloc growth without a copy.
+ */
+int ta_user_expand(struct ta_segment *seg, size_t add)
+{
+	uint8_t *addr = seg->data + seg->data_len;
+	int node = ta_g.tier[seg->tier].node;
+
+	if (ta_policy_reserve(seg->tier, add)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (ta_map_anon_fixed(addr, add)) {
+		int e = errno;
+
+		ta_policy_release(seg->tier, add);
+		errno = e;
+		return -1;
+	}
+	if (placing() && node >= 0)
+		ta_sys_mbind(addr, add, MPOL_BIND, node, 0);
+	ta_throttle_charge(seg->tier, add);
+	return 0;
+}
+
 void ta_user_unmap(struct ta_segment *seg)
 {
 	ta_policy_release(seg->tier, seg->data_len);

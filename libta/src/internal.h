@@ -51,6 +51,7 @@
 #define TA_SMALL_MAX	 (16u << 10)  /* blocks up to this: 1-slice pages */
 #define TA_MEDIUM_MAX	 (128u << 10) /* up to this: 8-slice pages */
 #define TA_MEDIUM_SLICES 8
+#define TA_GROW_MIN	 (16u << 10)  /* ta_realloc growth from here gets headroom */
 #define TA_NBINS	 61 /* bins 0..60; bin 60 holds 1 MiB blocks */
 #define TA_NKEYS	 (TA_NR_HINTS + TA_NR_TIERS)
 #define TA_MAX_ALLOC	 (TA_REGION_MAX_SIZE - 2 * TA_SEG_SIZE)
@@ -111,6 +112,7 @@ struct ta_segment {
 	/* arena */
 	uint64_t free_mask;  /* bit i: slice i is free */
 	uint64_t dirty_mask; /* free slices that may hold memory */
+	uint64_t dirty_since; /* ta_now_ns() when enough were dirty to purge; 0: not */
 	uint32_t used_slices;
 	uint32_t pad2;
 	/* large */
@@ -283,6 +285,7 @@ static inline struct ta_heap *ta_heap_get(void)
 
 void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero);
 void ta_large_free(struct ta_segment *seg);
+int ta_large_expand(struct ta_segment *seg, size_t bytes);
 int ta_large_move(struct ta_segment *seg, unsigned dst);
 void ta_large_atfork_prepare(void);
 void ta_large_atfork_parent(void);
@@ -294,6 +297,7 @@ void ta_large_atfork_child(void);
 int ta_backend_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg);
 void ta_backend_unmap(struct ta_segment *seg);
 int ta_backend_move(struct ta_segment *seg, unsigned dst);
+int ta_backend_expand(struct ta_segment *seg, size_t add);
 void ta_backend_purge(struct ta_segment *seg, void *addr, size_t len);
 
 int ta_kernel_open(void);
@@ -310,6 +314,7 @@ void ta_kernel_atfork_child(void);
 int ta_user_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg);
 void ta_user_unmap(struct ta_segment *seg);
 int ta_user_move(struct ta_segment *seg, unsigned dst);
+int ta_user_expand(struct ta_segment *seg, size_t add);
 long ta_sys_mbind(void *addr, size_t len, int mode, int node, unsigned flags);
 
 /* ---------------- topology, policy, throttle, env ---------------- */

@@ -175,6 +175,32 @@ void ta_large_free(struct ta_segment *seg)
 		ta_seg_free(seg);
 }
 
+/*
+ * Grow the block of @seg to at least @bytes without moving it, when its
+ * segment's reservation has room (segments are whole multiples of
+ * TA_SEG_SIZE); 0, or -1 + errno and the block as it was.
+ */
+int ta_large_expand(struct ta_segment *seg, size_t bytes)
+{
+	size_t len = (bytes + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1), add;
+
+	if (seg->block != seg->data || seg->huge ||
+	    len > (size_t)(seg->base + seg->total - seg->data)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (len <= seg->data_len)
+		return 0;
+	add = len - seg->data_len;
+	if (ta_backend_expand(seg, add))
+		return -1;
+	seg->data_len = len;
+	ta_stat_add(&ta_g.cnt[seg->tier].reserved_bytes, add);
+	ta_stat_add(&ta_g.cnt[seg->tier].bytes_allocated, add);
+	ta_stat_add(&ta_g.cnt[seg->tier].large_bytes, add);
+	return 0;
+}
+
 /* Migrate in place; 0 or -1 + errno with the block where it was. */
 int ta_large_move(struct ta_segment *seg, unsigned dst)
 {

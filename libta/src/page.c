@@ -40,6 +40,17 @@ static void pq_remove(struct ta_pageq *q, struct ta_page *pg)
 	pg->next = pg->prev = NULL;
 }
 
+static void pq_push_back(struct ta_pageq *q, struct ta_page *pg)
+{
+	pg->next = NULL;
+	pg->prev = q->last;
+	if (q->last)
+		q->last->next = pg;
+	else
+		q->first = pg;
+	q->last = pg;
+}
+
 static void full_push(struct ta_sub *sub, struct ta_page *pg)
 {
 	pg->prev = NULL;
@@ -161,7 +172,12 @@ static void page_unpark(struct ta_sub *sub, struct ta_page *pg)
 						memory_order_relaxed);
 	full_remove(sub, pg);
 	pg->flags &= (uint8_t)~TA_PF_FULL;
-	pq_push_front(&sub->pq[pg->bin], pg);
+	/*
+	 * To the back of the queue: by the time allocation reaches it, more
+	 * of its blocks have been freed.  At the front, a page freed into once
+	 * would hand out that one block and be parked again at once.
+	 */
+	pq_push_back(&sub->pq[pg->bin], pg);
 }
 
 static struct ta_page *page_new(struct ta_heap *h, unsigned key, unsigned bin)

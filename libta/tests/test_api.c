@@ -210,6 +210,39 @@ TEST(realloc_keeps_tier_and_data)
 	ta_free(q);
 }
 
+TEST(realloc_grows_large_blocks_cheaply)
+{
+	struct ta_lib_stats st;
+	size_t sz = 1u << 20;
+	char *p = ta_alloc(sz, TA_HINT_COLD);
+	int moved = 0;
+
+	TH_LOG("checks a large block grown in 64 KiB steps to 3 MiB keeps its data "
+	       "and tier and moves O(log n) times (never, in place, on the user backend)");
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ta_get_stats(&st));
+	tt_fill(p, sz, 3);
+	while (sz < (3u << 20)) {
+		char *q;
+
+		sz += 64u << 10;
+		q = ta_realloc(p, sz);
+		ASSERT_NE(NULL, q);
+		moved += q != p;
+		p = q;
+		ASSERT_LE(sz, ta_usable_size(p));
+		p[sz - 1] = 1;
+	}
+	ASSERT_TRUE(tt_check(p, 1u << 20, 3));
+	ASSERT_EQ(TA_TIER_SLOW, ta_tier_of(p));
+	TH_LOG("%s backend: the block moved %d times in 32 steps",
+	       st.backend == TA_BACKEND_USER ? "user" : "kernel", moved);
+	if (st.backend == TA_BACKEND_USER)
+		ASSERT_EQ(0, moved);
+	ASSERT_LE(moved, 4);
+	ta_free(p);
+}
+
 static void *default_hint_thread(void *arg)
 {
 	(void)arg;

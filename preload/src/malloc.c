@@ -131,28 +131,6 @@ PL_EXPORT void *calloc(size_t n, size_t size)
 	return alloc_slow(bytes, true);
 }
 
-/*
- * Blocks of PL_GROW_MIN bytes or more grow with 50% headroom, like a vector:
- * glibc often grows in place (into the top chunk, or with mremap), libta
- * copies, so a buffer grown in small steps is copied O(log n) times only.
- */
-static void *grow(void *p, size_t n, size_t usable)
-{
-	if (n > usable && n >= PL_GROW_MIN) {
-		size_t g = usable + usable / 2;
-
-		if (g > n) {
-			int e = errno;
-			void *q = ta_realloc(p, g);
-
-			if (q)
-				return q;
-			errno = e;
-		}
-	}
-	return ta_realloc(p, n);
-}
-
 static PL_COLD void *realloc_slow(void *p, size_t n)
 {
 	size_t usable;
@@ -180,7 +158,7 @@ static PL_COLD void *realloc_slow(void *p, size_t n)
 			free(p);
 		}
 	} else {
-		q = grow(p, n, usable);
+		q = ta_realloc(p, n);
 	}
 	if (q && n >= PL_TICK_BYTES)
 		pl_publish_tick(true);

@@ -30,7 +30,7 @@
 #define PL_MALLOC_ALIGN 16
 /* Blocks from this size on own a region in libta. */
 #define PL_REGION_MIN TA_LARGE_MIN
-/* realloc grows blocks from this size on with headroom. */
+/* realloc to this size or more takes realloc_slow (tier change, stats tick). */
 #define PL_GROW_MIN ((size_t)16 << 10)
 /* An allocation this large refreshes the published statistics (rate-limited). */
 #define PL_TICK_BYTES ((size_t)256 << 10)
