@@ -10,12 +10,16 @@
 
 #include "internal.h"
 
-#define CACHE_MAX	4	    /* per tier */
+#define CACHE_MAX	8	    /* blocks per tier */
+#define CACHE_MAX_BYTES (32u << 20) /* bytes per tier */
 #define CACHE_MAX_BLOCK (32u << 20) /* larger blocks are released at once */
+
+static int ta_large_grow(struct ta_segment *seg, size_t bytes);
 
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ta_segment *cache[TA_NR_TIERS];
 static unsigned ncached[TA_NR_TIERS];
+static size_t cached_bytes[TA_NR_TIERS];
 
 /* Tier a placement key asks for when nothing is capped; -1 when it depends. */
 static int key_tier(unsigned key)
@@ -40,16 +44,34 @@ static bool default_layout(const struct ta_segment *seg)
 	return seg->data == seg->base + TA_SLICE_SIZE && !seg->huge;
 }
 
+/* Bytes @seg's block could grow to in place: the rest of its reservation. */
+static size_t seg_room(const struct ta_segment *seg)
+{
+	return (size_t)(seg->base + seg->total - seg->data);
+}
+
+/*
+ * A cached block for @len bytes: the smallest that holds @len or can grow to
+ * it in place, and is at most 4 times as big (its pages are resident: a
+ * block taken again saves faulting them in anew).
+ */
 static struct ta_segment *cache_take(int tier, size_t len)
 {
-	struct ta_segment *s;
+	struct ta_segment *s, *best = NULL;
+	bool expand = ta_g.backend == TA_BACKEND_USER;
 
 	if (tier < 0)
 		return NULL;
 	pthread_mutex_lock(&large_lock);
-	for (s = cache[tier]; s; s = s->next)
-		if (s->data_len >= len && s->data_len - len <= len / 4)
-			break;
+	for (s = cache[tier]; s; s = s->next) {
+		if (s->data_len / 4 > len)
+			continue;
+		if (s->data_len < len && !(expand && seg_room(s) >= len))
+			continue;
+		if (!best || s->data_len < best->data_len)
+			best = s;
+	}
+	s = best;
 	if (s) {
 		if (s->prev)
 			s->prev->next = s->next;
@@ -58,6 +80,7 @@ static struct ta_segment *cache_take(int tier, size_t len)
 		if (s->next)
 			s->next->prev = s->prev;
 		ncached[tier]--;
+		cached_bytes[tier] -= s->data_len;
 		ta_stat_sub(&ta_g.large_cached, 1);
 	}
 	pthread_mutex_unlock(&large_lock);
@@ -73,7 +96,12 @@ static struct ta_segment *cache_put(struct ta_segment *seg)
 	if (seg->data_len > CACHE_MAX_BLOCK || !default_layout(seg))
 		return seg;
 	pthread_mutex_lock(&large_lock);
-	if (ncached[t] >= CACHE_MAX) {
+	if (ncached[t] >= CACHE_MAX || cached_bytes[t] + seg->data_len > CACHE_MAX_BYTES) {
+		/* Evict the oldest; if that is not room enough, release @seg. */
+		if (!cache[t]) {
+			pthread_mutex_unlock(&large_lock);
+			return seg;
+		}
 		for (s = cache[t]; s->next; s = s->next)
 			;
 		victim = s;
@@ -82,7 +110,13 @@ static struct ta_segment *cache_put(struct ta_segment *seg)
 		else
 			cache[t] = NULL;
 		ncached[t]--;
+		cached_bytes[t] -= s->data_len;
 		ta_stat_sub(&ta_g.large_cached, 1);
+		if (cached_bytes[t] + seg->data_len > CACHE_MAX_BYTES) {
+			pthread_mutex_unlock(&large_lock);
+			ta_seg_free(victim);
+			return seg;
+		}
 	}
 	seg->prev = NULL;
 	seg->next = cache[t];
@@ -90,6 +124,7 @@ static struct ta_segment *cache_put(struct ta_segment *seg)
 		cache[t]->prev = seg;
 	cache[t] = seg;
 	ncached[t]++;
+	cached_bytes[t] += seg->data_len;
 	ta_stat_add(&ta_g.large_cached, 1);
 	pthread_mutex_unlock(&large_lock);
 	return victim;
@@ -108,6 +143,7 @@ static unsigned cache_flush(int tier)
 	cache[tier] = NULL;
 	n = ncached[tier];
 	ncached[tier] = 0;
+	cached_bytes[tier] = 0;
 	ta_stat_sub(&ta_g.large_cached, n);
 	pthread_mutex_unlock(&large_lock);
 	for (; s; s = next) {
@@ -142,6 +178,10 @@ void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 		off = align < TA_SEG_SIZE ? align : TA_SEG_SIZE;
 	if (off == TA_SLICE_SIZE && !huge) {
 		seg = cache_take(key_tier(key), len);
+		if (seg && seg->data_len < len && ta_large_grow(seg, len)) {
+			ta_seg_free(seg);
+			seg = NULL;
+		}
 		if (seg) {
 			seg->key = (uint8_t)key;
 			*zero = false;
@@ -176,28 +216,49 @@ void ta_large_free(struct ta_segment *seg)
 }
 
 /*
+ * Map @seg's data up to at least @bytes, inside its reservation: half as
+ * much again as it had when there is room, so that a block grown in small
+ * steps costs a few system calls, not one per step.  Unused mapped tail is
+ * address space only.  0, or -1 + errno (ENOSPC: no room; kernel regions
+ * cannot grow) with @seg as it was.
+ */
+static int ta_large_grow(struct ta_segment *seg, size_t bytes)
+{
+	size_t len = (bytes + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1), room = seg_room(seg);
+	size_t want = (seg->data_len + seg->data_len / 2) & ~(TA_PAGE_SIZE - 1), add;
+
+	if (len > room) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (len <= seg->data_len)
+		return 0;
+	want = want < len ? len : want > room ? room : want;
+	add = want - seg->data_len;
+	if (ta_backend_expand(seg, add) && (want == len || ta_backend_expand(seg, add = len - seg->data_len)))
+		return -1;
+	ta_stat_add(&ta_g.cnt[seg->tier].reserved_bytes, add);
+	ta_stat_add(&ta_g.cnt[seg->tier].bytes_allocated, add);
+	seg->data_len += add;
+	return 0;
+}
+
+/*
  * Grow the block of @seg to at least @bytes without moving it, when its
  * segment's reservation has room (segments are whole multiples of
  * TA_SEG_SIZE); 0, or -1 + errno and the block as it was.
  */
 int ta_large_expand(struct ta_segment *seg, size_t bytes)
 {
-	size_t len = (bytes + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1), add;
-
-	if (seg->block != seg->data || seg->huge ||
-	    len > (size_t)(seg->base + seg->total - seg->data)) {
+	if (seg->block != seg->data || seg->huge) {
 		errno = ENOSPC;
 		return -1;
 	}
-	if (len <= seg->data_len)
-		return 0;
-	add = len - seg->data_len;
-	if (ta_backend_expand(seg, add))
+	size_t old = seg->data_len;
+
+	if (ta_large_grow(seg, bytes))
 		return -1;
-	seg->data_len = len;
-	ta_stat_add(&ta_g.cnt[seg->tier].reserved_bytes, add);
-	ta_stat_add(&ta_g.cnt[seg->tier].bytes_allocated, add);
-	ta_stat_add(&ta_g.cnt[seg->tier].large_bytes, add);
+	ta_stat_add(&ta_g.cnt[seg->tier].large_bytes, seg->data_len - old);
 	return 0;
 }
 
