@@ -40,8 +40,13 @@ void *ta_alloc(size_t bytes, ta_hint_t hint);
 void *ta_calloc(size_t n, size_t size, ta_hint_t hint);
 /* @align: a power of two (any size up to 1 TiB); NULL + EINVAL otherwise. */
 void *ta_aligned_alloc(size_t align, size_t bytes, ta_hint_t hint);
-/* Free a libta block (any thread); NULL is ignored, foreign pointers are reported once. */
+/*
+ * Free a libta block (any thread); NULL is ignored, foreign pointers are
+ * reported once.  errno is left as it was.
+ */
 void ta_free(void *p);
+/* ta_free() @p if libta owns it and return 1; else do nothing and return 0. */
+int ta_try_free(void *p);
 /*
  * Resize, keeping the block's tier.  NULL @p allocates with the thread's
  * default hint; @bytes == 0 frees @p and returns NULL.  On failure returns

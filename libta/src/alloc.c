@@ -88,15 +88,22 @@ static bool valid_hint(ta_hint_t hint)
 	return false;
 }
 
-static unsigned default_key(void)
+/* A thread's first default-hint allocation: take the process default. */
+static TA_COLD unsigned default_key_init(void)
+{
+	if (!ta_ready())
+		ta_init_slow();
+	tls_hint = (int)ta_g.default_hint; /* fixed once libta is initialised */
+	return ta_g.default_hint;
+}
+
+static inline unsigned default_key(void)
 {
 	int h = tls_hint;
 
-	if (h >= 0)
+	if (likely(h >= 0))
 		return (unsigned)h;
-	if (!ta_ready())
-		ta_init_slow();
-	return ta_g.default_hint;
+	return default_key_init();
 }
 
 TA_EXPORT void *ta_alloc(size_t bytes, ta_hint_t hint)
@@ -130,6 +137,25 @@ TA_EXPORT void *ta_aligned_alloc(size_t align, size_t bytes, ta_hint_t hint)
 	return aligned_key(align, bytes, hint);
 }
 
+/*
+ * The rest of an arena free: the block was pushed already when the page
+ * was the thread's own and unflagged (and is now empty); otherwise the
+ * flagged-page, remote and heap-less cases.
+ */
+static TA_COLD void free_arena_slow(struct ta_segment *seg, struct ta_page *pg, void *p)
+{
+	struct ta_heap *h = ta_tls_heap;
+	int e = errno;
+
+	if (seg->heap == h && pg->flags == 0)
+		ta_page_retire(h, seg, pg);
+	else if (seg->heap == h)
+		ta_free_local_slow(h, seg, pg, p);
+	else
+		ta_free_remote(seg, pg, p);
+	errno = e;
+}
+
 static TA_COLD void free_foreign(const void *p)
 {
 	static _Atomic int told;
@@ -137,6 +163,34 @@ static TA_COLD void free_foreign(const void *p)
 	ta_stat_add(&ta_g.foreign_frees, 1);
 	if (!atomic_exchange(&told, 1))
 		ta_msg("ta_free(%p): not a libta pointer; ignored (reported once)", p);
+}
+
+/* Free @p of segment @seg; errno is kept, as glibc's free() keeps it. */
+static inline void free_in(struct ta_segment *seg, void *p)
+{
+	if (likely(seg->kind == TA_SEG_ARENA)) {
+		struct ta_page *pg = ta_page_of(seg, p);
+		struct ta_heap *h = ta_tls_heap;
+
+		if (likely(seg->heap == h && pg->flags == 0)) {
+			struct ta_block *b = p;
+
+			b->next = pg->local_free;
+			pg->local_free = b;
+			if (likely(--pg->used != 0))
+				return;
+		}
+		free_arena_slow(seg, pg, p);
+		return;
+	}
+	if (unlikely((uint8_t *)p != seg->block)) {
+		free_foreign(p);
+		return;
+	}
+	int e = errno;
+
+	ta_large_free(seg);
+	errno = e;
 }
 
 TA_EXPORT void ta_free(void *p)
@@ -148,31 +202,17 @@ TA_EXPORT void ta_free(void *p)
 			free_foreign(p);
 		return;
 	}
-	if (likely(seg->kind == TA_SEG_ARENA)) {
-		struct ta_page *pg = ta_page_of(seg, p);
-		struct ta_heap *h = ta_tls_heap;
+	free_in(seg, p);
+}
 
-		if (likely(seg->heap == h)) {
-			if (likely(pg->flags == 0)) {
-				struct ta_block *b = p;
+TA_EXPORT int ta_try_free(void *p)
+{
+	struct ta_segment *seg = ta_map_lookup(p);
 
-				b->next = pg->local_free;
-				pg->local_free = b;
-				if (unlikely(--pg->used == 0))
-					ta_page_retire(h, seg, pg);
-				return;
-			}
-			ta_free_local_slow(h, seg, pg, p);
-			return;
-		}
-		ta_free_remote(seg, pg, p);
-		return;
-	}
-	if (unlikely((uint8_t *)p != seg->block)) {
-		free_foreign(p);
-		return;
-	}
-	ta_large_free(seg);
+	if (!seg)
+		return 0;
+	free_in(seg, p);
+	return 1;
 }
 
 TA_EXPORT size_t ta_usable_size(const void *p)

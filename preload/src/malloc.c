@@ -101,15 +101,9 @@ void *pl_malloc(size_t n)
 
 PL_EXPORT void free(void *p)
 {
-	if (likely(ta_owns(p))) {
-		int e = errno;
-
-		ta_free(p);
-		errno = e;
+	if (likely(ta_try_free(p)) || !p)
 		return;
-	}
-	if (p)
-		pl_foreign_free(p);
+	pl_foreign_free(p);
 }
 
 PL_EXPORT void cfree(void *p);
