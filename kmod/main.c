@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -66,11 +67,32 @@ static struct ta_region *ta_file_region(struct ta_file *tf, u32 handle)
 	return r;
 }
 
+static const struct file_operations ta_fops;
+
+/* Add @r, which holds the creation reference, to @tf and copy @req out. */
+static long ta_file_add(struct ta_file *tf, struct ta_region *r,
+			void __user *argp, const void *req, size_t size)
+{
+	int ret;
+
+	/* The file's handle owns the creation reference. */
+	ret = xa_insert(&tf->regions, r->handle, r, GFP_KERNEL);
+	if (ret) {
+		ta_region_put(r);
+		return ret;
+	}
+	if (copy_to_user(argp, req, size)) {
+		xa_erase(&tf->regions, r->handle);
+		ta_region_put(r);
+		return -EFAULT;
+	}
+	return 0;
+}
+
 static long ta_ioc_region_create(struct ta_file *tf, void __user *argp)
 {
 	struct ta_region_create req;
 	struct ta_region *r;
-	int ret;
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
@@ -80,18 +102,32 @@ static long ta_ioc_region_create(struct ta_file *tf, void __user *argp)
 	r = ta_region_create(&req);
 	if (IS_ERR(r))
 		return PTR_ERR(r);
-	/* The file's handle owns the creation reference. */
-	ret = xa_insert(&tf->regions, r->handle, r, GFP_KERNEL);
-	if (ret) {
-		ta_region_put(r);
-		return ret;
-	}
-	if (copy_to_user(argp, &req, sizeof(req))) {
-		xa_erase(&tf->regions, r->handle);
-		ta_region_put(r);
+	return ta_file_add(tf, r, argp, &req, sizeof(req));
+}
+
+static long ta_ioc_region_clone(struct ta_file *tf, void __user *argp)
+{
+	struct ta_region_clone req;
+	struct ta_region *src, *r;
+	struct file *sf;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	}
-	return 0;
+	if (req.flags || req.reserved)
+		return -EINVAL;
+	sf = fget(req.src_fd);
+	if (!sf)
+		return -EBADF;
+	src = sf->f_op == &ta_fops ?
+	      ta_file_region(sf->private_data, req.src_handle) : NULL;
+	fput(sf);
+	if (!src)
+		return -ENOENT;
+	r = ta_region_clone(src, &req);
+	ta_region_put(src);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	return ta_file_add(tf, r, argp, &req, sizeof(req));
 }
 
 static long ta_ioc_region_free(struct ta_file *tf, void __user *argp)
@@ -227,7 +263,7 @@ static long ta_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			.abi_version = TIERALLOC_ABI_VERSION,
 			.nr_tiers = TA_NR_TIERS,
 			.features = TA_FEAT_HUGE | TA_FEAT_MIGRATE |
-				    TA_FEAT_DISCARD,
+				    TA_FEAT_DISCARD | TA_FEAT_CLONE,
 		};
 
 		return copy_to_user(argp, &v, sizeof(v)) ? -EFAULT : 0;
@@ -248,6 +284,8 @@ static long ta_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ta_ioc_get_stats(argp);
 	case TA_IOC_REGION_DISCARD:
 		return ta_ioc_region_discard(tf, argp);
+	case TA_IOC_REGION_CLONE:
+		return ta_ioc_region_clone(tf, argp);
 	default:
 		return -ENOTTY;
 	}

@@ -17,6 +17,7 @@
  */
 #include <linux/fs.h>
 #include <linux/gfp.h>
+#include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -98,13 +99,14 @@ struct page *ta_alloc_chunk(int nid, unsigned int order, bool zero)
 }
 
 /*
- * Give the chunk of pages [first, first + n) its pages.  Called with
- * move_lock held for read; racing faults on the same chunk allocate in
- * parallel and the loser frees its pages.  A chunk is published whole under
- * pages_lock, so pages[first] != NULL means every page of it is present.
+ * Give the chunk of pages [first, first + n) its pages: zeroed, or copies
+ * of @src's pages at the same indices (a clone).  Called with move_lock
+ * held for read; racing faults on the same chunk allocate in parallel and
+ * the loser frees its pages.  A chunk is published whole under pages_lock,
+ * so pages[first] != NULL means every page of it is present.
  */
 static int ta_region_fill(struct ta_region *r, unsigned long first,
-			  unsigned long n)
+			  unsigned long n, struct ta_region *src)
 {
 	u32 tier = r->page_tier[first];
 	int nid = ta_tier_node(tier);
@@ -114,9 +116,11 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 	bool huge_fb = false;
 
 	if (n == 1) {
-		page = ta_alloc_chunk(nid, 0, true);
+		page = ta_alloc_chunk(nid, 0, !src);
 		if (!page)
 			return -ENOMEM;
+		if (src)
+			copy_highpage(page, src->pages[first]);
 		if (cmpxchg(&r->pages[first], NULL, page)) {
 			__free_page(page);
 			return 0;
@@ -125,7 +129,7 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 		return 0;
 	}
 
-	page = ta_alloc_chunk(nid, TA_HUGE_ORDER, true);
+	page = ta_alloc_chunk(nid, TA_HUGE_ORDER, !src);
 	if (!page) {
 		/* No 2 MiB block on the node: 512 pages, same node. */
 		huge_fb = true;
@@ -133,11 +137,13 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 		if (!tmp)
 			return -ENOMEM;
 		for (i = 0; i < n; i++) {
-			tmp[i] = ta_alloc_chunk(nid, 0, true);
+			tmp[i] = ta_alloc_chunk(nid, 0, !src);
 			if (!tmp[i])
 				goto fail;
 		}
 	}
+	for (i = 0; src && i < n; i++)
+		copy_highpage(huge_fb ? tmp[i] : page + i, src->pages[first + i]);
 
 	spin_lock(&r->pages_lock);
 	if (r->pages[first]) {
@@ -217,7 +223,7 @@ static int ta_region_populate(struct ta_region *r)
 		ret = ta_throttle(r->tier, n << PAGE_SHIFT, false);
 		if (ret)
 			return ret;
-		ret = ta_region_fill(r, i, n);
+		ret = ta_region_fill(r, i, n, NULL);
 		if (ret) {
 			ta_stat_add(r->tier, TA_STAT_FAULT_FAILURES, 1);
 			return ret;
@@ -225,6 +231,60 @@ static int ta_region_populate(struct ta_region *r)
 		cond_resched();
 	}
 	return 0;
+}
+
+/* A region of @nr_pages pages with a handle; nothing reserved or counted yet. */
+static struct ta_region *ta_region_alloc(unsigned long nr_pages, u32 flags)
+{
+	struct ta_region *r;
+	int ret;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&r->kref);
+	init_rwsem(&r->move_lock);
+	spin_lock_init(&r->pages_lock);
+	r->flags = flags;
+	r->nr_pages = nr_pages;
+	r->pages = kvcalloc(r->nr_pages, sizeof(*r->pages),
+			    GFP_KERNEL | __GFP_NOWARN);
+	r->page_tier = kvmalloc(r->nr_pages, GFP_KERNEL | __GFP_NOWARN);
+	ret = -ENOMEM;
+	if (!r->pages || !r->page_tier)
+		goto err_free;
+
+	ret = ida_alloc_range(&ta_handle_ida, 1, TA_MAX_HANDLE, GFP_KERNEL);
+	if (ret < 0)
+		goto err_free;
+	r->handle = ret;
+	r->pgoff = (pgoff_t)r->handle << (TA_REGION_SHIFT - PAGE_SHIFT);
+	return r;
+
+err_free:
+	kvfree(r->page_tier);
+	kvfree(r->pages);
+	kfree(r);
+	return ERR_PTR(ret);
+}
+
+/* Undo ta_region_alloc() for a region that never held a reservation. */
+static void ta_region_discard_unborn(struct ta_region *r)
+{
+	ida_free(&ta_handle_ida, r->handle);
+	kvfree(r->page_tier);
+	kvfree(r->pages);
+	kfree(r);
+}
+
+/* @r holds its reservation: count it; ta_region_release() undoes this. */
+static void ta_region_born(struct ta_region *r)
+{
+	ta_stat_add(r->tier, TA_STAT_REGIONS, 1);
+	ta_stat_add(r->tier, TA_STAT_ALLOC_CALLS, 1);
+	ta_stat_add(r->tier, TA_STAT_BYTES_ALLOCATED,
+		    (u64)r->nr_pages << PAGE_SHIFT);
+	atomic64_inc(&ta_live_regions);
 }
 
 struct ta_region *ta_region_create(struct ta_region_create *req)
@@ -240,38 +300,19 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 	if ((size >> PAGE_SHIFT) > totalram_pages())
 		return ERR_PTR(-ENOMEM);
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r)
-		return ERR_PTR(-ENOMEM);
-	kref_init(&r->kref);
-	init_rwsem(&r->move_lock);
-	spin_lock_init(&r->pages_lock);
-	r->flags = req->flags & (TA_REGION_HUGE | TA_REGION_POPULATE);
-	r->nr_pages = size >> PAGE_SHIFT;
-	r->pages = kvcalloc(r->nr_pages, sizeof(*r->pages),
-			    GFP_KERNEL | __GFP_NOWARN);
-	r->page_tier = kvmalloc(r->nr_pages, GFP_KERNEL | __GFP_NOWARN);
-	ret = -ENOMEM;
-	if (!r->pages || !r->page_tier)
-		goto err_free;
-
-	ret = ida_alloc_range(&ta_handle_ida, 1, TA_MAX_HANDLE, GFP_KERNEL);
-	if (ret < 0)
-		goto err_free;
-	r->handle = ret;
-	r->pgoff = (pgoff_t)r->handle << (TA_REGION_SHIFT - PAGE_SHIFT);
-
+	r = ta_region_alloc(size >> PAGE_SHIFT,
+			    req->flags & (TA_REGION_HUGE | TA_REGION_POPULATE));
+	if (IS_ERR(r))
+		return r;
 	ret = ta_tier_grant(req->placement, req->flags, size, &r->tier,
 			    &req->result);
-	if (ret)
-		goto err_ida;
+	if (ret) {
+		ta_region_discard_unborn(r);
+		return ERR_PTR(ret);
+	}
 	memset(r->page_tier, r->tier, r->nr_pages);
 	r->reserved[r->tier] = size;
-
-	ta_stat_add(r->tier, TA_STAT_REGIONS, 1);
-	ta_stat_add(r->tier, TA_STAT_ALLOC_CALLS, 1);
-	ta_stat_add(r->tier, TA_STAT_BYTES_ALLOCATED, size);
-	atomic64_inc(&ta_live_regions);
+	ta_region_born(r);
 
 	if (r->flags & TA_REGION_POPULATE) {
 		ret = ta_region_populate(r);
@@ -287,14 +328,70 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 	req->offset = TA_REGION_OFFSET(r->handle);
 	req->granted_size = size;
 	return r;
+}
 
-err_ida:
-	ida_free(&ta_handle_ida, r->handle);
-err_free:
-	kvfree(r->page_tier);
-	kvfree(r->pages);
-	kfree(r);
-	return ERR_PTR(ret);
+/*
+ * Copy every page @src has into a new region (TA_IOC_REGION_CLONE).  The
+ * source's move_lock is held for read throughout: no migration or discard
+ * replaces or frees its pages meanwhile, while faults may still add some
+ * (a chunk is published whole, so one seen present is present entirely).
+ */
+struct ta_region *ta_region_clone(struct ta_region *src,
+				  struct ta_region_clone *req)
+{
+	unsigned long n = ta_chunk_pages(src), i;
+	struct ta_region *r;
+	u64 copied = 0;
+	int ret = 0;
+	u32 t;
+
+	r = ta_region_alloc(src->nr_pages, src->flags & TA_REGION_HUGE);
+	if (IS_ERR(r))
+		return r;
+	down_read(&src->move_lock);
+	for (t = 0; t < TA_NR_TIERS && !ret; t++) {
+		if (!src->reserved[t])
+			continue;
+		ret = ta_tier_reserve(t, src->reserved[t]);
+		if (!ret)
+			r->reserved[t] = src->reserved[t];
+	}
+	if (ret) {
+		up_read(&src->move_lock);
+		for (t = 0; t < TA_NR_TIERS; t++)
+			if (r->reserved[t])
+				ta_tier_unreserve(t, r->reserved[t]);
+		ta_region_discard_unborn(r);
+		return ERR_PTR(ret);
+	}
+	r->tier = src->tier;
+	memcpy(r->page_tier, src->page_tier, r->nr_pages);
+	ta_region_born(r);
+
+	for (i = 0; i < r->nr_pages; i += n) {
+		/* Pairs with the publication in ta_region_fill(). */
+		if (!smp_load_acquire(&src->pages[i]))
+			continue;
+		ret = ta_throttle(r->page_tier[i], n << PAGE_SHIFT, true);
+		if (!ret)
+			ret = ta_region_fill(r, i, n, src);
+		if (ret)
+			break;
+		copied += n << PAGE_SHIFT;
+		cond_resched();
+	}
+	up_read(&src->move_lock);
+	if (ret) {
+		ta_region_put(r);
+		return ERR_PTR(ret == -EINTR ? -EINTR : -ENOMEM);
+	}
+
+	req->handle = r->handle;
+	req->offset = TA_REGION_OFFSET(r->handle);
+	req->size = (u64)r->nr_pages << PAGE_SHIFT;
+	req->copied_bytes = copied;
+	req->tier = r->tier;
+	return r;
 }
 
 /*
@@ -421,7 +518,7 @@ static vm_fault_t ta_vm_fault(struct vm_fault *vmf)
 	down_read(&r->move_lock);
 	if (!r->pages[first]) {
 		tier = r->page_tier[first];
-		if (ta_region_fill(r, first, n)) {
+		if (ta_region_fill(r, first, n, NULL)) {
 			up_read(&r->move_lock);
 			ta_stat_add(tier, TA_STAT_FAULT_FAILURES, 1);
 			return VM_FAULT_SIGBUS;

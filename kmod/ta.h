@@ -160,6 +160,8 @@ extern struct address_space *ta_mapping;
 int ta_regions_init(void);
 void ta_regions_exit(void);
 struct ta_region *ta_region_create(struct ta_region_create *req);
+struct ta_region *ta_region_clone(struct ta_region *src,
+				  struct ta_region_clone *req);
 void ta_region_put(struct ta_region *r);
 int ta_region_mmap(struct ta_file *tf, struct vm_area_struct *vma);
 void ta_region_info(struct ta_region *r, struct ta_region_info *info);

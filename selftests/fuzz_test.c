@@ -90,7 +90,7 @@ static void op_raw_ioctl(struct fz *f)
 	static const unsigned long cmds[] = {
 		TA_IOC_VERSION, TA_IOC_REGION_CREATE, TA_IOC_REGION_FREE, TA_IOC_REGION_INFO,
 		TA_IOC_REGION_MOVE, TA_IOC_GET_TIER, TA_IOC_SET_TIER, TA_IOC_GET_STATS,
-		TA_IOC_REGION_DISCARD,
+		TA_IOC_REGION_DISCARD, TA_IOC_REGION_CLONE,
 	};
 	union {
 		struct ta_region_create c;
@@ -108,7 +108,7 @@ static void op_raw_ioctl(struct fz *f)
 		cmd = (cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) |
 		      (pick(f, 256) << _IOC_SIZESHIFT);
 	else if (r == 1)	/* unknown number */
-		cmd = _IOC(pick(f, 4), TA_IOC_MAGIC, 8 + pick(f, 248), pick(f, 512));
+		cmd = _IOC(pick(f, 4), TA_IOC_MAGIC, 10 + pick(f, 246), pick(f, 512));
 	if (cmd == TA_IOC_GET_STATS && pick(f, 2))
 		u.q.stats_ptr = (uintptr_t)&st;
 	if (cmd == TA_IOC_SET_TIER && pick(f, 4))
@@ -128,7 +128,8 @@ static void op_raw_ioctl(struct fz *f)
 	}
 	if (ioctl(f->fd, cmd, pick(f, 20) ? (void *)&u : (void *)boundary(f)) < 0 &&
 	    errno != EINVAL && errno != ENOTTY && errno != EFAULT && errno != ENOENT &&
-	    errno != ENOMEM && errno != EPERM && errno != ENODEV && errno != EINTR) {
+	    errno != ENOMEM && errno != EPERM && errno != ENODEV && errno != EINTR &&
+	    !(errno == EBADF && cmd == TA_IOC_REGION_CLONE)) {
 		fprintf(stderr, "# ioctl %#lx: unexpected errno %d\n", cmd, errno);
 		f->unexpected++;
 	}
@@ -279,6 +280,24 @@ static void op_discard(struct fz *f)
 	ioctl(f->fd, TA_IOC_REGION_DISCARD, &d);
 }
 
+static void op_clone(struct fz *f)
+{
+	struct ta_region_clone c = { 0 };
+	int i;
+
+	if (!f->nh)
+		return;
+	i = (int)pick(f, f->nh);
+	c.src_fd = pick(f, 8) ? f->fd : (int)boundary(f);
+	c.src_handle = pick(f, 8) ? f->handles[i] : (uint32_t)boundary(f);
+	c.flags = pick(f, 8) ? 0 : (uint32_t)rnd(f);
+	c.reserved = pick(f, 8) ? 0 : (uint32_t)rnd(f);
+	if (ioctl(f->fd, TA_IOC_REGION_CLONE, &c) == 0 && f->nh < MAX_REGIONS) {
+		f->handles[f->nh] = c.handle;
+		f->sizes[f->nh++] = c.size;
+	}
+}
+
 static void op_fork(struct fz *f)
 {
 	pid_t pid = fork();
@@ -303,6 +322,7 @@ static void fuzz(struct fz *f, unsigned long ops)
 	static void (*const table[])(struct fz *) = {
 		op_raw_ioctl, op_raw_ioctl, op_raw_ioctl, op_raw_ioctl, op_create, op_create,
 		op_free, op_mmap, op_mmap, op_touch, op_touch, op_vm, op_move, op_move, op_discard,
+		op_clone,
 	};
 
 	for (; f->ops < ops; f->ops++) {

@@ -704,6 +704,94 @@ TEST_F(dev, discard_frees_pages)
 	EXPECT_EQ(0, ioctl(self->fd, TA_IOC_REGION_DISCARD, &d));
 }
 
+/*
+ * TA_IOC_REGION_CLONE copies exactly the pages a region has, onto the
+ * source's tier, into a private region of the calling file; bad requests
+ * fail cleanly, and over the hard cap it fails without leaking anything.
+ */
+TEST_F(dev, clone_copies_present_pages)
+{
+	if (!self->ready)
+		return;
+	const size_t len = 8 * TA_MIB, touched = 3 * TA_MIB;
+	int node = ta_tier_node(self->fd, TA_TIER_SLOW), fd2 = ta_open_dev(), nul;
+	struct ta_region_create req;
+	struct ta_region_clone c = { 0 };
+	struct ta_region_info info = { 0 };
+	struct ta_stats s0, s1, s2;
+	char *p, *q;
+
+	ASSERT_LE(0, fd2);
+	p = ta_create_map(self->fd, len, TA_TIER_SLOW, TA_REGION_TIER, &req);
+	ASSERT_NE(NULL, p);
+	for (size_t i = 0; i < touched; i++)
+		p[i] = (char)(i * 7 + 1);
+	ASSERT_EQ(0, ta_get_stats(self->fd, &s0));
+
+	c.src_fd = self->fd;
+	c.src_handle = req.handle;
+	ASSERT_EQ(0, ioctl(fd2, TA_IOC_REGION_CLONE, &c)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(len, c.size);
+	EXPECT_EQ(touched, c.copied_bytes);
+	EXPECT_EQ(TA_TIER_SLOW, c.tier);
+	info.handle = c.handle;
+	ASSERT_EQ(0, ioctl(fd2, TA_IOC_REGION_INFO, &info));
+	EXPECT_EQ(touched, info.resident_bytes[TA_TIER_SLOW]) TH_LOG("only present pages");
+	EXPECT_EQ(len, info.reserved_bytes[TA_TIER_SLOW]);
+	ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
+	EXPECT_EQ(len, s1.tier[TA_TIER_SLOW].reserved_bytes - s0.tier[TA_TIER_SLOW].reserved_bytes);
+
+	q = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, c.offset);
+	ASSERT_NE(MAP_FAILED, q);
+	for (size_t i = 0; i < touched; i++)
+		if (q[i] != (char)(i * 7 + 1)) {
+			ASSERT_EQ((char)(i * 7 + 1), q[i]) TH_LOG("byte %zu", i);
+		}
+	EXPECT_EQ(touched / TA_PAGE, ta_pages_on_node(q, touched, node));
+	EXPECT_EQ(0, q[len - 1]);
+	q[0] = 0x55;	/* private: the source does not see it */
+	EXPECT_EQ(1, p[0]);
+	munmap(q, len);
+
+	/* Bad requests. */
+	c.src_handle = 0xfffff;
+	EXPECT_EQ(-1, ioctl(fd2, TA_IOC_REGION_CLONE, &c));
+	EXPECT_EQ(ENOENT, errno);
+	c.src_handle = req.handle;
+	c.flags = 1;
+	EXPECT_EQ(-1, ioctl(fd2, TA_IOC_REGION_CLONE, &c));
+	EXPECT_EQ(EINVAL, errno);
+	c.flags = 0;
+	c.src_fd = -1;
+	EXPECT_EQ(-1, ioctl(fd2, TA_IOC_REGION_CLONE, &c));
+	EXPECT_EQ(EBADF, errno);
+	nul = open("/dev/null", O_RDWR);
+	c.src_fd = nul;
+	EXPECT_EQ(-1, ioctl(fd2, TA_IOC_REGION_CLONE, &c)) TH_LOG("not a tieralloc file");
+	EXPECT_EQ(ENOENT, errno);
+	close(nul);
+
+	/* Over the SLOW tier's hard cap: -ENOMEM, nothing reserved or leaked. */
+	ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
+	ASSERT_EQ(0, ta_set_caps(self->fd, TA_TIER_SLOW, 0,
+				 s1.tier[TA_TIER_SLOW].reserved_bytes + TA_MIB, TA_POLICY_ROUTE_SLOW));
+	c.src_fd = self->fd;
+	EXPECT_EQ(-1, ioctl(fd2, TA_IOC_REGION_CLONE, &c));
+	EXPECT_EQ(ENOMEM, errno);
+	ASSERT_EQ(0, ta_get_stats(self->fd, &s2));
+	EXPECT_EQ(s1.tier[TA_TIER_SLOW].reserved_bytes, s2.tier[TA_TIER_SLOW].reserved_bytes);
+	EXPECT_EQ(s1.tier[TA_TIER_SLOW].resident_bytes, s2.tier[TA_TIER_SLOW].resident_bytes);
+	EXPECT_EQ(s1.tier[TA_TIER_SLOW].regions, s2.tier[TA_TIER_SLOW].regions);
+
+	/* Closing the cloning file releases the clone. */
+	close(fd2);
+	ASSERT_EQ(0, ta_get_stats(self->fd, &s2));
+	EXPECT_EQ(s0.tier[TA_TIER_SLOW].reserved_bytes, s2.tier[TA_TIER_SLOW].reserved_bytes);
+	EXPECT_EQ(s0.tier[TA_TIER_SLOW].resident_bytes, s2.tier[TA_TIER_SLOW].resident_bytes);
+	munmap(p, len);
+	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
+}
+
 /* A process killed with live, touched regions leaves nothing behind. */
 TEST_F(dev, killed_process_leaks_nothing)
 {

@@ -8,8 +8,9 @@
  *
  * fork(): region mappings are MAP_SHARED, so a child would share the
  * parent's heap.  The child handler therefore gives every region a private
- * copy: a new region on the same tier (through a new file), filled from the
- * old mapping and mapped at the same address.  The parent's forking thread
+ * copy, mapped at the same address through a new file: made by the module
+ * (TA_IOC_REGION_CLONE copies only the pages that exist), or on older
+ * modules a new region on the same tier filled from the old mapping.  The parent's forking thread
  * waits until the child has copied, so the blocks it owns are seen as of the
  * fork.  If a copy region cannot be had, the child gets anonymous memory.
  */
@@ -217,6 +218,22 @@ struct remap {
 	unsigned failed;
 };
 
+/* The module copies the region's pages itself (TA_IOC_REGION_CLONE). */
+static bool clone_one(struct ta_segment *seg, int fd)
+{
+	struct ta_region_clone c = { .src_fd = kfd, .src_handle = seg->handle };
+
+	if (ioctl(fd, TA_IOC_REGION_CLONE, &c))
+		return false;
+	if (mmap(seg->data, seg->data_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+		 (off_t)c.offset) == MAP_FAILED) {
+		region_free(fd, c.handle);
+		return false;
+	}
+	seg->handle = c.handle;
+	return true;
+}
+
 /* Give the child a private copy of @seg's region, at the same address. */
 static void remap_one(struct ta_segment *seg, void *arg)
 {
@@ -226,6 +243,8 @@ static void remap_one(struct ta_segment *seg, void *arg)
 	bool ok = false;
 
 	if (!seg->handle)
+		return;
+	if (r->fd >= 0 && (ta_g.kfeatures & TA_FEAT_CLONE) && clone_one(seg, r->fd))
 		return;
 	if (seg->kind == TA_SEG_ARENA)
 		used = ~seg->free_mask & ~1ull;

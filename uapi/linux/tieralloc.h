@@ -70,6 +70,7 @@ enum ta_throttle_mode {
 #define TA_FEAT_HUGE_PMD	_BITUL(1)	/* huge regions are PMD-mapped */
 #define TA_FEAT_MIGRATE		_BITUL(2)	/* TA_IOC_REGION_MOVE */
 #define TA_FEAT_DISCARD		_BITUL(3)	/* TA_IOC_REGION_DISCARD */
+#define TA_FEAT_CLONE		_BITUL(4)	/* TA_IOC_REGION_CLONE */
 
 struct ta_version {
 	__u32 abi_version;	/* TIERALLOC_ABI_VERSION */
@@ -115,6 +116,26 @@ struct ta_region_info {
 	__u32 reserved;
 	__u64 reserved_bytes[TA_NR_TIERS];	/* out: reservation per tier */
 	__u64 resident_bytes[TA_NR_TIERS];	/* out: allocated pages per tier */
+};
+
+/*
+ * A private copy of a region, for a forked child whose regions (MAP_SHARED)
+ * would otherwise be its parent's: issued on the child's own open file, it
+ * creates a region with the source's size, flags and per-page tiers and
+ * copies every page the source has; pages the source never allocated stay
+ * unallocated.  The reservation is taken on exactly the source's tiers:
+ * -ENOMEM over a hard cap, nothing rerouted.
+ */
+struct ta_region_clone {
+	__s32 src_fd;		/* in: an open /dev/tieralloc file (or this one) */
+	__u32 src_handle;	/* in: a region of that file */
+	__u32 flags;		/* in: 0 */
+	__u32 handle;		/* out: the new region's handle, in this file */
+	__u64 offset;		/* out: its mmap offset */
+	__u64 size;		/* out: bytes */
+	__u64 copied_bytes;	/* out: bytes of pages copied */
+	__u32 tier;		/* out: tier of the source */
+	__u32 reserved;		/* in: 0 */
 };
 
 /* struct ta_region_move: flags (in) */
@@ -240,5 +261,6 @@ struct ta_stats_query {
 #define TA_IOC_SET_TIER		_IOW(TA_IOC_MAGIC, 0x06, struct ta_tier_config)
 #define TA_IOC_GET_STATS	_IOWR(TA_IOC_MAGIC, 0x07, struct ta_stats_query)
 #define TA_IOC_REGION_DISCARD	_IOW(TA_IOC_MAGIC, 0x08, struct ta_region_discard)
+#define TA_IOC_REGION_CLONE	_IOWR(TA_IOC_MAGIC, 0x09, struct ta_region_clone)
 
 #endif /* _UAPI_LINUX_TIERALLOC_H */
