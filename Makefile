@@ -128,7 +128,7 @@ check: all $(TEST_BINS)
 # The debug lane runs the module's own selftests, the libta kernel-backend
 # test and 8 x 10^5 fuzz operations on the KASAN/lockdep/kmemleak kernel
 # (make check adds 10^5 on each of 6.1 and 6.12: 10^6 per CI run).
-DEBUG_TESTS ?= $(SELFTESTS) $(SRC)/selftests/modparams_test.sh \
+DEBUG_TESTS ?= $(SELFTESTS) $(SRC)/selftests/modparams_test.sh $(SRC)/selftests/trinity_test.sh \
 	$(filter %/libta-kernel,$(GUEST_TESTS))
 DEBUG_FUZZ_OPS ?= 800000
 

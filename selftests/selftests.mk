@@ -1,8 +1,8 @@
 # Kernel selftests: kselftest-harness programs run inside the VM.
 SELFTESTS := $(B)/selftests/regions_test $(B)/selftests/migrate_test \
-	$(B)/selftests/fuzz_test $(B)/selftests/faultinj_test
+	$(B)/selftests/fuzz_test $(B)/selftests/faultinj_test $(B)/selftests/stress_test
 ALL += $(SELFTESTS)
-GUEST_TESTS += $(SELFTESTS) $(SRC)/selftests/modparams_test.sh
+GUEST_TESTS += $(SELFTESTS) $(SRC)/selftests/modparams_test.sh $(SRC)/selftests/trinity_test.sh
 
 $(B)/selftests/%: $(SRC)/selftests/%.c $(SRC)/selftests/ta_test.h \
 		$(SRC)/uapi/linux/tieralloc.h $(KSFT_HDR)
