@@ -11,16 +11,34 @@
 
 static TA_TLS int tls_hint = -1; /* -1: the process default */
 
+static void *alloc_key(size_t size, unsigned key);
+
+static TA_COLD void *alloc_large(size_t size, unsigned key)
+{
+	bool zero;
+
+	return ta_large_alloc(size, 0, key, &zero);
+}
+
+/* The thread's first allocation: make its heap, then take the fast path. */
+static TA_COLD void *alloc_first(size_t size, unsigned key)
+{
+	if (!ta_heap_init_thread())
+		return NULL;
+	return alloc_key(size, key);
+}
+
+/* The fast path: no frame, no lock, no atomic; everything else is cold. */
 static inline void *alloc_key(size_t size, unsigned key)
 {
 	if (likely(size < TA_LARGE_MIN)) {
-		struct ta_heap *h = ta_heap_get();
+		struct ta_heap *h = ta_tls_heap;
 		unsigned bin = ta_bin_of(size);
 		struct ta_page *pg;
 		struct ta_block *b;
 
 		if (unlikely(!h))
-			return NULL;
+			return alloc_first(size, key);
 		pg = h->sub[key].pq[bin].first;
 		if (likely(pg != NULL)) {
 			b = pg->free;
@@ -32,9 +50,7 @@ static inline void *alloc_key(size_t size, unsigned key)
 		}
 		return ta_alloc_slow(h, key, bin);
 	}
-	bool zero;
-
-	return ta_large_alloc(size, 0, key, &zero);
+	return alloc_large(size, key);
 }
 
 static void *zalloc_key(size_t size, unsigned key)
@@ -80,12 +96,17 @@ static void *aligned_key(size_t align, size_t size, unsigned key)
 	return ta_large_alloc(size, align, key, &zero);
 }
 
-static bool valid_hint(ta_hint_t hint)
+static TA_COLD bool bad_hint(void)
 {
-	if ((unsigned)hint < TA_NR_HINTS)
-		return true;
 	errno = EINVAL;
 	return false;
+}
+
+static inline bool valid_hint(ta_hint_t hint)
+{
+	if (likely((unsigned)hint < TA_NR_HINTS))
+		return true;
+	return bad_hint();
 }
 
 /* A thread's first default-hint allocation: take the process default. */
