@@ -78,12 +78,12 @@ $(B)/bench/host/%: $(SRC)/tools/bench/host/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -lpthread -lm
 
-$(B)/bench/vm/%: $(SRC)/tools/bench/vm/%.c
+$(B)/bench/vm/%: $(SRC)/tools/bench/vm/%.c $(SRC)/tools/bench/vm/bench_vm.h
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -lpthread -lm
 
 # The seed's libta benchmarks (bench_alloc, bench_roll) link libta itself.
-$(B)/bench/vm/bench_%: $(SRC)/tools/bench/vm/bench_%.c $(B)/libta.a \
+$(B)/bench/vm/bench_%: $(SRC)/tools/bench/vm/bench_%.c $(SRC)/tools/bench/vm/bench_vm.h $(B)/libta.a \
 		$(SRC)/libta/include/tieralloc.h
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(B)/libta.a -ljson-c -lpthread -lm

@@ -26,6 +26,8 @@
 #include <linux/mempolicy.h>
 #include <tieralloc.h>
 
+#include "bench_vm.h"
+
 #define MIB (1UL << 20)
 #define PAGE 4096UL
 #define LIVE 4096
@@ -33,31 +35,6 @@
 static const char *hint_name[] = { "hot", "warm", "cold" };
 static const ta_hint_t hints[] = { TA_HINT_HOT, TA_HINT_WARM, TA_HINT_COLD };
 static int node_of[TA_NR_TIERS];
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-static void row(const char *name, const char *unit, double v, const char *base)
-{
-	printf("{\"name\": \"%s\", \"unit\": \"%s\", \"value\": %.3f", name, unit, v);
-	if (base)
-		printf(", \"baseline\": \"%s\"", base);
-	printf("}\n");
-	fflush(stdout);
-}
 
 /* Small-object churn; @hint < 0: glibc malloc; 3: a random hint each time. */
 static double small_ns(int hint, long ops, void **slot)

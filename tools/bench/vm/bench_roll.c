@@ -38,6 +38,8 @@
 #include <linux/mempolicy.h>
 #include <tieralloc.h>
 
+#include "bench_vm.h"
+
 #define MIB (1UL << 20)
 #define PAGE 4096UL
 #define AGE_NORMAL 4
@@ -68,22 +70,6 @@ struct ops {
 static int node_of[TA_NR_TIERS];
 static const char *tier_name[TA_NR_TIERS] = { "FAST", "NORMAL", "SLOW" };
 static double moved_bytes, move_s;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 static void fill(struct block *b)
 {
@@ -314,15 +300,6 @@ static int run_schedule(const struct ops *o, struct run *r, int verify)
 	r->step_ms = (t1 - t0) * 1e3 / total;
 	free(win);
 	return 0;
-}
-
-static void row(const char *name, const char *unit, double v, const char *base)
-{
-	printf("{\"name\": \"%s\", \"unit\": \"%s\", \"value\": %.3f", name, unit, v);
-	if (base)
-		printf(", \"baseline\": \"%s\"", base);
-	printf("}\n");
-	fflush(stdout);
 }
 
 int main(int argc, char **argv)

@@ -24,19 +24,13 @@
 
 #include <linux/tieralloc.h>
 
+#include "bench_vm.h"
+
 #define CYCLE_BYTES	(2UL << 20)
 #define FAULT_BYTES	(64UL << 20)
 #define PAGE		4096UL
 
 static const char *const tier_names[TA_NR_TIERS] = { "fast", "normal", "slow" };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double scale(void)
 {

@@ -32,19 +32,13 @@
 #include <linux/mempolicy.h>
 #include <linux/tieralloc.h>
 
+#include "bench_vm.h"
+
 #define MIB (1UL << 20)
 #define PAGE 4096UL
 
 static size_t len;
 static int fd;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static long minflt(void)
 {
@@ -52,15 +46,6 @@ static long minflt(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_minflt;
-}
-
-static void row(const char *name, const char *unit, double v, const char *base)
-{
-	printf("{\"name\": \"%s\", \"unit\": \"%s\", \"value\": %.3f", name, unit, v);
-	if (base)
-		printf(", \"baseline\": \"%s\"", base);
-	printf("}\n");
-	fflush(stdout);
 }
 
 static int tier_node(uint32_t tier)
