@@ -246,4 +246,43 @@ TEST_F(fi, move_without_memory)
 	ta_expect_baseline(self->fd, &self->start);
 }
 
+/*
+ * No pages, then no slab: a clone fails with ENOMEM either way, the source
+ * is intact and every reservation of the half-made clone is undone.
+ */
+TEST_F(fi, clone_without_memory)
+{
+	if (!self->ready)
+		return;
+	const size_t len = 4 * TA_MIB;
+	static const char *const dirs[] = { FPA, FSL };
+	struct ta_region_create req;
+	char *p;
+
+	p = ta_create_map(self->fd, len, TA_TIER_NORMAL, TA_REGION_TIER, &req);
+	ASSERT_NE(NULL, p);
+	memset(p, 0x3d, len);
+	for (int k = 0; k < 2; k++) {
+		struct ta_region_clone c = { .src_fd = self->fd, .src_handle = req.handle };
+		struct ta_stats before;
+		int ret, err;
+
+		ASSERT_EQ(0, ta_get_stats(self->fd, &before));
+		ASSERT_EQ(0, arm(dirs[k], 0));
+		fail_me(1);
+		ret = ioctl(self->fd, TA_IOC_REGION_CLONE, &c);
+		err = errno;
+		fail_me(0);
+		disarm(dirs[k]);
+		EXPECT_EQ(-1, ret) TH_LOG("%s", dirs[k]);
+		EXPECT_EQ(ENOMEM, err);
+		ta_expect_baseline(self->fd, &before);
+	}
+	for (size_t i = 0; i < len; i += 512)
+		ASSERT_EQ(0x3d, p[i]);
+	munmap(p, len);
+	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
+	ta_expect_baseline(self->fd, &self->start);
+}
+
 TEST_HARNESS_MAIN

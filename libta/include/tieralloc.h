@@ -81,7 +81,10 @@ void *ta_malloc_aligned(size_t align, size_t bytes);
 int ta_posix_memalign(void **out, size_t align, size_t bytes);
 /* O(1): does @p point into memory libta manages (any block, even interior)? */
 int ta_owns(const void *p);
-/* Initialise now (otherwise done on first use); 0 or -1 when TA_DISABLE is set. */
+/*
+ * Initialise now (otherwise done on first use).  Returns 0, or 1 when
+ * TA_DISABLE is set: libta then works as a plain allocator without tiers.
+ */
 int ta_init(void);
 
 /* ---- statistics ---- */

@@ -137,7 +137,7 @@ int main(void)
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char name[64];
 
-	if (slot == MAP_FAILED || ta_init() || ta_get_stats(&st)) {
+	if (slot == MAP_FAILED || ta_init() < 0 || ta_get_stats(&st)) {
 		fprintf(stderr, "bench_alloc: libta did not initialise\n");
 		return 1;
 	}

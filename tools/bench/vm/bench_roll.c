@@ -311,7 +311,7 @@ int main(int argc, char **argv)
 	struct run base = { 0 }, ta = { 0 };
 	double base_mib_s, ta_mib_s;
 
-	if (ta_init() || ta_get_stats(&st)) {
+	if (ta_init() < 0 || ta_get_stats(&st)) {
 		fprintf(stderr, "bench_roll: libta did not initialise\n");
 		return 1;
 	}
