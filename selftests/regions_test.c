@@ -783,7 +783,33 @@ TEST_F(dev, clone_copies_present_pages)
 	EXPECT_EQ(s1.tier[TA_TIER_SLOW].resident_bytes, s2.tier[TA_TIER_SLOW].resident_bytes);
 	EXPECT_EQ(s1.tier[TA_TIER_SLOW].regions, s2.tier[TA_TIER_SLOW].regions);
 
-	/* Closing the cloning file releases the clone. */
+	/* HUGE: present 2 MiB chunks are copied whole, into contiguous chunks. */
+	ta_set_caps(self->fd, TA_TIER_SLOW, 0, 0, TA_POLICY_ROUTE_SLOW);
+	{
+		struct ta_region_create hr;
+		char *h = ta_create_map(self->fd, 2 * TA_HUGE_SIZE, TA_TIER_SLOW,
+					TA_REGION_TIER | TA_REGION_HUGE, &hr);
+		char *hq;
+
+		ASSERT_NE(NULL, h);
+		memset(h + TA_HUGE_SIZE, 0x21, TA_HUGE_SIZE);
+		memset(&c, 0, sizeof(c));
+		c.src_fd = self->fd;
+		c.src_handle = hr.handle;
+		ASSERT_EQ(0, ioctl(fd2, TA_IOC_REGION_CLONE, &c));
+		EXPECT_EQ(TA_HUGE_SIZE, c.copied_bytes);
+		hq = mmap(NULL, 2 * TA_HUGE_SIZE, PROT_READ, MAP_SHARED, fd2, c.offset);
+		ASSERT_NE(MAP_FAILED, hq);
+		EXPECT_EQ(0x21, hq[TA_HUGE_SIZE]);
+		EXPECT_EQ(0x21, hq[2 * TA_HUGE_SIZE - 1]);
+		EXPECT_EQ(ta_pfn(hq + TA_HUGE_SIZE) + 511, ta_pfn(hq + 2 * TA_HUGE_SIZE - TA_PAGE))
+			TH_LOG("the cloned chunk is contiguous");
+		munmap(hq, 2 * TA_HUGE_SIZE);
+		munmap(h, 2 * TA_HUGE_SIZE);
+		ASSERT_EQ(0, ta_free_handle(self->fd, hr.handle));
+	}
+
+	/* Closing the cloning file releases the clones. */
 	close(fd2);
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s2));
 	EXPECT_EQ(s0.tier[TA_TIER_SLOW].reserved_bytes, s2.tier[TA_TIER_SLOW].reserved_bytes);
