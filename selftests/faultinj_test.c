@@ -60,9 +60,16 @@ static void disarm(const char *dir)
 	put(p, "0");
 }
 
+/*
+ * /proc/self/make-it-fail, opened once per test: reopening it (or any file)
+ * while the task is marked would itself fail under failslab, leaving the
+ * task marked and the knobs armed for good.
+ */
+static int make_it_fail_fd = -1;
+
 static int fail_me(int on)
 {
-	return put("/proc/self/make-it-fail", on ? "1" : "0");
+	return pwrite(make_it_fail_fd, on ? "1" : "0", 1, 0) == 1 ? 0 : -1;
 }
 
 FIXTURE(fi)
@@ -81,13 +88,18 @@ FIXTURE_SETUP(fi)
 	    access("/proc/self/make-it-fail", W_OK))
 		SKIP(return, "no fault injection (needs CONFIG_FAULT_INJECTION_DEBUG_FS, "
 			     "FAIL_PAGE_ALLOC, FAILSLAB and root: make check-debug)");
+	make_it_fail_fd = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, make_it_fail_fd);
 	ASSERT_EQ(0, ta_get_stats(self->fd, &self->start));
 	self->ready = true;
 }
 
 FIXTURE_TEARDOWN(fi)
 {
-	fail_me(0);
+	if (make_it_fail_fd >= 0) {
+		fail_me(0);
+		close(make_it_fail_fd);
+	}
 	disarm(FPA);
 	disarm(FSL);
 	if (self->fd >= 0)
@@ -145,6 +157,34 @@ static void on_bus(int sig)
 	siglongjmp(jb, sig);
 }
 
+/*
+ * While the task is marked to fail, every page allocation of it fails, its
+ * own copy-on-write and stack faults included: the kernel would retry such
+ * a fault for ever.  So the SIGBUS handler runs on an alternate stack whose
+ * pages are written beforehand, and the stack below us is touched too.
+ */
+static char altstack[64 * 1024];
+
+static void __attribute__((noinline)) touch_stack(void)
+{
+	volatile char pad[32 * 1024];
+
+	memset((char *)pad, 0, sizeof(pad));
+}
+
+static int catch_sigbus_safely(void)
+{
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct sigaction sa = { .sa_handler = on_bus, .sa_flags = SA_ONSTACK };
+
+	memset(altstack, 0, sizeof(altstack));
+	touch_stack();
+	sigemptyset(&sa.sa_mask);
+	if (sigaltstack(&ss, NULL))
+		return -1;
+	return sigaction(SIGBUS, &sa, NULL);
+}
+
 /* A fault that finds no page on the tier's node gets SIGBUS, and is counted. */
 TEST_F(fi, fault_sigbus)
 {
@@ -159,7 +199,7 @@ TEST_F(fi, fault_sigbus)
 	ASSERT_NE(NULL, p);
 	p[0] = 1;	/* the page tables exist before failures start */
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s0));
-	signal(SIGBUS, on_bus);
+	ASSERT_EQ(0, catch_sigbus_safely());
 	ASSERT_EQ(0, arm(FPA, 0));
 	sig = sigsetjmp(jb, 1);
 	if (!sig) {
