@@ -125,15 +125,18 @@ check: all $(TEST_BINS)
 	done
 	@$(SRC)/tools/run-tests summary $(RESULTS)
 
-# The debug lane runs the module's own selftests, the libta kernel-backend
-# test and 8 x 10^5 fuzz operations on the KASAN/lockdep/kmemleak kernel
-# (make check adds 10^5 on each of 6.1 and 6.12: 10^6 per CI run).
+# The debug lane runs the module's own selftests (4 x 10^5 fuzz operations,
+# 3000 trinity calls), the libta kernel-backend test and stress-ng on the
+# KASAN/lockdep/kmemleak kernel; make check adds 3 x 10^5 fuzz operations on
+# each of 6.1 and 6.12: 10^6 per CI run.
 DEBUG_TESTS ?= $(SELFTESTS) $(SRC)/selftests/modparams_test.sh $(SRC)/selftests/trinity_test.sh \
 	$(filter %/libta-kernel,$(GUEST_TESTS))
-DEBUG_FUZZ_OPS ?= 800000
+DEBUG_FUZZ_OPS ?= 400000
+DEBUG_TRINITY_OPS ?= 3000
 
 check-debug: all
-	@TA_GUEST_TESTS="$(DEBUG_TESTS)" TA_FUZZ_OPS=$(DEBUG_FUZZ_OPS) $(SRC)/tools/check-debug
+	@TA_GUEST_TESTS="$(DEBUG_TESTS)" TA_FUZZ_OPS=$(DEBUG_FUZZ_OPS) \
+		TA_TRINITY_OPS=$(DEBUG_TRINITY_OPS) $(SRC)/tools/check-debug
 
 check-host: all $(TEST_BINS)
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)

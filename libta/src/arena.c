@@ -7,7 +7,7 @@
  * An arena segment has TA_SEG_SLICES slices of 64 KiB; slice 0 is the header.
  * Only the owner heap's thread touches free_mask/dirty_mask/pages, so spans
  * are allocated without locks.  Freed spans stay "dirty" (resident) until
- * enough of them gather for long enough, then they are purged (MADV_DONTNEED).
+ * enough of them gather, then they are purged (MADV_DONTNEED).
  */
 #include <errno.h>
 #include <string.h>
@@ -15,13 +15,12 @@
 
 #include "internal.h"
 
-#define TA_PURGE_SLICES 16 /* purge once 1 MiB of a segment is free and dirty */
 /*
- * ... and has been for this long: spans freed and taken again in quick
- * succession (a program's steady churn) keep their pages instead of paying
- * a page fault per 4 KiB each time.
+ * Purge once 1 MiB of a segment is free and dirty: freed memory goes back
+ * to its tier promptly (tiers are capped; a program that frees and then
+ * idles must not sit on them), at the price of re-faulting under churn.
  */
-#define TA_PURGE_DELAY_NS (50ull * 1000 * 1000)
+#define TA_PURGE_SLICES 16
 #define TA_KEEP_EMPTY	1  /* empty arena segments a sub-heap keeps */
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -180,7 +179,6 @@ void ta_seg_purge(struct ta_segment *seg)
 		d &= ~run_mask(i, n);
 	}
 	seg->dirty_mask = 0;
-	seg->dirty_since = 0;
 }
 
 static void sub_seg_link(struct ta_sub *sub, struct ta_segment *seg)
@@ -265,14 +263,8 @@ void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
 		}
 		sub->nempty++;
 	}
-	if (__builtin_popcountll(seg->dirty_mask) >= TA_PURGE_SLICES) {
-		uint64_t now = ta_now_ns();
-
-		if (!seg->dirty_since)
-			seg->dirty_since = now;
-		else if (now - seg->dirty_since >= TA_PURGE_DELAY_NS)
-			ta_seg_purge(seg);
-	}
+	if (__builtin_popcountll(seg->dirty_mask) >= TA_PURGE_SLICES)
+		ta_seg_purge(seg);
 }
 
 /* Release every empty arena segment of @h (thread exit). */

@@ -112,7 +112,6 @@ struct ta_segment {
 	/* arena */
 	uint64_t free_mask;  /* bit i: slice i is free */
 	uint64_t dirty_mask; /* free slices that may hold memory */
-	uint64_t dirty_since; /* ta_now_ns() when enough were dirty to purge; 0: not */
 	uint32_t used_slices;
 	uint32_t pad2;
 	/* large */
