@@ -331,10 +331,11 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 }
 
 /*
- * Copy every page @src has into a new region (TA_IOC_REGION_CLONE).  The
- * source's move_lock is held for read throughout: no migration or discard
- * replaces or frees its pages meanwhile, while faults may still add some
- * (a chunk is published whole, so one seen present is present entirely).
+ * Copy every page @src has into a new region (TA_IOC_REGION_CLONE), on the
+ * tiers the source's pages had when the clone began.  Each chunk is copied
+ * with the source's move_lock held for read, so no migration or discard
+ * replaces or frees its pages meanwhile; faults may still add some (a chunk
+ * is published whole, so one seen present is present entirely).
  */
 struct ta_region *ta_region_clone(struct ta_region *src,
 				  struct ta_region_clone *req)
@@ -372,12 +373,21 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 		/* Pairs with the publication in ta_region_fill(). */
 		if (!smp_load_acquire(&src->pages[i]))
 			continue;
+		/*
+		 * An enforcing tier makes us wait for tokens: never with
+		 * move_lock held (a waiting mover would stall every fault
+		 * behind it).  The chunk may be discarded meanwhile.
+		 */
+		up_read(&src->move_lock);
 		ret = ta_throttle(r->page_tier[i], n << PAGE_SHIFT, true);
-		if (!ret)
+		down_read(&src->move_lock);
+		/* Still there?  Acquire as above. */
+		if (!ret && smp_load_acquire(&src->pages[i])) {
 			ret = ta_region_fill(r, i, n, src);
+			copied += n << PAGE_SHIFT;
+		}
 		if (ret)
 			break;
-		copied += n << PAGE_SHIFT;
 		cond_resched();
 	}
 	up_read(&src->move_lock);
