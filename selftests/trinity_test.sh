@@ -3,7 +3,7 @@
 # descriptors are the device only (-V; trinity's "pseudo" provider opens the
 # victim files, the other providers are off), the calls the ones that reach a
 # character device and its mappings, as an unprivileged user.  Passes when
-# trinity ran its TA_TRINITY_OPS calls (default 10000) without the kernel
+# trinity ran its TA_TRINITY_OPS calls (default 5000) without the kernel
 # tainting itself with BUG, WARN or DIE (the module's own out-of-tree taint
 # is not counted), with the device open meanwhile, and the module's
 # accounting back to where it started.
@@ -16,7 +16,7 @@ skip() { echo "ok 1 trinity # SKIP $1"; echo "ok 2 trinity_accounting # SKIP $1"
 [ -c /dev/tieralloc ] || skip "/dev/tieralloc missing (tieralloc.ko not loaded)"
 command -v trinity >/dev/null || skip "trinity is not installed (make deps installs it)"
 
-ops=${TA_TRINITY_OPS:-10000}
+ops=${TA_TRINITY_OPS:-5000}
 seed=${TA_TRINITY_SEED:-1}
 sys=/sys/class/misc/tieralloc
 snap() { cat "$sys/live_regions" "$sys"/*/reserved_bytes "$sys"/*/resident_bytes 2>/dev/null | tr "\n" " "; }
