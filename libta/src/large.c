@@ -51,9 +51,10 @@ static size_t seg_room(const struct ta_segment *seg)
 }
 
 /*
- * A cached block for @len bytes: the smallest that holds @len or can grow to
- * it in place, and is at most 4 times as big (its pages are resident: a
- * block taken again saves faulting them in anew).
+ * A cached block for @len bytes: the smallest that holds @len, or can grow
+ * to it in place, and is at most a quarter bigger than asked.  Its pages
+ * are resident: taking it again saves faulting them in anew, and capping
+ * the excess keeps a small request from pinning a big block.
  */
 static struct ta_segment *cache_take(int tier, size_t len)
 {
@@ -64,7 +65,7 @@ static struct ta_segment *cache_take(int tier, size_t len)
 		return NULL;
 	pthread_mutex_lock(&large_lock);
 	for (s = cache[tier]; s; s = s->next) {
-		if (s->data_len / 4 > len)
+		if (s->data_len > len + len / 4)
 			continue;
 		if (s->data_len < len && !(expand && seg_room(s) >= len))
 			continue;
