@@ -6,7 +6,7 @@
  * children, in several processes at once.  Seeded and reproducible:
  *
  *   TA_FUZZ_SEED  base seed (default: 1); worker i uses seed + i
- *   TA_FUZZ_OPS   total operations over all workers (default: 300000)
+ *   TA_FUZZ_OPS   total operations over all workers (default: 400000)
  *   TA_FUZZ_PROCS worker processes (default: 4)
  *
  * What it checks: every call returns (no oops, no hang), errors are the
@@ -348,7 +348,7 @@ static unsigned long env_ul(const char *name, unsigned long def)
 
 TEST(fuzz_ioctl_mmap)
 {
-	unsigned long seed = env_ul("TA_FUZZ_SEED", 1), ops = env_ul("TA_FUZZ_OPS", 300000);
+	unsigned long seed = env_ul("TA_FUZZ_SEED", 1), ops = env_ul("TA_FUZZ_OPS", 400000);
 	int procs = (int)env_ul("TA_FUZZ_PROCS", 4), fd, i, st, bad = 0;
 	struct ta_saved_cfg saved;
 	struct ta_stats s0, s1;
