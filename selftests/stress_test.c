@@ -9,6 +9,7 @@
  * TA_STRESS_SECONDS (default 20) sets the length.  Skips loudly without
  * /dev/tieralloc or stress-ng.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -47,6 +48,31 @@ static void drop_caches(void)
 		close(fd);
 	}
 	ta_settle();
+}
+
+/* Is any stress-ng process left?  (/proc/PID/comm of every process.) */
+static bool stress_ng_running(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool found = false;
+
+	while (d && !found && (e = readdir(d))) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		found = fgets(comm, sizeof(comm), f) && !strncmp(comm, "stress-ng", 9);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
 }
 
 static double now_s(void)
@@ -161,9 +187,16 @@ TEST(regions_under_memory_stress)
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		TH_LOG("stress-ng failed: status %#x", st);
 	EXPECT_EQ(0, bad);
+	/*
+	 * stress-ng's own workers may still be exiting and freeing their
+	 * memory: the baseline is compared once they are gone.
+	 */
+	for (int tries = 0; tries < 300 && stress_ng_running(); tries++)
+		usleep(100 * 1000);
+	EXPECT_FALSE(stress_ng_running());
 
 	ta_expect_baseline(fd, &s0);
-	for (int tries = 0; tries < 20; tries++) {
+	for (int tries = 0; tries < 50; tries++) {
 		int behind = 0;
 
 		drop_caches();
