@@ -159,16 +159,17 @@ TA_EXPORT void *ta_aligned_alloc(size_t align, size_t bytes, ta_hint_t hint)
 }
 
 /*
- * The rest of an arena free: the block was pushed already when the page
- * was the thread's own and unflagged (and is now empty); otherwise the
- * flagged-page, remote and heap-less cases.
+ * The rest of an arena free.  @pushed: the fast path already put the block
+ * on its own page's list and the page is now empty; else the flagged-page
+ * and remote (or heap-less thread) cases.
  */
-static TA_COLD void free_arena_slow(struct ta_segment *seg, struct ta_page *pg, void *p)
+static TA_COLD void free_arena_slow(struct ta_segment *seg, struct ta_page *pg, void *p,
+				    bool pushed)
 {
 	struct ta_heap *h = ta_tls_heap;
 	int e = errno;
 
-	if (seg->heap == h && pg->flags == 0)
+	if (pushed)
 		ta_page_retire(h, seg, pg);
 	else if (seg->heap == h)
 		ta_free_local_slow(h, seg, pg, p);
@@ -200,8 +201,10 @@ static inline void free_in(struct ta_segment *seg, void *p)
 			pg->local_free = b;
 			if (likely(--pg->used != 0))
 				return;
+			free_arena_slow(seg, pg, p, true);
+			return;
 		}
-		free_arena_slow(seg, pg, p);
+		free_arena_slow(seg, pg, p, false);
 		return;
 	}
 	if (unlikely((uint8_t *)p != seg->block)) {

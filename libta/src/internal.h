@@ -271,15 +271,6 @@ void ta_heaps_atfork_prepare(void);
 void ta_heaps_atfork_parent(void);
 void ta_heaps_atfork_child(void);
 
-static inline struct ta_heap *ta_heap_get(void)
-{
-	struct ta_heap *h = ta_tls_heap;
-
-	if (likely(h))
-		return h;
-	return ta_heap_init_thread();
-}
-
 /* ---------------- large blocks (large.c) ---------------- */
 
 void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero);

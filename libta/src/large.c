@@ -236,8 +236,12 @@ static int ta_large_grow(struct ta_segment *seg, size_t bytes)
 		return 0;
 	want = want < len ? len : want > room ? room : want;
 	add = want - seg->data_len;
-	if (ta_backend_expand(seg, add) && (want == len || ta_backend_expand(seg, add = len - seg->data_len)))
-		return -1;
+	if (ta_backend_expand(seg, add)) {
+		/* The headroom may be over a cap that @len is not: ask for @len only. */
+		add = len - seg->data_len;
+		if (want == len || ta_backend_expand(seg, add))
+			return -1;
+	}
 	ta_stat_add(&ta_g.cnt[seg->tier].reserved_bytes, add);
 	ta_stat_add(&ta_g.cnt[seg->tier].bytes_allocated, add);
 	seg->data_len += add;
