@@ -11,46 +11,56 @@
 
 static TA_TLS int tls_hint = -1; /* -1: the process default */
 
-static void *alloc_key(size_t size, unsigned key);
+static void *alloc_generic(struct ta_heap *h, size_t size, unsigned key);
 
-static TA_COLD void *alloc_large(size_t size, unsigned key)
-{
-	bool zero;
-
-	return ta_large_alloc(size, 0, key, &zero);
-}
-
-/* The thread's first allocation: make its heap, then take the fast path. */
-static TA_COLD void *alloc_first(size_t size, unsigned key)
-{
-	if (!ta_heap_init_thread())
-		return NULL;
-	return alloc_key(size, key);
-}
-
-/* The fast path: no frame, no lock, no atomic; everything else is cold. */
+/*
+ * The fast path: the thread's heap, the bin's first page, a pop from its
+ * free list.  Everything else is one tail call, so it needs no frame.
+ */
 static inline void *alloc_key(size_t size, unsigned key)
 {
-	if (likely(size < TA_LARGE_MIN)) {
-		struct ta_heap *h = ta_tls_heap;
-		unsigned bin = ta_bin_of(size);
-		struct ta_page *pg;
-		struct ta_block *b;
+	struct ta_heap *h = ta_tls_heap;
 
-		if (unlikely(!h))
-			return alloc_first(size, key);
-		pg = h->sub[key].pq[bin].first;
+	if (likely(size <= TA_BIN_DIRECT_MAX && h != NULL)) {
+		unsigned bin = ta_bin_direct[(size + 7) >> 3];
+		struct ta_page *pg = h->sub[key].pq[bin].first;
+
 		if (likely(pg != NULL)) {
-			b = pg->free;
+			struct ta_block *b = pg->free;
+
 			if (likely(b != NULL)) {
 				pg->free = b->next;
 				pg->used++;
 				return b;
 			}
 		}
-		return ta_alloc_slow(h, key, bin);
 	}
-	return alloc_large(size, key);
+	return alloc_generic(h, size, key);
+}
+
+/* Larger requests, empty pages, and the thread's first allocation. */
+static TA_COLD void *alloc_generic(struct ta_heap *h, size_t size, unsigned key)
+{
+	bool zero;
+
+	if (size >= TA_LARGE_MIN)
+		return ta_large_alloc(size, 0, key, &zero);
+	if (!h) {
+		h = ta_heap_init_thread();
+		if (!h)
+			return NULL;
+	}
+	unsigned bin = ta_bin_of(size);
+	struct ta_page *pg = h->sub[key].pq[bin].first;
+
+	if (pg && pg->free) {
+		struct ta_block *b = pg->free;
+
+		pg->free = b->next;
+		pg->used++;
+		return b;
+	}
+	return ta_alloc_slow(h, key, bin);
 }
 
 static void *zalloc_key(size_t size, unsigned key)
@@ -127,10 +137,16 @@ static inline unsigned default_key(void)
 	return default_key_init();
 }
 
+static TA_COLD void *alloc_bad_hint(void)
+{
+	errno = EINVAL;
+	return NULL;
+}
+
 TA_EXPORT void *ta_alloc(size_t bytes, ta_hint_t hint)
 {
-	if (unlikely(!valid_hint(hint)))
-		return NULL;
+	if (unlikely((unsigned)hint >= TA_NR_HINTS))
+		return alloc_bad_hint();
 	return alloc_key(bytes, hint);
 }
 
@@ -187,14 +203,27 @@ static TA_COLD void free_foreign(const void *p)
 		ta_msg("ta_free(%p): not a libta pointer; ignored (reported once)", p);
 }
 
+/* A large block: @p must be its start. */
+static TA_COLD void free_large(struct ta_segment *seg, void *p)
+{
+	int e;
+
+	if ((uint8_t *)p != seg->block) {
+		free_foreign(p);
+		return;
+	}
+	e = errno;
+	ta_large_free(seg);
+	errno = e;
+}
+
 /* Free @p of segment @seg; errno is kept, as glibc's free() keeps it. */
 static inline void free_in(struct ta_segment *seg, void *p)
 {
 	if (likely(seg->kind == TA_SEG_ARENA)) {
 		struct ta_page *pg = ta_page_of(seg, p);
-		struct ta_heap *h = ta_tls_heap;
 
-		if (likely(seg->heap == h && pg->flags == 0)) {
+		if (likely(seg->heap == ta_tls_heap && pg->flags == 0)) {
 			struct ta_block *b = p;
 
 			b->next = pg->local_free;
@@ -207,14 +236,7 @@ static inline void free_in(struct ta_segment *seg, void *p)
 		free_arena_slow(seg, pg, p, false);
 		return;
 	}
-	if (unlikely((uint8_t *)p != seg->block)) {
-		free_foreign(p);
-		return;
-	}
-	int e = errno;
-
-	ta_large_free(seg);
-	errno = e;
+	free_large(seg, p);
 }
 
 TA_EXPORT void ta_free(void *p)
@@ -322,8 +344,9 @@ TA_EXPORT void *ta_realloc(void *p, size_t bytes)
 	if (bytes > usable && seg->kind == TA_SEG_LARGE && p == seg->block) {
 		int e = errno;
 
-		if (!ta_large_expand(seg, bytes))
-			return p;
+		q = ta_large_realloc(seg, bytes);
+		if (q)
+			return q;
 		errno = e;
 	}
 	key = same_tier_key(seg);
@@ -402,9 +425,18 @@ TA_EXPORT ta_hint_t ta_get_default_hint(void)
 	return (ta_hint_t)default_key();
 }
 
+static TA_COLD void *malloc_first(size_t bytes)
+{
+	return alloc_key(bytes, default_key_init());
+}
+
 TA_EXPORT void *ta_malloc(size_t bytes)
 {
-	return alloc_key(bytes, default_key());
+	int h = tls_hint;
+
+	if (unlikely(h < 0))
+		return malloc_first(bytes);
+	return alloc_key(bytes, (unsigned)h);
 }
 
 TA_EXPORT void *ta_malloc_calloc(size_t n, size_t size)

@@ -21,7 +21,7 @@
  * idles must not sit on them), at the price of re-faulting under churn.
  */
 #define TA_PURGE_SLICES 16
-#define TA_KEEP_EMPTY	1  /* empty arena segments a sub-heap keeps */
+#define TA_KEEP_EMPTY	1 /* empty arena segments a sub-heap keeps */
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ta_segment *reg_head;
@@ -148,6 +148,62 @@ void ta_seg_free(struct ta_segment *seg)
 	memcpy(&copy, seg, offsetof(struct ta_segment, slice_off));
 	ta_unmap(seg->base, seg->total);
 	ta_backend_unmap(&copy);
+}
+
+/*
+ * Move @seg to a new reservation of @total bytes, its data grown to
+ * @data_len bytes on the way, without copying: user backend only (the pages
+ * are remapped, see ta_user_remap()).  Returns the new segment, which
+ * replaces @seg everywhere, or NULL + errno with @seg as it was.  The
+ * caller owns the segment's block, so no other thread looks it up meanwhile.
+ */
+struct ta_segment *ta_seg_relocate(struct ta_segment *seg, size_t total, size_t data_len)
+{
+	size_t off = (size_t)(seg->data - seg->base), add = data_len - seg->data_len;
+	struct ta_segment *n;
+	uint8_t *base;
+	int e;
+
+	if (seg->handle || ta_g.backend != TA_BACKEND_USER) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	base = ta_reserve(total, 0, off);
+	if (!base) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (ta_map_anon_fixed(base, TA_SEG_META_SIZE))
+		goto fail;
+	n = (struct ta_segment *)base;
+	memcpy(n, seg, sizeof(*n));
+	n->base = base;
+	n->total = total;
+	n->data = base + off;
+	n->block = seg->block ? n->data + (seg->block - seg->data) : NULL;
+	if (ta_map_set(n)) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	if (ta_user_remap(seg, n->data, data_len)) {
+		e = errno;
+		ta_map_clear(n);
+		errno = e;
+		goto fail;
+	}
+	n->data_len = data_len;
+	ta_map_clear(seg);
+	reg_del(seg);
+	reg_add(n);
+	ta_stat_add(&ta_g.cnt[n->tier].reserved_bytes, add);
+	ta_stat_add(&ta_g.cnt[n->tier].bytes_allocated, add);
+	ta_unmap(seg->base, seg->total);
+	return n;
+fail:
+	e = errno;
+	ta_unmap(base, total);
+	errno = e ? e : ENOMEM;
+	return NULL;
 }
 
 /* Lowest index of @n consecutive set bits of @m, or -1. */

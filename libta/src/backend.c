@@ -48,5 +48,5 @@ void ta_backend_purge(struct ta_segment *seg, void *addr, size_t len)
 	if (seg->handle)
 		ta_kernel_purge(seg, addr, len);
 	else if (ta_g.backend == TA_BACKEND_USER)
-		madvise(addr, len, MADV_DONTNEED);
+		madvise(addr, len, MADV_FREE);
 }

@@ -95,6 +95,31 @@ int ta_user_expand(struct ta_segment *seg, size_t add)
 	return 0;
 }
 
+/*
+ * Move @seg's data, pages and all, to @dst and make it @new_len bytes long:
+ * mremap(2) moves anonymous memory without copying it, and the NUMA policy
+ * goes with the mapping, so the new tail is placed on the same tier.
+ */
+int ta_user_remap(struct ta_segment *seg, void *dst, size_t new_len)
+{
+	size_t add = new_len - seg->data_len;
+
+	if (ta_policy_reserve(seg->tier, add)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (mremap(seg->data, seg->data_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, dst) ==
+	    MAP_FAILED) {
+		int e = errno;
+
+		ta_policy_release(seg->tier, add);
+		errno = e;
+		return -1;
+	}
+	ta_throttle_charge(seg->tier, add);
+	return 0;
+}
+
 void ta_user_unmap(struct ta_segment *seg)
 {
 	ta_policy_release(seg->tier, seg->data_len);

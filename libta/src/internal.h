@@ -51,8 +51,8 @@
 #define TA_SMALL_MAX	 (16u << 10)  /* blocks up to this: 1-slice pages */
 #define TA_MEDIUM_MAX	 (128u << 10) /* up to this: 8-slice pages */
 #define TA_MEDIUM_SLICES 8
-#define TA_GROW_MIN	 (16u << 10)  /* ta_realloc growth from here gets headroom */
-#define TA_NBINS	 61 /* bins 0..60; bin 60 holds 1 MiB blocks */
+#define TA_GROW_MIN	 (16u << 10) /* ta_realloc growth from here gets headroom */
+#define TA_NBINS	 61	     /* bins 0..60; bin 60 holds 1 MiB blocks */
 #define TA_NKEYS	 (TA_NR_HINTS + TA_NR_TIERS)
 #define TA_MAX_ALLOC	 (TA_REGION_MAX_SIZE - 2 * TA_SEG_SIZE)
 
@@ -83,12 +83,14 @@ struct ta_page {
 	struct ta_block *local_free; /* freed by the owner thread */
 	_Atomic uintptr_t xfree;     /* freed by other threads */
 	uint32_t block_size;
-	uint32_t capacity; /* blocks carved so far */
-	uint32_t reserved; /* blocks that fit */
-	uint32_t pad;
+	uint16_t capacity; /* blocks carved so far */
+	uint16_t reserved; /* blocks that fit: at most 64 KiB / 8 */
 	uint8_t *start;
 	struct ta_page *next, *prev; /* bin queue or full list */
 };
+
+/* One cache line each: a free touches the line of its page only. */
+_Static_assert(sizeof(struct ta_page) == 64, "struct ta_page is one cache line");
 
 enum ta_seg_kind { TA_SEG_ARENA = 1, TA_SEG_LARGE = 2 };
 
@@ -117,7 +119,7 @@ struct ta_segment {
 	/* large */
 	uint8_t *block;			  /* the block's address */
 	uint8_t slice_off[TA_SEG_SLICES]; /* slice -> distance to its page start */
-	struct ta_page pages[TA_SEG_SLICES];
+	struct ta_page pages[TA_SEG_SLICES] __attribute__((aligned(64)));
 };
 
 #define TA_SEG_META_SIZE \
@@ -185,15 +187,26 @@ extern struct ta_global ta_g;
 
 /* ---------------- size classes (size_class.c) ---------------- */
 
+/*
+ * The bin of a request of @s bytes, the inverse of ta_bin_block_size(): 8
+ * bytes, multiples of 16 up to 128, then four classes per power of two.  A
+ * macro so that the lookup table below can be built from it at compile time.
+ */
+#define TA_MSB(x) (63u - (unsigned)__builtin_clzll(x))
+/* Above 128: four classes per power of two, by the two bits below the top one. */
+#define TA_BIN_LOG2(s) \
+	(9u + (TA_MSB((s)-1) - 7u) * 4u + (unsigned)((((s)-1) >> (TA_MSB((s)-1) - 2u)) & 3u))
+#define TA_BIN_CALC(s) ((s) <= 8 ? 0u : (s) <= 128 ? (unsigned)(((s) + 15) >> 4) : TA_BIN_LOG2(s))
+
+/* Requests up to this many bytes find their bin in a table, without branches. */
+#define TA_BIN_DIRECT_MAX 1024
+extern const uint8_t ta_bin_direct[TA_BIN_DIRECT_MAX / 8 + 1];
+
 static inline unsigned ta_bin_of(size_t size)
 {
-	if (size <= 8)
-		return 0;
-	if (size <= 128)
-		return (unsigned)((size + 15) >> 4);
-	size_t s = size - 1;
-	unsigned msb = 63u - (unsigned)__builtin_clzll(s);
-	return 8u + (msb - 7u) * 4u + (unsigned)((s >> (msb - 2u)) & 3u) + 1u;
+	if (likely(size <= TA_BIN_DIRECT_MAX))
+		return ta_bin_direct[(size + 7) >> 3];
+	return TA_BIN_CALC(size);
 }
 
 size_t ta_bin_block_size(unsigned bin);
@@ -239,6 +252,7 @@ void ta_map_clear(struct ta_segment *seg);
 struct ta_segment *ta_seg_new(unsigned kind, unsigned key, size_t data_off, size_t data_len,
 			      size_t align, bool huge);
 void ta_seg_free(struct ta_segment *seg);
+struct ta_segment *ta_seg_relocate(struct ta_segment *seg, size_t total, size_t data_len);
 struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices);
 void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg);
 void ta_seg_purge(struct ta_segment *seg);
@@ -276,6 +290,7 @@ void ta_heaps_atfork_child(void);
 void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero);
 void ta_large_free(struct ta_segment *seg);
 int ta_large_expand(struct ta_segment *seg, size_t bytes);
+void *ta_large_realloc(struct ta_segment *seg, size_t bytes);
 int ta_large_move(struct ta_segment *seg, unsigned dst);
 void ta_large_atfork_prepare(void);
 void ta_large_atfork_parent(void);
@@ -305,6 +320,7 @@ int ta_user_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segme
 void ta_user_unmap(struct ta_segment *seg);
 int ta_user_move(struct ta_segment *seg, unsigned dst);
 int ta_user_expand(struct ta_segment *seg, size_t add);
+int ta_user_remap(struct ta_segment *seg, void *dst, size_t new_len);
 long ta_sys_mbind(void *addr, size_t len, int mode, int node, unsigned flags);
 
 /* ---------------- topology, policy, throttle, env ---------------- */

@@ -267,6 +267,36 @@ int ta_large_expand(struct ta_segment *seg, size_t bytes)
 	return 0;
 }
 
+/*
+ * Grow the block of @seg to at least @bytes without copying it: in place
+ * when its reservation has room, else (user backend) by moving its pages to
+ * a reservation with half as much room again, as glibc moves its mmapped
+ * chunks with mremap().  The moved mapping takes the whole new reservation
+ * at once (address space; pages come when touched): a moved mapping never
+ * merges with one mapped next to it later, and mremap() moves one mapping
+ * only.  Returns the block's address, or NULL + errno with the block as it
+ * was (then the caller copies).
+ */
+void *ta_large_realloc(struct ta_segment *seg, size_t bytes)
+{
+	size_t len, total, old = seg->data_len;
+	struct ta_segment *n;
+
+	if (!ta_large_expand(seg, bytes))
+		return seg->block;
+	if (errno != ENOSPC || seg->block != seg->data || seg->huge || !default_layout(seg))
+		return NULL;
+	len = (bytes + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1);
+	total = (TA_SLICE_SIZE + len + len / 2 + TA_SEG_MASK) & ~TA_SEG_MASK;
+	n = ta_seg_relocate(seg, total, total - TA_SLICE_SIZE);
+	if (!n && errno == ENOMEM) /* the room may be over a cap that @len is not */
+		n = ta_seg_relocate(seg, total, len);
+	if (!n)
+		return NULL;
+	ta_stat_add(&ta_g.cnt[n->tier].large_bytes, n->data_len - old);
+	return n->block;
+}
+
 /* Migrate in place; 0 or -1 + errno with the block where it was. */
 int ta_large_move(struct ta_segment *seg, unsigned dst)
 {

@@ -7,6 +7,19 @@
  */
 #include "internal.h"
 
+/* ta_bin_direct[k] is the bin of requests of 8 * (k - 1) + 1 .. 8 * k bytes. */
+#define B(k)   TA_BIN_CALC(8ull * (k))
+#define B4(k)  B(k), B(k + 1), B(k + 2), B(k + 3)
+#define B16(k) B4(k), B4(k + 4), B4(k + 8), B4(k + 12)
+#define B64(k) B16(k), B16(k + 16), B16(k + 32), B16(k + 48)
+
+const uint8_t ta_bin_direct[TA_BIN_DIRECT_MAX / 8 + 1] = { B64(0), B64(64), B(128) };
+
+#undef B64
+#undef B16
+#undef B4
+#undef B
+
 size_t ta_bin_block_size(unsigned bin)
 {
 	if (bin == 0)

@@ -8,6 +8,7 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <json-c/json.h>
 
 #include "kselftest_harness.h"
@@ -19,12 +20,16 @@ static const int hint_tier[TA_NR_HINTS] = { TA_TIER_FAST, TA_TIER_NORMAL, TA_TIE
 /* Every size from 0 to 4 KiB, then steps to 1.5 MiB: usable >= asked, aligned, writable. */
 TEST(size_classes)
 {
-	TH_LOG("checks usable size, 16-byte alignment and tier label for sizes 0..1.5 MiB");
+	TH_LOG("checks usable size (enough, at most a class over), 16-byte alignment and tier "
+	       "label for sizes 0..1.5 MiB");
 	for (size_t sz = 0; sz < (3u << 19); sz += sz < 4096 ? 1 : sz / 7 + 1) {
 		char *p = ta_alloc(sz, TA_HINT_WARM);
 
 		ASSERT_NE(NULL, p) TH_LOG("size %zu: %s", sz, strerror(errno));
 		ASSERT_GE(ta_usable_size(p), sz);
+		if (sz < TA_LARGE_MIN) /* the class is the smallest that fits: <= 25% over */
+			ASSERT_LE(ta_usable_size(p), sz < 128 ? sz + 16 : sz + sz / 4)
+		TH_LOG("size %zu", sz);
 		ASSERT_EQ(0, (uintptr_t)p % (sz > 8 ? 16 : 8)) TH_LOG("size %zu at %p", sz, p);
 		ASSERT_EQ(TA_TIER_NORMAL, ta_tier_of(p));
 		ASSERT_TRUE(ta_owns(p));
@@ -240,6 +245,50 @@ TEST(realloc_grows_large_blocks_cheaply)
 	if (st.backend == TA_BACKEND_USER)
 		ASSERT_EQ(0, moved);
 	ASSERT_LE(moved, 4);
+	ta_free(p);
+}
+
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+TEST(realloc_never_copies_large_blocks_on_user_backend)
+{
+	const size_t step = 2u << 20, end = 40u << 20;
+	struct ta_lib_stats st;
+	size_t sz = 4u << 20;
+	char *p = ta_alloc(sz, TA_HINT_WARM);
+	long faults, new_pages = (long)((end - sz) / 4096);
+
+	ASSERT_EQ(0, ta_get_stats(&st));
+	if (st.backend != TA_BACKEND_USER)
+		SKIP(return, "kernel regions are fixed in size: growth copies there");
+	TH_LOG("checks a 4 MiB block grown to 40 MiB by ta_realloc keeps its data and page-faults "
+	       "only for its new pages (its pages are remapped, not copied)");
+	ASSERT_NE(NULL, p);
+	tt_fill(p, sz, 9);
+	faults = minor_faults();
+	while (sz < end) {
+		p = ta_realloc(p, sz + step);
+		ASSERT_NE(NULL, p);
+		memset(p + sz, 0x5a, step);
+		sz += step;
+	}
+	faults = minor_faults() - faults;
+	TH_LOG("%ld page faults for %ld new pages", faults, new_pages);
+	ASSERT_TRUE(tt_check(p, 4u << 20, 9));
+	ASSERT_EQ(TA_TIER_NORMAL, ta_tier_of(p));
+	ASSERT_LE(sz, ta_usable_size(p));
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	TH_LOG("fault count not checked: the sanitizer's shadow memory faults too");
+#else
+	/* One copy of the first 4 MiB alone would add 1024 faults. */
+	ASSERT_LT(faults, new_pages + 512);
+#endif
 	ta_free(p);
 }
 

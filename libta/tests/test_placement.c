@@ -3,7 +3,8 @@
  * Where the pages really are, asked of the kernel with move_pages(2) and not
  * of libta: blocks of every hint land on their tier's node, ta_move of a
  * large block moves its pages (same address), and small blocks moved by copy
- * land on the destination node.  Needs two or more NUMA nodes: SKIPs on a
+ * land on the destination node, and a large block grown by ta_realloc far
+ * past its reservation stays on its node.  Needs two or more NUMA nodes: SKIPs on a
  * single-node host.  In the VM (3 nodes) the default map is checked too:
  * node 0 FAST, node 1 NORMAL, node 2 SLOW.
  */
@@ -88,6 +89,26 @@ static void check_moves(struct __test_metadata *_metadata)
 	ta_free(s2);
 }
 
+/* A large block grown far past its reservation (moved by mremap on the user backend). */
+static void check_growth(struct __test_metadata *_metadata)
+{
+	char *l = ta_alloc(LEN, TA_HINT_COLD);
+	size_t len = LEN;
+	int want = node_of[TA_TIER_SLOW];
+
+	ASSERT_NE(NULL, l);
+	tt_fill(l, LEN, 4);
+	while (len < 4 * LEN) {
+		len += LEN / 2;
+		l = ta_realloc(l, len);
+		ASSERT_NE(NULL, l);
+		memset(l + len - LEN / 2, 5, LEN / 2);
+	}
+	ASSERT_TRUE(tt_check(l, LEN, 4));
+	ASSERT_EQ(want, tt_range_node(l, len, want)) TH_LOG("grown block left the SLOW node");
+	ta_free(l);
+}
+
 TEST(default_map_in_vm)
 {
 	if (!setup(_metadata, false))
@@ -101,6 +122,7 @@ TEST(default_map_in_vm)
 	TH_LOG("checks with move_pages(2) that hints land on nodes 0/1/2 and ta_move moves pages");
 	check_hints(_metadata);
 	check_moves(_metadata);
+	check_growth(_metadata);
 }
 
 TEST(explicit_nodes)
@@ -115,6 +137,7 @@ TEST(explicit_nodes)
 	       node_of[0], node_of[1], node_of[2]);
 	check_hints(_metadata);
 	check_moves(_metadata);
+	check_growth(_metadata);
 }
 
 TEST_HARNESS_MAIN
