@@ -50,7 +50,8 @@ int ta_try_free(void *p);
 /*
  * Resize, keeping the block's tier.  NULL @p allocates with the thread's
  * default hint; @bytes == 0 frees @p and returns NULL.  On failure returns
- * NULL with errno set and leaves @p untouched.
+ * NULL with errno set and leaves @p untouched.  A large block grows without
+ * a copy on the user backend (in place, or its pages remapped elsewhere).
  */
 void *ta_realloc(void *p, size_t bytes);
 /* Bytes usable at @p (>= the size asked for); 0 for NULL or foreign pointers. */

@@ -14,13 +14,11 @@ static TA_TLS int tls_hint = -1; /* -1: the process default */
 static void *alloc_generic(struct ta_heap *h, size_t size, unsigned key);
 
 /*
- * The fast path: the thread's heap, the bin's first page, a pop from its
+ * The fast path: the thread's heap @h, the bin's first page, a pop from its
  * free list.  Everything else is one tail call, so it needs no frame.
  */
-static inline void *alloc_key(size_t size, unsigned key)
+static inline void *alloc_in(struct ta_heap *h, size_t size, unsigned key)
 {
-	struct ta_heap *h = ta_tls_heap;
-
 	if (likely(size <= TA_BIN_DIRECT_MAX && h != NULL)) {
 		unsigned bin = ta_bin_direct[(size + 7) >> 3];
 		struct ta_page *pg = h->sub[key].pq[bin].first;
@@ -36,6 +34,11 @@ static inline void *alloc_key(size_t size, unsigned key)
 		}
 	}
 	return alloc_generic(h, size, key);
+}
+
+static inline void *alloc_key(size_t size, unsigned key)
+{
+	return alloc_in(ta_tls_heap, size, key);
 }
 
 /* Larger requests, empty pages, and the thread's first allocation. */
@@ -417,7 +420,15 @@ TA_EXPORT int ta_set_default_hint(ta_hint_t hint)
 	if (!valid_hint(hint))
 		return -1;
 	tls_hint = (int)hint;
+	if (ta_tls_heap)
+		ta_tls_heap->default_key = (unsigned)hint;
 	return 0;
+}
+
+/* For a thread's new heap: its default key (ta_malloc reads it from the heap). */
+unsigned ta_thread_default_key(void)
+{
+	return default_key();
 }
 
 TA_EXPORT ta_hint_t ta_get_default_hint(void)
@@ -425,18 +436,20 @@ TA_EXPORT ta_hint_t ta_get_default_hint(void)
 	return (ta_hint_t)default_key();
 }
 
+/* The thread has no heap yet. */
 static TA_COLD void *malloc_first(size_t bytes)
 {
-	return alloc_key(bytes, default_key_init());
+	return alloc_key(bytes, default_key());
 }
 
+/* The heap keeps the thread's default key: one thread-local load, not two. */
 TA_EXPORT void *ta_malloc(size_t bytes)
 {
-	int h = tls_hint;
+	struct ta_heap *h = ta_tls_heap;
 
-	if (unlikely(h < 0))
+	if (unlikely(h == NULL))
 		return malloc_first(bytes);
-	return alloc_key(bytes, (unsigned)h);
+	return alloc_in(h, bytes, h->default_key);
 }
 
 TA_EXPORT void *ta_malloc_calloc(size_t n, size_t size)

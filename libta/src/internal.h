@@ -145,6 +145,7 @@ struct ta_heap {
 	struct ta_heap *next;		    /* all heaps */
 	int state;			    /* enum ta_heap_state, under ta_heaps_lock */
 	pid_t tid;
+	unsigned default_key; /* the owner thread's default hint (ta_malloc) */
 };
 
 extern TA_TLS struct ta_heap *ta_tls_heap;
@@ -281,6 +282,7 @@ void *ta_block_start(const struct ta_page *pg, const void *p);
 /* ---------------- thread heaps (tcache.c) ---------------- */
 
 struct ta_heap *ta_heap_init_thread(void);
+unsigned ta_thread_default_key(void);
 void ta_heaps_atfork_prepare(void);
 void ta_heaps_atfork_parent(void);
 void ta_heaps_atfork_child(void);

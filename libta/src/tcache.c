@@ -73,6 +73,7 @@ struct ta_heap *ta_heap_init_thread(void)
 	}
 	h->state = TA_HEAP_USED;
 	h->tid = ta_gettid();
+	h->default_key = ta_thread_default_key();
 	ta_stat_add(&ta_g.heaps_in_use, 1);
 	pthread_mutex_unlock(&heaps_lock);
 	ta_tls_heap = h;

@@ -33,8 +33,12 @@ static ssize_t read_file(const char *path, char *buf, size_t n)
 
 	if (fd < 0)
 		return -1;
-	while ((size_t)total < n - 1 && (r = read(fd, buf + total, n - 1 - (size_t)total)) > 0)
+	/* A sysfs attribute comes whole in one read, ending in a newline. */
+	while ((size_t)total < n - 1 && (r = read(fd, buf + total, n - 1 - (size_t)total)) > 0) {
 		total += r;
+		if (buf[total - 1] == '\n')
+			break;
+	}
 	close(fd);
 	buf[total] = '\0';
 	return total;
@@ -189,10 +193,8 @@ int ta_topology_probe(struct ta_tier_conf conf[TA_NR_TIERS])
 		conf[t].node = 0;
 		conf[t].info_flags = 0;
 	}
-	if (read_list("online", online) || read_list("has_memory", mem))
+	if (read_list("has_memory", mem))
 		return 0;
-	if (read_list("has_cpu", cpu))
-		memset(cpu, 0, sizeof(cpu));
 	for (int nid = 0; nid < MAX_NODES; nid++) {
 		struct rank *r;
 		bool ok = true;
@@ -201,21 +203,29 @@ int ta_topology_probe(struct ta_tier_conf conf[TA_NR_TIERS])
 			continue;
 		r = &rank[n++];
 		r->nid = nid;
-		r->has_cpus = bit(cpu, nid);
+		r->has_cpus = false;
 		r->distance = 1 << 30;
 		r->latency = read_u32(nid, "access0/initiators/read_latency", &ok);
-		r->bandwidth = read_u32(nid, "access0/initiators/read_bandwidth", &ok);
+		/* No latency, no HMAT: the bandwidth file is not there either. */
+		r->bandwidth = ok ? read_u32(nid, "access0/initiators/read_bandwidth", &ok) : 0;
 		if (!ok || !r->latency)
 			hmat = false;
 	}
 	if (n == 0)
 		return 0;
-	for (int c = 0; c < MAX_NODES; c++) {
-		if (!bit(cpu, c) || read_distances(c, online, dist))
-			continue;
+	/* Every process pays for this at start: with one memory node there is nothing to rank. */
+	if (n > 1 && !read_list("online", online)) {
+		if (read_list("has_cpu", cpu))
+			memset(cpu, 0, sizeof(cpu));
 		for (int i = 0; i < n; i++)
-			if (dist[rank[i].nid] < rank[i].distance)
-				rank[i].distance = dist[rank[i].nid];
+			rank[i].has_cpus = bit(cpu, rank[i].nid);
+		for (int c = 0; c < MAX_NODES; c++) {
+			if (!bit(cpu, c) || read_distances(c, online, dist))
+				continue;
+			for (int i = 0; i < n; i++)
+				if (dist[rank[i].nid] < rank[i].distance)
+					rank[i].distance = dist[rank[i].nid];
+		}
 	}
 	/* Insertion sort: a handful of nodes. */
 	for (int i = 1; i < n; i++) {
