@@ -78,6 +78,13 @@ ta_hint_t ta_get_default_hint(void);
 void *ta_malloc(size_t bytes);
 void *ta_malloc_calloc(size_t n, size_t size);
 void *ta_malloc_aligned(size_t align, size_t bytes);
+/*
+ * Run @fn (NULL: nothing) on allocation slow paths: when a thread refills a
+ * page of small blocks, i.e. every few dozen to few thousand allocations,
+ * never on the fast path.  For an interposer's periodic work (the preload
+ * publishes its statistics from here).  @fn must not allocate with libta.
+ */
+void ta_set_refill_hook(void (*fn)(void));
 /* posix_memalign semantics: returns 0, EINVAL or ENOMEM; errno untouched. */
 int ta_posix_memalign(void **out, size_t align, size_t bytes);
 /* O(1): does @p point into memory libta manages (any block, even interior)? */

@@ -425,6 +425,11 @@ TA_EXPORT int ta_set_default_hint(ta_hint_t hint)
 	return 0;
 }
 
+TA_EXPORT void ta_set_refill_hook(void (*fn)(void))
+{
+	atomic_store_explicit(&ta_g.refill_hook, fn, memory_order_relaxed);
+}
+
 /* For a thread's new heap: its default key (ta_malloc reads it from the heap). */
 unsigned ta_thread_default_key(void)
 {

@@ -178,6 +178,7 @@ struct ta_global {
 	int backend;   /* enum ta_backend_kind */
 	int fd;	       /* /dev/tieralloc */
 	uint32_t kfeatures;
+	void (*_Atomic refill_hook)(void); /* ta_set_refill_hook() */
 	ta_hint_t default_hint;
 	struct ta_tier_conf tier[TA_NR_TIERS];
 	struct ta_tier_counters cnt[TA_NR_TIERS];

@@ -201,7 +201,10 @@ void *ta_alloc_slow(struct ta_heap *h, unsigned key, unsigned bin)
 	struct ta_pageq *q = &sub->pq[bin];
 	struct ta_page *pg, *next;
 	struct ta_block *b;
+	void (*hook)(void) = atomic_load_explicit(&ta_g.refill_hook, memory_order_relaxed);
 
+	if (hook)
+		hook();
 	process_delayed(h);
 	for (pg = q->first; pg; pg = next) {
 		next = pg->next;

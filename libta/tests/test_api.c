@@ -292,6 +292,39 @@ TEST(realloc_never_copies_large_blocks_on_user_backend)
 	ta_free(p);
 }
 
+static _Atomic long refills;
+
+static void count_refill(void)
+{
+	refills++;
+}
+
+TEST(refill_hook)
+{
+	enum { N = 100000 };
+	static void *blk[N];
+	long n;
+
+	TH_LOG("checks the refill hook runs on slow paths only, and not once unset");
+	ta_set_refill_hook(count_refill);
+	for (int i = 0; i < N; i++) {
+		blk[i] = ta_alloc(64, TA_HINT_HOT);
+		ASSERT_NE(NULL, blk[i]);
+	}
+	n = refills;
+	TH_LOG("%ld refills for %d allocations of 64 bytes", n, N);
+	ASSERT_GT(n, 0);
+	ASSERT_LT(n, N / 16); /* a 4 KiB carve holds 64 such blocks */
+	ta_set_refill_hook(NULL);
+	for (int i = 0; i < N; i++)
+		ta_free(blk[i]);
+	for (int i = 0; i < N; i++)
+		blk[i] = ta_alloc(64, TA_HINT_HOT);
+	ASSERT_EQ(n, refills);
+	for (int i = 0; i < N; i++)
+		ta_free(blk[i]);
+}
+
 static void *default_hint_thread(void *arg)
 {
 	(void)arg;

@@ -31,8 +31,6 @@
 
 #include "preload.h"
 
-static PL_TLS unsigned pl_ticks;
-
 static inline size_t min_size(size_t n)
 {
 	return n < PL_MIN_SIZE ? PL_MIN_SIZE : n;
@@ -84,20 +82,10 @@ static PL_COLD void *alloc_slow(size_t n, bool zero)
 	return p;
 }
 
-/* Every 2^PL_TICK_SHIFT-th malloc of a thread: refresh the published statistics. */
-static PL_COLD void *malloc_tick(size_t n)
-{
-	pl_publish_tick(false);
-	return ta_malloc(min_size(n));
-}
-
 PL_EXPORT void *malloc(size_t n)
 {
-	if (likely(n < pl.fast_max)) {
-		if (unlikely((++pl_ticks & ((1u << PL_TICK_SHIFT) - 1)) == 0))
-			return malloc_tick(n);
+	if (likely(n < pl.fast_max))
 		return ta_malloc(min_size(n));
-	}
 	return alloc_slow(n, false);
 }
 

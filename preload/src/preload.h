@@ -32,13 +32,12 @@
 #define PL_REGION_MIN TA_LARGE_MIN
 /* realloc to this size or more takes realloc_slow (tier change, stats tick). */
 #define PL_GROW_MIN ((size_t)16 << 10)
-/* An allocation this large refreshes the published statistics (rate-limited). */
+/*
+ * An allocation this large refreshes the published statistics at once; a
+ * thread's refill of a page of small blocks (ta_set_refill_hook) does when
+ * TA_STATS_INTERVAL_MS have passed since the last refresh.
+ */
 #define PL_TICK_BYTES ((size_t)256 << 10)
-/* ... and so does every 2^PL_TICK_SHIFT-th malloc of a thread. */
-#define PL_TICK_SHIFT 12
-/* Refreshes after big allocations are at most this often (ns), ... */
-#define PL_BIG_GAP_NS 5000000ull
-/* ... others at most once per TA_STATS_INTERVAL_MS. */
 
 struct pl_config {
 	/*

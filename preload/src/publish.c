@@ -224,9 +224,12 @@ void pl_publish_tick(bool big)
 
 	if (!pl.stats || !pl_ready())
 		return;
-	/* Big blocks change the tiers' totals: show them soon, even if nothing follows. */
-	if (big && gap > PL_BIG_GAP_NS)
-		gap = PL_BIG_GAP_NS;
+	/*
+	 * Big blocks change the tiers' totals: show them at once, as nothing
+	 * may follow (the program may go idle).  They cost far more than this.
+	 */
+	if (big)
+		gap = 0;
 	now = now_ns(CLOCK_MONOTONIC);
 	if (now - atomic_load_explicit(&last_ns, memory_order_relaxed) < gap)
 		return;
@@ -236,7 +239,14 @@ void pl_publish_tick(bool big)
 static void atfork_child(void)
 {
 	atomic_store(&busy, 0);
-	atomic_store(&last_ns, 0);
+	/* A child publishes once it has lived an interval, or allocates big: not on its way to exec. */
+	atomic_store(&last_ns, now_ns(CLOCK_MONOTONIC));
+}
+
+/* libta's refill hook: a thread refilled a page of small blocks. */
+static void refill_tick(void)
+{
+	pl_publish_tick(false);
 }
 
 void pl_publish_init(void)
@@ -247,6 +257,7 @@ void pl_publish_init(void)
 		return;
 	once = true;
 	pthread_atfork(NULL, NULL, atfork_child);
+	ta_set_refill_hook(refill_tick);
 }
 
 void pl_publish_exit(void)
