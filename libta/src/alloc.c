@@ -224,7 +224,7 @@ static TA_COLD void free_large(struct ta_segment *seg, void *p)
 static inline void free_in(struct ta_segment *seg, void *p)
 {
 	if (likely(seg->kind == TA_SEG_ARENA)) {
-		struct ta_page *pg = ta_page_of(seg, p);
+		struct ta_page *pg = ta_arena_page_of(seg, p);
 
 		if (likely(seg->heap == ta_tls_heap && pg->flags == 0)) {
 			struct ta_block *b = p;

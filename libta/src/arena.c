@@ -16,11 +16,13 @@
 #include "internal.h"
 
 /*
- * Purge once 1 MiB of a segment is free and dirty: freed memory goes back
- * to its tier promptly (tiers are capped; a program that frees and then
- * idles must not sit on them), at the price of re-faulting under churn.
+ * Purge once 2 MiB of a segment (half of it) is free and dirty: freed
+ * memory goes back to its tier promptly (tiers are capped; a program that
+ * frees and then idles must not sit on them), at the price of re-faulting
+ * under churn.  On the user backend the purge is MADV_FREE, so pages taken
+ * again before the kernel reclaims them do not fault at all.
  */
-#define TA_PURGE_SLICES 16
+#define TA_PURGE_SLICES 32
 #define TA_KEEP_EMPTY	1 /* empty arena segments a sub-heap keeps */
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;

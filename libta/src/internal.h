@@ -271,6 +271,14 @@ static inline struct ta_page *ta_page_of(struct ta_segment *seg, const void *p)
 	return &seg->pages[idx - seg->slice_off[idx]];
 }
 
+/* The same for an arena segment, which is one aligned TA_SEG_SIZE unit: no load of its base. */
+static inline struct ta_page *ta_arena_page_of(struct ta_segment *seg, const void *p)
+{
+	size_t idx = ((uintptr_t)p & TA_SEG_MASK) >> TA_SLICE_SHIFT;
+
+	return &seg->pages[idx - seg->slice_off[idx]];
+}
+
 /* ---------------- pages (page.c) ---------------- */
 
 void *ta_alloc_slow(struct ta_heap *h, unsigned key, unsigned bin);

@@ -243,10 +243,16 @@ static void atfork_child(void)
 	atomic_store(&last_ns, now_ns(CLOCK_MONOTONIC));
 }
 
-/* libta's refill hook: a thread refilled a page of small blocks. */
+/*
+ * libta's refill hook: a thread refilled a page of small blocks.  Under
+ * churn that is every few allocations, so only every 64th looks at the clock.
+ */
 static void refill_tick(void)
 {
-	pl_publish_tick(false);
+	static PL_TLS unsigned refills;
+
+	if ((++refills & 63) == 0)
+		pl_publish_tick(false);
 }
 
 void pl_publish_init(void)
