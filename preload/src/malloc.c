@@ -78,7 +78,7 @@ static PL_COLD void *alloc_slow(size_t n, bool zero)
 	else
 		p = h < 0 ? ta_malloc(n) : ta_alloc(n, (ta_hint_t)h);
 	if (p && n >= PL_TICK_BYTES)
-		pl_publish_tick(true);
+		pl_publish_tick(n);
 	return p;
 }
 
@@ -150,7 +150,7 @@ static PL_COLD void *realloc_slow(void *p, size_t n)
 		q = ta_realloc(p, n);
 	}
 	if (q && n >= PL_TICK_BYTES)
-		pl_publish_tick(true);
+		pl_publish_tick(n > usable ? n - usable : usable - n);
 	return q;
 }
 
@@ -195,7 +195,7 @@ static void *aligned(size_t align, size_t n)
 	h = hint_for(n);
 	p = h < 0 ? ta_malloc_aligned(align, n) : ta_aligned_alloc(align, n, (ta_hint_t)h);
 	if (p && n >= PL_TICK_BYTES)
-		pl_publish_tick(true);
+		pl_publish_tick(n);
 	return p;
 }
 

@@ -33,11 +33,13 @@
 /* realloc to this size or more takes realloc_slow (tier change, stats tick). */
 #define PL_GROW_MIN ((size_t)16 << 10)
 /*
- * An allocation this large refreshes the published statistics at once; a
- * thread's refill of a page of small blocks (ta_set_refill_hook) does when
- * TA_STATS_INTERVAL_MS have passed since the last refresh.
+ * The published statistics are refreshed after allocations (and realloc
+ * growth) of PL_TICK_BYTES or more once they add up to PL_PUBLISH_BYTES,
+ * and otherwise, on those and on a thread's refill of a page of small
+ * blocks (ta_set_refill_hook), when TA_STATS_INTERVAL_MS have passed.
  */
-#define PL_TICK_BYTES ((size_t)256 << 10)
+#define PL_TICK_BYTES	 ((size_t)256 << 10)
+#define PL_PUBLISH_BYTES ((size_t)1 << 20)
 
 struct pl_config {
 	/*
@@ -74,7 +76,8 @@ void *pl_foreign_realloc(void *p, size_t n);
 
 /* publish.c */
 void pl_publish_init(void);
-void pl_publish_tick(bool big);
+/* @big: bytes of a big allocation (or growth), 0 for a periodic tick. */
+void pl_publish_tick(size_t big);
 void pl_publish_exit(void);
 extern _Atomic uint64_t pl_foreign_frees, pl_foreign_to_glibc;
 

@@ -34,6 +34,7 @@ static struct ta_shm_stats *shm;
 static pid_t shm_pid, failed_pid;
 static _Atomic int busy;
 static _Atomic uint64_t last_ns;
+static _Atomic size_t big_bytes; /* in big allocations since the last refresh */
 static bool exiting;
 
 _Static_assert(TA_SHM_NR_TIERS == TA_NR_TIERS, "tier count");
@@ -214,24 +215,29 @@ static void publish(bool final)
 	if (shm)
 		fill(shm, final);
 	atomic_store_explicit(&last_ns, now_ns(CLOCK_MONOTONIC), memory_order_relaxed);
+	atomic_store_explicit(&big_bytes, 0, memory_order_relaxed);
 	atomic_store_explicit(&busy, 0, memory_order_release);
 	errno = e;
 }
 
-void pl_publish_tick(bool big)
+void pl_publish_tick(size_t big)
 {
-	uint64_t now, gap = (uint64_t)pl.interval_ms * 1000000u;
+	uint64_t now;
 
 	if (!pl.stats || !pl_ready())
 		return;
 	/*
-	 * Big blocks change the tiers' totals: show them at once, as nothing
-	 * may follow (the program may go idle).  They cost far more than this.
+	 * Big blocks change the tiers' totals: once 1 MiB of them gathered,
+	 * show them at once, as nothing may follow (the program may go idle).
 	 */
-	if (big)
-		gap = 0;
+	if (big && atomic_fetch_add_explicit(&big_bytes, big, memory_order_relaxed) + big >=
+			   PL_PUBLISH_BYTES) {
+		publish(false);
+		return;
+	}
 	now = now_ns(CLOCK_MONOTONIC);
-	if (now - atomic_load_explicit(&last_ns, memory_order_relaxed) < gap)
+	if (now - atomic_load_explicit(&last_ns, memory_order_relaxed) <
+	    (uint64_t)pl.interval_ms * 1000000u)
 		return;
 	publish(false);
 }
@@ -241,6 +247,7 @@ static void atfork_child(void)
 	atomic_store(&busy, 0);
 	/* A child publishes once it has lived an interval, or allocates big: not on its way to exec. */
 	atomic_store(&last_ns, now_ns(CLOCK_MONOTONIC));
+	atomic_store(&big_bytes, 0);
 }
 
 /*
@@ -252,7 +259,7 @@ static void refill_tick(void)
 	static PL_TLS unsigned refills;
 
 	if ((++refills & 63) == 0)
-		pl_publish_tick(false);
+		pl_publish_tick(0);
 }
 
 void pl_publish_init(void)
