@@ -77,6 +77,25 @@ static void reg_del(struct ta_segment *seg)
 	pthread_mutex_unlock(&reg_lock);
 }
 
+/* A reservation of @total bytes (see ta_reserve()) with its header page(s) mapped; NULL + errno. */
+static struct ta_segment *seg_reserve(size_t total, size_t align, size_t data_off)
+{
+	uint8_t *base = ta_reserve(total, align, data_off);
+	int e;
+
+	if (!base) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (ta_map_anon_fixed(base, TA_SEG_META_SIZE)) {
+		e = errno;
+		ta_unmap(base, total);
+		errno = e;
+		return NULL;
+	}
+	return (struct ta_segment *)base;
+}
+
 /*
  * New segment: header at the reservation's start, @data_len bytes of tiered
  * memory for placement @key at base + @data_off.  @align (> TA_SEG_SIZE, or
@@ -94,14 +113,10 @@ struct ta_segment *ta_seg_new(unsigned kind, unsigned key, size_t data_off, size
 		errno = ENOMEM;
 		return NULL;
 	}
-	base = ta_reserve(total, align, data_off);
-	if (!base) {
-		errno = ENOMEM;
+	seg = seg_reserve(total, align, data_off);
+	if (!seg)
 		return NULL;
-	}
-	if (ta_map_anon_fixed(base, TA_SEG_META_SIZE))
-		goto fail;
-	seg = (struct ta_segment *)base;
+	base = (uint8_t *)seg;
 	seg->kind = kind;
 	seg->key = (uint8_t)key;
 	seg->huge = huge;
@@ -170,14 +185,10 @@ struct ta_segment *ta_seg_relocate(struct ta_segment *seg, size_t total, size_t 
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
-	base = ta_reserve(total, 0, off);
-	if (!base) {
-		errno = ENOMEM;
+	n = seg_reserve(total, 0, off);
+	if (!n)
 		return NULL;
-	}
-	if (ta_map_anon_fixed(base, TA_SEG_META_SIZE))
-		goto fail;
-	n = (struct ta_segment *)base;
+	base = (uint8_t *)n;
 	memcpy(n, seg, sizeof(*n));
 	n->base = base;
 	n->total = total;
