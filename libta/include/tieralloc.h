@@ -45,8 +45,12 @@ void *ta_aligned_alloc(size_t align, size_t bytes, ta_hint_t hint);
  * reported once.  errno is left as it was.
  */
 void ta_free(void *p);
-/* ta_free() @p if libta owns it and return 1; else do nothing and return 0. */
-int ta_try_free(void *p);
+/*
+ * ta_free() @p if libta owns it and return NULL; NULL gives NULL.  Else do
+ * nothing and return @p, for the caller to hand to its owner (an
+ * interposer's fast path: the pointer need not be kept aside meanwhile).
+ */
+void *ta_try_free(void *p);
 /*
  * Resize, keeping the block's tier.  NULL @p allocates with the thread's
  * default hint; @bytes == 0 frees @p and returns NULL.  On failure returns

@@ -220,48 +220,62 @@ static TA_COLD void free_large(struct ta_segment *seg, void *p)
 	errno = e;
 }
 
-/* Free @p of segment @seg; errno is kept, as glibc's free() keeps it. */
-static inline void free_in(struct ta_segment *seg, void *p)
+/* Free @p of arena segment @seg; errno is kept, as glibc's free() keeps it. */
+static inline void free_arena(struct ta_segment *seg, void *p)
 {
-	if (likely(seg->kind == TA_SEG_ARENA)) {
-		struct ta_page *pg = ta_arena_page_of(seg, p);
+	struct ta_page *pg = ta_arena_page_of(seg, p);
 
-		if (likely(seg->heap == ta_tls_heap && pg->flags == 0)) {
-			struct ta_block *b = p;
+	if (likely(seg->heap == ta_tls_heap && pg->flags == 0)) {
+		struct ta_block *b = p;
 
-			b->next = pg->local_free;
-			pg->local_free = b;
-			if (likely(--pg->used != 0))
-				return;
-			free_arena_slow(seg, pg, p, true);
+		b->next = pg->local_free;
+		pg->local_free = b;
+		if (likely(--pg->used != 0))
 			return;
-		}
-		free_arena_slow(seg, pg, p, false);
+		free_arena_slow(seg, pg, p, true);
 		return;
 	}
-	free_large(seg, p);
+	free_arena_slow(seg, pg, p, false);
 }
 
-TA_EXPORT void ta_free(void *p)
-{
-	struct ta_segment *seg = ta_map_lookup(p);
-
-	if (unlikely(!seg)) {
-		if (p)
-			free_foreign(p);
-		return;
-	}
-	free_in(seg, p);
-}
-
-TA_EXPORT int ta_try_free(void *p)
+/* Not in an arena segment: a large block, NULL or foreign (returned). */
+static TA_COLD void *free_other(void *p)
 {
 	struct ta_segment *seg = ta_map_lookup(p);
 
 	if (!seg)
-		return 0;
-	free_in(seg, p);
-	return 1;
+		return p;
+	if (seg->kind == TA_SEG_ARENA)
+		free_arena(seg, p);
+	else
+		free_large(seg, p);
+	return NULL;
+}
+
+static TA_COLD void free_other_or_foreign(void *p)
+{
+	p = free_other(p);
+	if (p)
+		free_foreign(p);
+}
+
+TA_EXPORT void ta_free(void *p)
+{
+	if (likely(ta_in_arena(p))) {
+		free_arena(ta_arena_of(p), p);
+		return;
+	}
+	free_other_or_foreign(p);
+}
+
+/* Inlined into the preload's free() (link-time optimisation): it is its fast path. */
+TA_EXPORT __attribute__((always_inline)) inline void *ta_try_free(void *p)
+{
+	if (likely(ta_in_arena(p))) {
+		free_arena(ta_arena_of(p), p);
+		return NULL;
+	}
+	return free_other(p);
 }
 
 TA_EXPORT size_t ta_usable_size(const void *p)

@@ -246,6 +246,28 @@ static inline struct ta_segment *ta_map_lookup(const void *p)
 	return atomic_load_explicit(&l2[u & ((1u << TA_MAP_L2_BITS) - 1)], memory_order_acquire);
 }
 
+/*
+ * One bit per TA_SEG_SIZE unit: set while an arena segment (always exactly
+ * one aligned unit) is there.  The free fast path tests it instead of
+ * walking the map, then masks the pointer for the segment's header.
+ */
+#define TA_ARENA_UNITS ((uintptr_t)1 << (47 - TA_SEG_SHIFT))
+extern _Atomic uint64_t ta_arena_bits[TA_ARENA_UNITS / 64];
+
+static inline bool ta_in_arena(const void *p)
+{
+	uintptr_t u = (uintptr_t)p >> TA_SEG_SHIFT;
+
+	return likely(u < TA_ARENA_UNITS) &&
+	       (atomic_load_explicit(&ta_arena_bits[u / 64], memory_order_relaxed) >> (u % 64) & 1);
+}
+
+/* The header of the arena segment @p is in (ta_in_arena(p) must hold). */
+static inline struct ta_segment *ta_arena_of(const void *p)
+{
+	return (struct ta_segment *)((uintptr_t)p & ~(uintptr_t)TA_SEG_MASK);
+}
+
 int ta_map_set(struct ta_segment *seg);
 void ta_map_clear(struct ta_segment *seg);
 

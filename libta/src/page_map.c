@@ -3,7 +3,9 @@
  * Address -> segment map: one entry per TA_SEG_SIZE unit of the 47-bit user
  * address space, in two levels (a static first level, second levels of 64 KiB
  * mapped on first use and never freed).  Lookups are two loads and no lock;
- * updates happen when segments are created or released.
+ * updates happen when segments are created or released.  Arena segments
+ * are also marked in a bitmap (2^25 bits of .bss, touched only where
+ * segments are), which the free fast path reads with one load.
  */
 #include "internal.h"
 
@@ -49,16 +51,33 @@ static int map_store(struct ta_segment *seg, struct ta_segment *val)
 	return 0;
 }
 
+_Atomic uint64_t ta_arena_bits[TA_ARENA_UNITS / 64];
+
+static void arena_bit(const struct ta_segment *seg, bool on)
+{
+	uintptr_t u = (uintptr_t)seg->base >> TA_SEG_SHIFT;
+	uint64_t m = 1ull << (u % 64);
+
+	if (seg->kind != TA_SEG_ARENA || u >= TA_ARENA_UNITS)
+		return;
+	if (on)
+		atomic_fetch_or_explicit(&ta_arena_bits[u / 64], m, memory_order_release);
+	else
+		atomic_fetch_and_explicit(&ta_arena_bits[u / 64], ~m, memory_order_release);
+}
+
 int ta_map_set(struct ta_segment *seg)
 {
 	if (map_store(seg, seg)) {
 		map_store(seg, NULL);
 		return -1;
 	}
+	arena_bit(seg, true);
 	return 0;
 }
 
 void ta_map_clear(struct ta_segment *seg)
 {
+	arena_bit(seg, false);
 	map_store(seg, NULL);
 }

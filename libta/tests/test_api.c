@@ -138,7 +138,8 @@ TEST(null_and_foreign)
 	char *m = malloc(100);
 	struct ta_lib_stats st;
 
-	TH_LOG("checks NULL and pointers libta does not own: no crash, recognised in O(1)");
+	TH_LOG("checks NULL and pointers libta does not own: no crash, recognised in O(1); "
+	       "ta_try_free hands them back");
 	ta_free(NULL);
 	ASSERT_EQ(0, ta_usable_size(NULL));
 	ASSERT_EQ(-1, ta_tier_of(NULL));
@@ -158,6 +159,24 @@ TEST(null_and_foreign)
 	ASSERT_EQ(EINVAL, errno);
 	ta_free(m); /* reported once on stderr, ignored */
 	ta_free(&stack_var);
+	ASSERT_EQ(0, ta_get_stats(&st));
+	ASSERT_EQ(2, st.foreign_frees);
+	/* ta_try_free hands foreign pointers back, uncounted; frees its own (small and large). */
+	ASSERT_EQ(m, ta_try_free(m));
+	ASSERT_EQ((void *)&stack_var, ta_try_free(&stack_var));
+	ASSERT_EQ(NULL, ta_try_free(NULL));
+	for (size_t sz = 16; sz <= (4u << 20); sz *= 64) {
+		void *own = ta_alloc(sz, TA_HINT_COLD);
+		struct ta_lib_stats before, after;
+
+		ASSERT_NE(NULL, own);
+		ASSERT_EQ(0, ta_get_stats(&before));
+		ASSERT_EQ(NULL, ta_try_free(own));
+		ASSERT_EQ(0, ta_get_stats(&after));
+		if (sz >= TA_LARGE_MIN)
+			ASSERT_EQ(before.tier[TA_TIER_SLOW].large_blocks - 1,
+				  after.tier[TA_TIER_SLOW].large_blocks);
+	}
 	ASSERT_EQ(0, ta_get_stats(&st));
 	ASSERT_EQ(2, st.foreign_frees);
 	free(m);

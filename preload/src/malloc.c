@@ -96,9 +96,9 @@ void *pl_malloc(size_t n)
 
 PL_EXPORT void free(void *p)
 {
-	if (likely(ta_try_free(p)) || !p)
-		return;
-	pl_foreign_free(p);
+	p = ta_try_free(p);
+	if (unlikely(p != NULL))
+		pl_foreign_free(p);
 }
 
 PL_EXPORT void cfree(void *p);
