@@ -13,6 +13,16 @@ static TA_TLS int tls_hint = -1; /* -1: the process default */
 
 static void *alloc_generic(struct ta_heap *h, size_t size, unsigned key);
 
+/* Take the first free block of @pg, which has one. */
+static inline void *page_pop(struct ta_page *pg)
+{
+	struct ta_block *b = pg->free;
+
+	pg->free = b->next;
+	pg->used++;
+	return b;
+}
+
 /*
  * The fast path: the thread's heap @h, the bin's first page, a pop from its
  * free list.  Everything else is one tail call, so it needs no frame.
@@ -23,15 +33,8 @@ static inline void *alloc_in(struct ta_heap *h, size_t size, unsigned key)
 		unsigned bin = ta_bin_direct[(size + 7) >> 3];
 		struct ta_page *pg = h->sub[key].pq[bin].first;
 
-		if (likely(pg != NULL)) {
-			struct ta_block *b = pg->free;
-
-			if (likely(b != NULL)) {
-				pg->free = b->next;
-				pg->used++;
-				return b;
-			}
-		}
+		if (likely(pg != NULL && pg->free != NULL))
+			return page_pop(pg);
 	}
 	return alloc_generic(h, size, key);
 }
@@ -56,13 +59,8 @@ static TA_COLD void *alloc_generic(struct ta_heap *h, size_t size, unsigned key)
 	unsigned bin = ta_bin_of(size);
 	struct ta_page *pg = h->sub[key].pq[bin].first;
 
-	if (pg && pg->free) {
-		struct ta_block *b = pg->free;
-
-		pg->free = b->next;
-		pg->used++;
-		return b;
-	}
+	if (pg && pg->free)
+		return page_pop(pg);
 	return ta_alloc_slow(h, key, bin);
 }
 
@@ -142,7 +140,7 @@ static inline unsigned default_key(void)
 
 static TA_COLD void *alloc_bad_hint(void)
 {
-	errno = EINVAL;
+	bad_hint();
 	return NULL;
 }
 
