@@ -11,6 +11,10 @@
  * migrates them in place.  Smaller blocks share pages with others and are
  * moved by copying (like realloc).
  *
+ * Freed pages stay resident for TA_PURGE_DELAY_MS (default 10 ms), so that
+ * memory freed and taken again costs no system call or page fault; then
+ * the thread's next page operation gives them back (ta_collect(): at once).
+ *
  * libta never calls the C library's malloc except inside ta_stats_json(),
  * which uses json-c; every other entry point is async-signal-unsafe but
  * malloc-free and safe to use as a process's malloc.
@@ -55,7 +59,8 @@ void *ta_try_free(void *p);
  * Resize, keeping the block's tier.  NULL @p allocates with the thread's
  * default hint; @bytes == 0 frees @p and returns NULL.  On failure returns
  * NULL with errno set and leaves @p untouched.  A large block grows without
- * a copy on the user backend (in place, or its pages remapped elsewhere).
+ * a copy on the user backend (in place, or its pages remapped elsewhere),
+ * and shrinks in place there, its tail given back with MADV_FREE.
  */
 void *ta_realloc(void *p, size_t bytes);
 /* Bytes usable at @p (>= the size asked for); 0 for NULL or foreign pointers. */
@@ -89,6 +94,12 @@ void *ta_malloc_aligned(size_t align, size_t bytes);
  * publishes its statistics from here).  @fn must not allocate with libta.
  */
 void ta_set_refill_hook(void (*fn)(void));
+/*
+ * Give back now what would go after the purge delay (TA_PURGE_DELAY_MS):
+ * the calling thread's free pages and the freed large blocks kept for
+ * reuse.  Returns the bytes given back to their tiers.
+ */
+size_t ta_collect(void);
 /* posix_memalign semantics: returns 0, EINVAL or ENOMEM; errno untouched. */
 int ta_posix_memalign(void **out, size_t align, size_t bytes);
 /* O(1): does @p point into memory libta manages (any block, even interior)? */

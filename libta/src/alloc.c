@@ -350,7 +350,8 @@ TA_EXPORT void *ta_realloc(void *p, size_t bytes)
 		return NULL;
 	}
 	usable = ta_usable_size(p);
-	if (bytes <= usable && bytes >= usable / 2)
+	if (bytes <= usable &&
+	    (bytes >= usable / 2 || (seg->kind == TA_SEG_LARGE && ta_large_resize(seg, p, bytes))))
 		return p;
 	if (bytes > TA_MAX_ALLOC) {
 		errno = ENOMEM;
@@ -440,6 +441,17 @@ TA_EXPORT int ta_set_default_hint(ta_hint_t hint)
 TA_EXPORT void ta_set_refill_hook(void (*fn)(void))
 {
 	atomic_store_explicit(&ta_g.refill_hook, fn, memory_order_relaxed);
+}
+
+TA_EXPORT size_t ta_collect(void)
+{
+	size_t bytes = 0;
+
+	if (!ta_ready())
+		return 0;
+	if (ta_tls_heap)
+		bytes = ta_heap_collect(ta_tls_heap, true);
+	return bytes + ta_large_cache_flush();
 }
 
 /* For a thread's new heap: its default key (ta_malloc reads it from the heap). */

@@ -6,8 +6,7 @@
  *
  * An arena segment has TA_SEG_SLICES slices of 64 KiB; slice 0 is the header.
  * Only the owner heap's thread touches free_mask/dirty_mask/pages, so spans
- * are allocated without locks.  Freed spans stay "dirty" (resident) until
- * enough of them gather, then they are purged (MADV_DONTNEED).
+ * are allocated without locks.
  */
 #include <errno.h>
 #include <string.h>
@@ -16,13 +15,17 @@
 #include "internal.h"
 
 /*
- * Purge once 2 MiB of a segment (half of it) is free and dirty: freed
- * memory goes back to its tier promptly (tiers are capped; a program that
- * frees and then idles must not sit on them), at the price of re-faulting
- * under churn.  On the user backend the purge is MADV_FREE, so pages taken
- * again before the kernel reclaims them do not fault at all.
+ * Freed spans stay "dirty" (resident) for ta_g.purge_delay_ns, 10 ms unless
+ * TA_PURGE_DELAY_MS says otherwise, counted from the first free into a clean
+ * segment; then they are purged (MADV_DONTNEED on kernel regions, MADV_FREE
+ * on the user backend) and a segment that is still empty is released, but
+ * for TA_KEEP_EMPTY per sub-heap.  As with mimalloc's purge delay, memory
+ * freed and taken again within the delay, the common case under churn,
+ * costs neither a system call nor a page fault, while memory a program is
+ * done with goes back to its (capped) tier within the delay of the heap's
+ * next page operation.  ta_collect() and thread exit purge at once; a
+ * thread that never calls in again keeps its dirty spans.
  */
-#define TA_PURGE_SLICES 32
 #define TA_KEEP_EMPTY	1 /* empty arena segments a sub-heap keeps */
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -234,9 +237,11 @@ static uint64_t run_mask(unsigned idx, unsigned n)
 	return (n >= 64 ? ~0ull : ((1ull << n) - 1)) << idx;
 }
 
-void ta_seg_purge(struct ta_segment *seg)
+/* Purge @seg's free dirty slices; returns the bytes given back. */
+static size_t seg_purge(struct ta_segment *seg)
 {
 	uint64_t d = seg->dirty_mask & seg->free_mask;
+	size_t bytes = (size_t)__builtin_popcountll(d) << TA_SLICE_SHIFT;
 
 	while (d) {
 		unsigned i = (unsigned)__builtin_ctzll(d), n = 0;
@@ -248,6 +253,8 @@ void ta_seg_purge(struct ta_segment *seg)
 		d &= ~run_mask(i, n);
 	}
 	seg->dirty_mask = 0;
+	seg->purge_due = 0;
+	return bytes;
 }
 
 static void sub_seg_link(struct ta_sub *sub, struct ta_segment *seg)
@@ -271,6 +278,17 @@ static void sub_seg_unlink(struct ta_sub *sub, struct ta_segment *seg)
 	sub->nsegs--;
 }
 
+/* Release the empty segment @seg of @sub; returns the resident bytes that go with it. */
+static size_t sub_seg_release(struct ta_sub *sub, struct ta_segment *seg)
+{
+	size_t bytes = (size_t)__builtin_popcountll(seg->dirty_mask) << TA_SLICE_SHIFT;
+
+	sub_seg_unlink(sub, seg);
+	sub->nempty--;
+	ta_seg_free(seg);
+	return bytes;
+}
+
 /* A span of @slices slices for a page of heap @h, key @key; NULL + errno. */
 struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices)
 {
@@ -279,6 +297,12 @@ struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices)
 	struct ta_page *pg;
 	int idx = -1;
 
+	if (unlikely(h->purge_due)) {
+		uint64_t now = ta_now_coarse_ns();
+
+		if (now >= h->purge_due)
+			ta_heap_purge(h, now);
+	}
 	for (seg = sub->segs; seg; seg = seg->next) {
 		if (seg->used_slices + slices > TA_SEG_SLICES - 1)
 			continue;
@@ -289,6 +313,10 @@ struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices)
 	if (!seg) {
 		seg = ta_seg_new(TA_SEG_ARENA, key, TA_SLICE_SIZE, TA_SEG_SIZE - TA_SLICE_SIZE, 0,
 				 false);
+		/* Refused by a cap while dirty spans still held some of it: retry. */
+		if (!seg && ta_heap_purge(h, UINT64_MAX))
+			seg = ta_seg_new(TA_SEG_ARENA, key, TA_SLICE_SIZE,
+					 TA_SEG_SIZE - TA_SLICE_SIZE, 0, false);
 		if (!seg)
 			return NULL;
 		seg->heap = h;
@@ -312,11 +340,11 @@ struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices)
 	return pg;
 }
 
-/* Give page @pg's span back to its segment; release the segment when empty and spare. */
+/* Give page @pg's span back to its segment, to be purged after the delay. */
 void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
 {
-	struct ta_sub *sub = &h->sub[seg->key];
 	unsigned idx = (unsigned)(pg - seg->pages), n = pg->slices;
+	uint64_t now = ta_now_coarse_ns();
 
 	pg->in_use = 0;
 	pg->slices = 0;
@@ -324,34 +352,67 @@ void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
 	seg->free_mask |= run_mask(idx, n);
 	seg->dirty_mask |= run_mask(idx, n);
 	seg->used_slices -= n;
-	if (seg->used_slices == 0) {
-		if (sub->nempty >= TA_KEEP_EMPTY) {
-			sub_seg_unlink(sub, seg);
-			ta_seg_free(seg);
-			return;
-		}
-		sub->nempty++;
+	if (seg->used_slices == 0)
+		h->sub[seg->key].nempty++;
+	if (!seg->purge_due) {
+		seg->purge_due = now + ta_g.purge_delay_ns;
+		if (!h->purge_due || seg->purge_due < h->purge_due)
+			h->purge_due = seg->purge_due;
 	}
-	if (__builtin_popcountll(seg->dirty_mask) >= TA_PURGE_SLICES)
-		ta_seg_purge(seg);
+	if (now >= h->purge_due)
+		ta_heap_purge(h, now);
 }
 
-/* Release every empty arena segment of @h (thread exit). */
-void ta_heap_release_empty(struct ta_heap *h)
+/*
+ * Purge the segments of @h whose delay is over at @now (UINT64_MAX: all) and
+ * release those of them that are empty, but for TA_KEEP_EMPTY per sub-heap.
+ * Returns the bytes given back.
+ */
+size_t ta_heap_purge(struct ta_heap *h, uint64_t now)
 {
+	uint64_t next = 0;
+	size_t bytes = 0;
+
+	for (unsigned k = 0; k < TA_NKEYS; k++) {
+		struct ta_sub *sub = &h->sub[k];
+		struct ta_segment *seg, *n;
+
+		for (seg = sub->segs; seg; seg = n) {
+			n = seg->next;
+			if (!seg->purge_due)
+				continue;
+			if (seg->purge_due > now) {
+				if (!next || seg->purge_due < next)
+					next = seg->purge_due;
+				continue;
+			}
+			if (seg->used_slices == 0 && sub->nempty > TA_KEEP_EMPTY)
+				bytes += sub_seg_release(sub, seg);
+			else
+				bytes += seg_purge(seg);
+		}
+	}
+	h->purge_due = next;
+	return bytes;
+}
+
+/* Release every empty arena segment of @h and purge the others; returns the bytes given back. */
+size_t ta_heap_release_empty(struct ta_heap *h)
+{
+	size_t bytes = 0;
+
 	for (unsigned k = 0; k < TA_NKEYS; k++) {
 		struct ta_sub *sub = &h->sub[k];
 		struct ta_segment *seg, *next;
 
 		for (seg = sub->segs; seg; seg = next) {
 			next = seg->next;
-			if (seg->used_slices == 0) {
-				sub_seg_unlink(sub, seg);
-				sub->nempty--;
-				ta_seg_free(seg);
-			} else {
-				ta_seg_purge(seg);
-			}
+			if (seg->used_slices == 0)
+				bytes += sub_seg_release(sub, seg);
+			else
+				bytes += seg_purge(seg);
 		}
 	}
+	h->purge_due = 0;
+	return bytes;
 }

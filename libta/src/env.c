@@ -7,6 +7,7 @@
  *   TA_BACKEND=auto|kernel|user
  *   TA_USE_LIBNUMA=0|1         0: user backend tiers are labels only
  *   TA_HUGE=0|1                huge pages for large blocks (>= 2 MiB)
+ *   TA_PURGE_DELAY_MS=<ms>     freed pages stay resident this long (0..10000)
  *   TA_DEFAULT_HINT=hot|warm|cold|pin_fast|prefer_fast
  *   TA_ON_HARDCAP=fail|route_slow
  *   TA_THROTTLE=account|enforce
@@ -79,6 +80,21 @@ static int parse_bool(const char *name, const char *s, bool *out)
 	}
 	ta_msg("%s='%s': expected 0 or 1; keeping the default", name, s);
 	return -1;
+}
+
+/* A decimal number up to @max: 0 and *out, or -1 after one message. */
+static int parse_uint(const char *name, const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+
+	if (parse_size(s, &v) || (*s && (s[strlen(s) - 1] < '0' || s[strlen(s) - 1] > '9')) ||
+	    v > max) {
+		ta_msg("%s='%s': expected a number from 0 to %llu; keeping the default", name, s,
+		       (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 /* Index of @s in @words, or -1 after one message. */
@@ -230,6 +246,7 @@ int ta_env_parse_early(void)
 	static const char *const be[] = { "user", "kernel", "auto" };
 	static const char *const hints[] = { "hot", "warm", "cold", "pin_fast", "prefer_fast" };
 	const char *s;
+	uint64_t v;
 	bool b;
 	int i, backend = -1;
 
@@ -239,6 +256,8 @@ int ta_env_parse_early(void)
 		ta_g.use_numa = false;
 	if ((s = get("TA_HUGE")) && !parse_bool("TA_HUGE", s, &b))
 		ta_g.huge = b;
+	if ((s = get("TA_PURGE_DELAY_MS")) && !parse_uint("TA_PURGE_DELAY_MS", s, 10000, &v))
+		ta_g.purge_delay_ns = v * 1000000ull;
 	if ((s = get("TA_DEFAULT_HINT")) &&
 	    (i = parse_word("TA_DEFAULT_HINT", s, hints, 5,
 			    "hot, warm, cold, pin_fast or prefer_fast")) >= 0)

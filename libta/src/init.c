@@ -17,6 +17,7 @@ struct ta_global ta_g = {
 	.fd = -1,
 	.use_numa = true,
 	.default_hint = TA_HINT_WARM,
+	.purge_delay_ns = TA_PURGE_DELAY_MS_DEFAULT * 1000000ull,
 };
 
 static _Atomic pid_t init_tid;

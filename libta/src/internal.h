@@ -52,6 +52,7 @@
 #define TA_MEDIUM_MAX	 (128u << 10) /* up to this: 8-slice pages */
 #define TA_MEDIUM_SLICES 8
 #define TA_GROW_MIN	 (16u << 10) /* ta_realloc growth from here gets headroom */
+#define TA_PURGE_DELAY_MS_DEFAULT 10 /* freed spans stay resident this long (arena.c) */
 #define TA_NBINS	 61	     /* bins 0..60; bin 60 holds 1 MiB blocks */
 #define TA_NKEYS	 (TA_NR_HINTS + TA_NR_TIERS)
 #define TA_MAX_ALLOC	 (TA_REGION_MAX_SIZE - 2 * TA_SEG_SIZE)
@@ -116,8 +117,10 @@ struct ta_segment {
 	uint64_t dirty_mask; /* free slices that may hold memory */
 	uint32_t used_slices;
 	uint32_t pad2;
+	uint64_t purge_due; /* coarse ns when the dirty slices go; 0: none */
 	/* large */
 	uint8_t *block;			  /* the block's address */
+	size_t used_len;		  /* data bytes it may have dirtied; the rest is purged */
 	uint8_t slice_off[TA_SEG_SLICES]; /* slice -> distance to its page start */
 	struct ta_page pages[TA_SEG_SLICES] __attribute__((aligned(64)));
 };
@@ -146,6 +149,7 @@ struct ta_heap {
 	int state;			    /* enum ta_heap_state, under ta_heaps_lock */
 	pid_t tid;
 	unsigned default_key; /* the owner thread's default hint (ta_malloc) */
+	uint64_t purge_due;   /* earliest purge_due of its segments; 0: none */
 };
 
 extern TA_TLS struct ta_heap *ta_tls_heap;
@@ -180,6 +184,7 @@ struct ta_global {
 	uint32_t kfeatures;
 	void (*_Atomic refill_hook)(void); /* ta_set_refill_hook() */
 	ta_hint_t default_hint;
+	uint64_t purge_delay_ns; /* TA_PURGE_DELAY_MS */
 	struct ta_tier_conf tier[TA_NR_TIERS];
 	struct ta_tier_counters cnt[TA_NR_TIERS];
 	_Atomic uint64_t heaps, heaps_in_use, segments, large_cached, foreign_frees;
@@ -223,6 +228,7 @@ void ta_unmap(void *addr, size_t len);
 pid_t ta_gettid(void);
 const char *ta_strerror(int e);
 uint64_t ta_now_ns(void);
+uint64_t ta_now_coarse_ns(void);
 void *ta_meta_alloc(size_t size);
 
 /* ---------------- page_map.c ---------------- */
@@ -279,8 +285,8 @@ void ta_seg_free(struct ta_segment *seg);
 struct ta_segment *ta_seg_relocate(struct ta_segment *seg, size_t total, size_t data_len);
 struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices);
 void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg);
-void ta_seg_purge(struct ta_segment *seg);
-void ta_heap_release_empty(struct ta_heap *h);
+size_t ta_heap_purge(struct ta_heap *h, uint64_t now);
+size_t ta_heap_release_empty(struct ta_heap *h);
 void ta_registry_lock(void);
 void ta_registry_unlock(void);
 void ta_registry_reinit(void);
@@ -307,7 +313,7 @@ void *ta_alloc_slow(struct ta_heap *h, unsigned key, unsigned bin);
 void ta_free_local_slow(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg, void *p);
 void ta_free_remote(struct ta_segment *seg, struct ta_page *pg, void *p);
 void ta_page_retire(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg);
-void ta_heap_collect(struct ta_heap *h, bool all);
+size_t ta_heap_collect(struct ta_heap *h, bool all);
 void *ta_block_start(const struct ta_page *pg, const void *p);
 
 /* ---------------- thread heaps (tcache.c) ---------------- */
@@ -322,8 +328,10 @@ void ta_heaps_atfork_child(void);
 
 void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero);
 void ta_large_free(struct ta_segment *seg);
+size_t ta_large_cache_flush(void);
 int ta_large_expand(struct ta_segment *seg, size_t bytes);
 void *ta_large_realloc(struct ta_segment *seg, size_t bytes);
+bool ta_large_resize(struct ta_segment *seg, const void *p, size_t bytes);
 int ta_large_move(struct ta_segment *seg, unsigned dst);
 void ta_large_atfork_prepare(void);
 void ta_large_atfork_parent(void);

@@ -11,7 +11,7 @@
 #include "internal.h"
 
 #define CACHE_MAX	8	    /* blocks per tier */
-#define CACHE_MAX_BYTES (32u << 20) /* bytes per tier */
+#define CACHE_MAX_BYTES (32u << 20) /* bytes used (memory, not address space) per tier */
 #define CACHE_MAX_BLOCK (32u << 20) /* larger blocks are released at once */
 
 static int ta_large_grow(struct ta_segment *seg, size_t bytes);
@@ -52,22 +52,25 @@ static size_t seg_room(const struct ta_segment *seg)
 
 /*
  * A cached block for @len bytes: the smallest that holds @len, or can grow
- * to it in place, and is at most a quarter bigger than asked.  Its pages
- * are resident: taking it again saves faulting them in anew, and capping
- * the excess keeps a small request from pinning a big block.
+ * to it in place.  Its pages are resident: taking it again saves faulting
+ * them in anew.  On the kernel backend it must be at most a quarter bigger
+ * than asked, so that a small request does not pin a big region against
+ * its tier's cap; the user backend takes any, and ta_large_alloc() purges
+ * the excess with MADV_FREE: those pages stay only until the kernel wants
+ * them, and the block can still grow into them without a fault or a copy.
  */
 static struct ta_segment *cache_take(int tier, size_t len)
 {
 	struct ta_segment *s, *best = NULL;
-	bool expand = ta_g.backend == TA_BACKEND_USER;
+	bool user = ta_g.backend == TA_BACKEND_USER;
 
 	if (tier < 0)
 		return NULL;
 	pthread_mutex_lock(&large_lock);
 	for (s = cache[tier]; s; s = s->next) {
-		if (s->data_len > len + len / 4)
+		if (!user && s->data_len > len + len / 4)
 			continue;
-		if (s->data_len < len && !(expand && seg_room(s) >= len))
+		if (s->data_len < len && !(user && seg_room(s) >= len))
 			continue;
 		if (!best || s->data_len < best->data_len)
 			best = s;
@@ -81,7 +84,7 @@ static struct ta_segment *cache_take(int tier, size_t len)
 		if (s->next)
 			s->next->prev = s->prev;
 		ncached[tier]--;
-		cached_bytes[tier] -= s->data_len;
+		cached_bytes[tier] -= s->used_len;
 		ta_stat_sub(&ta_g.large_cached, 1);
 	}
 	pthread_mutex_unlock(&large_lock);
@@ -94,10 +97,10 @@ static struct ta_segment *cache_put(struct ta_segment *seg)
 	struct ta_segment *victim = NULL, *s;
 	unsigned t = seg->tier;
 
-	if (seg->data_len > CACHE_MAX_BLOCK || !default_layout(seg))
+	if (seg->used_len > CACHE_MAX_BLOCK || !default_layout(seg))
 		return seg;
 	pthread_mutex_lock(&large_lock);
-	if (ncached[t] >= CACHE_MAX || cached_bytes[t] + seg->data_len > CACHE_MAX_BYTES) {
+	if (ncached[t] >= CACHE_MAX || cached_bytes[t] + seg->used_len > CACHE_MAX_BYTES) {
 		/* Evict the oldest; if that is not room enough, release @seg. */
 		if (!cache[t]) {
 			pthread_mutex_unlock(&large_lock);
@@ -111,9 +114,9 @@ static struct ta_segment *cache_put(struct ta_segment *seg)
 		else
 			cache[t] = NULL;
 		ncached[t]--;
-		cached_bytes[t] -= s->data_len;
+		cached_bytes[t] -= s->used_len;
 		ta_stat_sub(&ta_g.large_cached, 1);
-		if (cached_bytes[t] + seg->data_len > CACHE_MAX_BYTES) {
+		if (cached_bytes[t] + seg->used_len > CACHE_MAX_BYTES) {
 			pthread_mutex_unlock(&large_lock);
 			ta_seg_free(victim);
 			return seg;
@@ -125,14 +128,14 @@ static struct ta_segment *cache_put(struct ta_segment *seg)
 		cache[t]->prev = seg;
 	cache[t] = seg;
 	ncached[t]++;
-	cached_bytes[t] += seg->data_len;
+	cached_bytes[t] += seg->used_len;
 	ta_stat_add(&ta_g.large_cached, 1);
 	pthread_mutex_unlock(&large_lock);
 	return victim;
 }
 
-/* Release every cached block of @tier; returns how many. */
-static unsigned cache_flush(int tier)
+/* Release every cached block of @tier; returns how many, and adds their bytes to *@bytes. */
+static unsigned cache_flush(int tier, size_t *bytes)
 {
 	struct ta_segment *s, *next;
 	unsigned n = 0;
@@ -149,16 +152,27 @@ static unsigned cache_flush(int tier)
 	pthread_mutex_unlock(&large_lock);
 	for (; s; s = next) {
 		next = s->next;
+		*bytes += s->used_len;
 		ta_seg_free(s);
 	}
 	return n;
+}
+
+/* Release every cached block; returns their bytes. */
+size_t ta_large_cache_flush(void)
+{
+	size_t bytes = 0;
+
+	for (int t = 0; t < TA_NR_TIERS; t++)
+		cache_flush(t, &bytes);
+	return bytes;
 }
 
 /* A block of @bytes whose address is a multiple of @align (0: any), for @key. */
 void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 {
 	struct ta_segment *seg;
-	size_t len, off = TA_SLICE_SIZE, gran = TA_PAGE_SIZE;
+	size_t len, off = TA_SLICE_SIZE, gran = TA_PAGE_SIZE, flushed = 0;
 	bool huge;
 
 	if (!ta_ready())
@@ -184,13 +198,18 @@ void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 			seg = NULL;
 		}
 		if (seg) {
+			seg->used_len = seg->data_len;
+			if (seg->data_len > len + len / 4) {
+				ta_backend_purge(seg, seg->data + len, seg->data_len - len);
+				seg->used_len = len;
+			}
 			seg->key = (uint8_t)key;
 			*zero = false;
 			goto done;
 		}
 	}
 	seg = ta_seg_new(TA_SEG_LARGE, key, off, len, align > TA_SEG_SIZE ? align : 0, huge);
-	if ((!seg || (int)seg->tier != key_tier(key)) && cache_flush(key_tier(key))) {
+	if ((!seg || (int)seg->tier != key_tier(key)) && cache_flush(key_tier(key), &flushed)) {
 		/* Refused or rerouted while cached blocks held the tier's capacity: retry. */
 		if (seg)
 			ta_seg_free(seg);
@@ -199,6 +218,7 @@ void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 	}
 	if (!seg)
 		return NULL;
+	seg->used_len = seg->data_len;
 	*zero = true;
 done:
 	seg->block = seg->data;
@@ -282,11 +302,13 @@ void *ta_large_realloc(struct ta_segment *seg, size_t bytes)
 	size_t len, total, old = seg->data_len;
 	struct ta_segment *n;
 
-	if (!ta_large_expand(seg, bytes))
+	len = (bytes + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1);
+	if (!ta_large_expand(seg, bytes)) {
+		seg->used_len = len;
 		return seg->block;
+	}
 	if (errno != ENOSPC || seg->block != seg->data || seg->huge || !default_layout(seg))
 		return NULL;
-	len = (bytes + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1);
 	total = (TA_SLICE_SIZE + len + len / 2 + TA_SEG_MASK) & ~TA_SEG_MASK;
 	n = ta_seg_relocate(seg, total, total - TA_SLICE_SIZE);
 	if (!n && errno == ENOMEM) /* the room may be over a cap that @len is not */
@@ -294,7 +316,32 @@ void *ta_large_realloc(struct ta_segment *seg, size_t bytes)
 	if (!n)
 		return NULL;
 	ta_stat_add(&ta_g.cnt[n->tier].large_bytes, n->data_len - old);
+	n->used_len = len;
 	return n->block;
+}
+
+/*
+ * Resize the block @p of @seg in place to @bytes, at most its usable size,
+ * on the user backend: well under what the block has used, its tail is
+ * purged with MADV_FREE, so the memory goes back while the block can grow
+ * back into it without a copy (and with a fault only where the kernel took
+ * a page).  @seg->used_len tells a shrink from regrowth within the block.
+ * False when the block must be resized by the caller (kernel regions are
+ * discarded, not freed lazily; aligned and huge blocks are not resized).
+ */
+bool ta_large_resize(struct ta_segment *seg, const void *p, size_t bytes)
+{
+	size_t keep = (bytes + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1);
+
+	if (ta_g.backend != TA_BACKEND_USER || p != seg->data || seg->huge)
+		return false;
+	if (keep > seg->used_len) {
+		seg->used_len = keep;
+	} else if (keep < seg->used_len / 2) {
+		ta_backend_purge(seg, seg->data + keep, seg->used_len - keep);
+		seg->used_len = keep;
+	}
+	return true;
 }
 
 /* Migrate in place; 0 or -1 + errno with the block where it was. */

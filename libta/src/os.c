@@ -100,6 +100,15 @@ uint64_t ta_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A vDSO read good to a scheduler tick (1-4 ms): enough for purge delays. */
+uint64_t ta_now_coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* Zeroed internal memory (heaps, map levels): never returned. */
 void *ta_meta_alloc(size_t size)
 {

@@ -290,8 +290,11 @@ void ta_page_retire(struct ta_heap *h, struct ta_segment *seg, struct ta_page *p
 	ta_span_free(h, seg, pg);
 }
 
-/* Collect every page of @h and release the empty ones (all: even bins' last pages). */
-void ta_heap_collect(struct ta_heap *h, bool all)
+/*
+ * Collect every page of @h and free the empty ones (@all: even bins' last
+ * pages, then purge and release at once; returns the bytes that gives back).
+ */
+size_t ta_heap_collect(struct ta_heap *h, bool all)
 {
 	process_delayed(h);
 	for (unsigned k = 0; k < TA_NKEYS; k++) {
@@ -317,6 +320,5 @@ void ta_heap_collect(struct ta_heap *h, bool all)
 			}
 		}
 	}
-	if (all)
-		ta_heap_release_empty(h);
+	return all ? ta_heap_release_empty(h) : 0;
 }

@@ -40,6 +40,7 @@ TEST(good_values)
 	setenv("TA_ON_HARDCAP", "fail", 1);
 	setenv("TA_DEFAULT_HINT", "cold", 1);
 	setenv("TA_NODE_FAST", "0", 1);
+	setenv("TA_PURGE_DELAY_MS", "250", 1);
 	tt_capture_stderr(do_init, out, sizeof(out));
 	ASSERT_STREQ("", out);
 	st = stats();
@@ -69,6 +70,7 @@ TEST(bad_values_one_message_each)
 		{ "TA_DEFAULT_HINT", "lukewarm" },
 		{ "TA_THROTTLE", "sometimes" },
 		{ "TA_FAST_RATE", "10" },
+		{ "TA_PURGE_DELAY_MS", "99999" },
 	};
 	struct ta_lib_stats st;
 
@@ -83,7 +85,7 @@ TEST(bad_values_one_message_each)
 		ASSERT_EQ(vars[i][1][0] ? 1 : 0, tt_count(out, name))
 		TH_LOG("%s: stderr was:\n%s", vars[i][0], out);
 	}
-	ASSERT_EQ(13, tt_count(out, "tieralloc: ")) TH_LOG("stderr was:\n%s", out);
+	ASSERT_EQ(14, tt_count(out, "tieralloc: ")) TH_LOG("stderr was:\n%s", out);
 	st = stats();
 	for (int t = 0; t < TA_NR_TIERS; t++) {
 		ASSERT_EQ(0, st.tier[t].soft_cap);

@@ -85,7 +85,8 @@ TEST(freed_spans_give_pages_back)
 	uint64_t used, left;
 
 	NEED_DEVICE();
-	TH_LOG("checks that freeing small blocks gives their region pages back to the node");
+	TH_LOG("checks that freeing small blocks gives their region pages back to the node "
+	       "(at once with ta_collect(); test_purge checks the purge delay)");
 	a = stats();
 	for (int i = 0; i < N; i++) {
 		blk[i] = ta_alloc(SZ, TA_HINT_COLD);
@@ -95,6 +96,7 @@ TEST(freed_spans_give_pages_back)
 	b = stats();
 	for (int i = 0; i < N; i++)
 		ta_free(blk[i]);
+	ta_collect();
 	c = stats();
 	used = b.kernel.tier[TA_TIER_SLOW].resident_bytes - a.kernel.tier[TA_TIER_SLOW].resident_bytes;
 	left = c.kernel.tier[TA_TIER_SLOW].resident_bytes - a.kernel.tier[TA_TIER_SLOW].resident_bytes;

@@ -288,7 +288,7 @@ PL_EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
 	free(p);
 }
 
-/* ---- tuning and introspection: accepted, answered from libta's counters ---- */
+/* ---- tuning and introspection: accepted, answered from libta ---- */
 
 PL_EXPORT int mallopt(int param, int value)
 {
@@ -297,10 +297,11 @@ PL_EXPORT int mallopt(int param, int value)
 	return 1;
 }
 
+/* Gives back the calling thread's free pages and cached large blocks, as glibc trims its arenas. */
 PL_EXPORT int malloc_trim(size_t pad)
 {
 	(void)pad;
-	return 0;
+	return ta_collect() > 0;
 }
 
 static void totals(size_t *reserved, size_t *regions, size_t *large)
