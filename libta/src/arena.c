@@ -26,7 +26,7 @@
  * next page operation.  ta_collect() and thread exit purge at once; a
  * thread that never calls in again keeps its dirty spans.
  */
-#define TA_KEEP_EMPTY	1 /* empty arena segments a sub-heap keeps */
+#define TA_KEEP_EMPTY 1 /* empty arena segments a sub-heap keeps */
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ta_segment *reg_head;
@@ -392,6 +392,12 @@ size_t ta_heap_purge(struct ta_heap *h, uint64_t now)
 				bytes += seg_purge(seg);
 		}
 	}
+	/*
+	 * One pass per quarter delay at most: under churn, a heap of many
+	 * segments would otherwise walk them on every page free.
+	 */
+	if (next && next - now < ta_g.purge_delay_ns / 4)
+		next = now + ta_g.purge_delay_ns / 4;
 	h->purge_due = next;
 	return bytes;
 }

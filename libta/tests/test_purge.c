@@ -169,7 +169,8 @@ TEST(shrunk_large_block_gives_its_tail_back)
 	char *p, *q;
 
 	TH_LOG("checks a 16 MiB block shrunk to 2 MiB by ta_realloc keeps its data and gives "
-	       "its tail back (in place, on the user backend: growing back does not copy)");
+	       "its tail back (in place on the user backend, where growing back does not copy; "
+	       "on the kernel backend, after ta_collect())");
 	ta_init();
 	ASSERT_EQ(0, ta_get_stats(&st));
 	before = held();
@@ -180,6 +181,12 @@ TEST(shrunk_large_block_gives_its_tail_back)
 	used = held() - before;
 	q = ta_realloc(p, small);
 	ASSERT_NE(NULL, q);
+	/*
+	 * Kernel regions count whole against their tier's cap: the block is
+	 * copied to a smaller one and the old region waits in the large cache.
+	 */
+	if (st.backend != TA_BACKEND_USER)
+		ta_collect();
 	after = held() - before;
 	TH_LOG("held over the start: %lld MiB in use, %lld MiB after the shrink; block %s",
 	       MIB(used), MIB(after), q == p ? "in place" : "moved");
