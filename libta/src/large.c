@@ -53,22 +53,24 @@ static size_t seg_room(const struct ta_segment *seg)
 /*
  * A cached block for @len bytes: the smallest that holds @len, or can grow
  * to it in place.  Its pages are resident: taking it again saves faulting
- * them in anew.  On the kernel backend it must be at most a quarter bigger
- * than asked, so that a small request does not pin a big region against
- * its tier's cap; the user backend takes any, and ta_large_alloc() purges
- * the excess with MADV_FREE: those pages stay only until the kernel wants
- * them, and the block can still grow into them without a fault or a copy.
+ * them in anew.  It must be at most a quarter bigger than asked where a
+ * hard cap counts whole blocks (kernel regions, capped user tiers), so that
+ * a small request does not pin a big block against the cap.  Elsewhere any
+ * will do, and ta_large_alloc() purges the excess with MADV_FREE: those
+ * pages stay only until the kernel wants them, and the block can still
+ * grow into them without a fault or a copy.
  */
 static struct ta_segment *cache_take(int tier, size_t len)
 {
 	struct ta_segment *s, *best = NULL;
-	bool user = ta_g.backend == TA_BACKEND_USER;
+	bool user = ta_g.backend == TA_BACKEND_USER, any;
 
 	if (tier < 0)
 		return NULL;
+	any = user && !ta_g.tier[tier].hard_cap;
 	pthread_mutex_lock(&large_lock);
 	for (s = cache[tier]; s; s = s->next) {
-		if (!user && s->data_len > len + len / 4)
+		if (!any && s->data_len > len + len / 4)
 			continue;
 		if (s->data_len < len && !(user && seg_room(s) >= len))
 			continue;
