@@ -3,7 +3,8 @@
  * Giving memory back: freed small-block pages stay resident for the purge
  * delay (TA_PURGE_DELAY_MS) and then go back on the heap's next page
  * operation; ta_collect() gives them, and cached large blocks, back at
- * once; a large block shrunk by ta_realloc gives its tail back.
+ * once; a large block shrunk by ta_realloc gives its tail back, and so
+ * does a cached block lent to a smaller request.
  *
  * What the process holds is read from /proc/self/smaps_rollup, not from
  * libta's counters: Rss less LazyFree (MADV_FREE pages, which the kernel
@@ -201,6 +202,62 @@ TEST(shrunk_large_block_gives_its_tail_back)
 		memset(p + small, 7, big - small);
 		q = p;
 	}
+	ta_free(q);
+}
+
+TEST(cached_block_serves_a_smaller_request_without_its_excess)
+{
+	const size_t big = 16u << 20, small = 2u << 20;
+	long long before, after_free, after_take;
+	struct ta_lib_stats st;
+	char *p, *q;
+
+	ta_init();
+	ASSERT_EQ(0, ta_get_stats(&st));
+	if (st.backend != TA_BACKEND_USER)
+		SKIP(return, "kernel regions count whole against caps: reused only at about the "
+			     "size asked");
+	TH_LOG("checks a freed 16 MiB block is reused for a 2 MiB request and its other 14 MiB "
+	       "given back (MADV_FREE), and the block grows back in place");
+	before = held();
+	p = ta_alloc(big, TA_HINT_COLD);
+	ASSERT_NE(NULL, p);
+	memset(p, 1, big);
+	ta_free(p);
+	after_free = held() - before;
+	q = ta_alloc(small, TA_HINT_COLD);
+	ASSERT_NE(NULL, q);
+	after_take = held() - before;
+	TH_LOG("held over the start: %lld MiB freed and cached, %lld MiB with the 2 MiB block; "
+	       "%s block",
+	       MIB(after_free), MIB(after_take), q == p ? "the same" : "another");
+	ASSERT_EQ(p, q);
+	ASSERT_GT(after_free - after_take, (long long)(big - small) * 3 / 4);
+	ASSERT_EQ(q, ta_realloc(q, big));
+	ta_free(q);
+}
+
+TEST(capped_tier_does_not_lend_a_big_cached_block)
+{
+	const size_t big = 16u << 20, small = 2u << 20;
+	struct ta_lib_stats st;
+	char *p, *q;
+
+	setenv("TA_SLOW_HARD", "1G", 1);
+	ta_init();
+	ASSERT_EQ(0, ta_get_stats(&st));
+	if (st.backend != TA_BACKEND_USER)
+		SKIP(return, "TA_SLOW_HARD applies to the user backend");
+	TH_LOG("checks with a hard cap on SLOW, a freed 16 MiB block is not lent to a 2 MiB "
+	       "request, where it would hold 16 MiB of the cap");
+	p = ta_alloc(big, TA_HINT_COLD);
+	ASSERT_NE(NULL, p);
+	ta_free(p);
+	q = ta_alloc(small, TA_HINT_COLD);
+	ASSERT_NE(NULL, q);
+	ASSERT_LT(ta_usable_size(q), small + small / 4);
+	ASSERT_EQ(0, ta_get_stats(&st));
+	ASSERT_LT(st.tier[TA_TIER_SLOW].large_bytes, small + small / 4);
 	ta_free(q);
 }
 
