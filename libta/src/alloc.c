@@ -434,7 +434,7 @@ TA_EXPORT int ta_set_default_hint(ta_hint_t hint)
 		return -1;
 	tls_hint = (int)hint;
 	if (ta_tls_heap)
-		ta_tls_heap->default_key = (unsigned)hint;
+		ta_tls_msub = &ta_tls_heap->sub[hint];
 	return 0;
 }
 
@@ -454,7 +454,7 @@ TA_EXPORT size_t ta_collect(void)
 	return bytes + ta_large_cache_flush();
 }
 
-/* For a thread's new heap: its default key (ta_malloc reads it from the heap). */
+/* For a thread's new heap: its default key (ta_malloc's sub-heap). */
 unsigned ta_thread_default_key(void)
 {
 	return default_key();
@@ -465,20 +465,28 @@ TA_EXPORT ta_hint_t ta_get_default_hint(void)
 	return (ta_hint_t)default_key();
 }
 
-/* The thread has no heap yet. */
-static TA_COLD void *malloc_first(size_t bytes)
+/* Larger requests, empty pages, and a thread without a heap. */
+static TA_COLD void *malloc_generic(size_t bytes)
 {
-	return alloc_key(bytes, default_key());
+	return alloc_generic(ta_tls_heap, bytes, default_key());
 }
 
-/* The heap keeps the thread's default key: one thread-local load, not two. */
+/*
+ * The default hint's sub-heap is thread-local itself: the fast path loads
+ * it, the bin's first page, and its free list, as ta_alloc() does from the
+ * heap with a key it is given.
+ */
 TA_EXPORT void *ta_malloc(size_t bytes)
 {
-	struct ta_heap *h = ta_tls_heap;
+	struct ta_sub *s = ta_tls_msub;
 
-	if (unlikely(h == NULL))
-		return malloc_first(bytes);
-	return alloc_in(h, bytes, h->default_key);
+	if (likely(bytes <= TA_BIN_DIRECT_MAX && s != NULL)) {
+		struct ta_page *pg = s->pq[ta_bin_direct[(bytes + 7) >> 3]].first;
+
+		if (likely(pg != NULL && pg->free != NULL))
+			return page_pop(pg);
+	}
+	return malloc_generic(bytes);
 }
 
 TA_EXPORT void *ta_malloc_calloc(size_t n, size_t size)

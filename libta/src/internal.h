@@ -148,11 +148,12 @@ struct ta_heap {
 	struct ta_heap *next;		    /* all heaps */
 	int state;			    /* enum ta_heap_state, under ta_heaps_lock */
 	pid_t tid;
-	unsigned default_key; /* the owner thread's default hint (ta_malloc) */
 	uint64_t purge_due;   /* earliest purge_due of its segments; 0: none */
 };
 
 extern TA_TLS struct ta_heap *ta_tls_heap;
+/* The sub-heap of the thread's default hint in its heap, for ta_malloc(); NULL without a heap. */
+extern TA_TLS struct ta_sub *ta_tls_msub;
 
 /* ---------------- global state ---------------- */
 

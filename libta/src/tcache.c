@@ -12,6 +12,7 @@
 #include "internal.h"
 
 TA_TLS struct ta_heap *ta_tls_heap;
+TA_TLS struct ta_sub *ta_tls_msub;
 
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ta_heap *heaps;
@@ -27,8 +28,10 @@ static void heap_thread_exit(void *arg)
 	if (!h)
 		return;
 	ta_heap_collect(h, true);
-	if (ta_tls_heap == h)
+	if (ta_tls_heap == h) {
 		ta_tls_heap = NULL;
+		ta_tls_msub = NULL;
+	}
 	pthread_mutex_lock(&heaps_lock);
 	if (h->state == TA_HEAP_USED) {
 		h->state = TA_HEAP_FREE;
@@ -73,10 +76,10 @@ struct ta_heap *ta_heap_init_thread(void)
 	}
 	h->state = TA_HEAP_USED;
 	h->tid = ta_gettid();
-	h->default_key = ta_thread_default_key();
 	ta_stat_add(&ta_g.heaps_in_use, 1);
 	pthread_mutex_unlock(&heaps_lock);
 	ta_tls_heap = h;
+	ta_tls_msub = &h->sub[ta_thread_default_key()];
 	if (atomic_load_explicit(&heap_tsd_state, memory_order_acquire) == 2)
 		pthread_setspecific(heap_tsd, h);
 	return h;
