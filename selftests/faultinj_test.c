@@ -34,8 +34,8 @@ static int arm(const char *dir, int min_order)
 {
 	char p[128], v[16];
 	static const char *const knobs[][2] = {
-		{ "task-filter", "Y" }, { "probability", "100" }, { "interval", "1" },
-		{ "times", "-1" }, { "space", "0" }, { "verbose", "0" },
+		{ "task-filter", "Y" },	    { "probability", "100" }, { "interval", "1" },
+		{ "times", "-1" },	    { "space", "0" },	      { "verbose", "0" },
 		{ "ignore-gfp-wait", "N" },
 	};
 
@@ -74,7 +74,7 @@ static int fail_me(int on)
 
 FIXTURE(fi)
 {
-	bool ready;	/* setup did not SKIP (the 6.1 harness runs the body anyway) */
+	bool ready; /* setup did not SKIP (the 6.1 harness runs the body anyway) */
 	int fd;
 	struct ta_stats start;
 };
@@ -197,7 +197,7 @@ TEST_F(fi, fault_sigbus)
 
 	p = ta_create_map(self->fd, 4 * TA_MIB, TA_TIER_NORMAL, TA_REGION_TIER, &req);
 	ASSERT_NE(NULL, p);
-	p[0] = 1;	/* the page tables exist before failures start */
+	p[0] = 1; /* the page tables exist before failures start */
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s0));
 	ASSERT_EQ(0, catch_sigbus_safely());
 	ASSERT_EQ(0, arm(FPA, 0));
@@ -210,7 +210,8 @@ TEST_F(fi, fault_sigbus)
 	disarm(FPA);
 	EXPECT_EQ(SIGBUS, sig);
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
-	EXPECT_EQ(1, s1.tier[TA_TIER_NORMAL].fault_failures - s0.tier[TA_TIER_NORMAL].fault_failures);
+	EXPECT_EQ(1,
+		  s1.tier[TA_TIER_NORMAL].fault_failures - s0.tier[TA_TIER_NORMAL].fault_failures);
 	/* Memory back: the same access now works. */
 	p[TA_PAGE] = 2;
 	EXPECT_EQ(2, p[TA_PAGE]);
@@ -232,7 +233,7 @@ TEST_F(fi, huge_fallback)
 	p = ta_create_map(self->fd, len, TA_TIER_SLOW, TA_REGION_TIER | TA_REGION_HUGE, &req);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s0));
-	ASSERT_EQ(0, arm(FPA, 9));	/* only order >= 9 fails */
+	ASSERT_EQ(0, arm(FPA, 9)); /* only order >= 9 fails */
 	fail_me(1);
 	memset(p, 3, len);
 	fail_me(0);

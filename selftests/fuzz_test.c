@@ -26,7 +26,7 @@
 #define TEST_TIMEOUT_DEFAULT 3000
 
 #define MAX_REGIONS 16
-#define MAX_MAPS 32
+#define MAX_MAPS    32
 
 struct fz {
 	uint64_t rng;
@@ -34,7 +34,10 @@ struct fz {
 	uint32_t handles[MAX_REGIONS];
 	uint64_t sizes[MAX_REGIONS];
 	int nh;
-	struct { char *p; size_t len; } maps[MAX_MAPS];
+	struct {
+		char *p;
+		size_t len;
+	} maps[MAX_MAPS];
 	int nm;
 	unsigned long ops, unexpected;
 };
@@ -57,10 +60,31 @@ static uint64_t pick(struct fz *f, uint64_t n)
 static uint64_t boundary(struct fz *f)
 {
 	static const uint64_t v[] = {
-		0, 1, 2, 3, 4095, 4096, 4097, (2 << 20) - 1, 2 << 20, (2 << 20) + 1,
-		1ULL << 30, TA_REGION_MAX_SIZE - 1, TA_REGION_MAX_SIZE, TA_REGION_MAX_SIZE + 1,
-		1ULL << 62, (1ULL << 63) - 1, 1ULL << 63, ~0ULL, ~0ULL - 4095, 0x7fffffff,
-		0x80000000, 0xffffffff, TA_NR_TIERS, TA_NR_HINTS, TA_NR_TIERS - 1,
+		0,
+		1,
+		2,
+		3,
+		4095,
+		4096,
+		4097,
+		(2 << 20) - 1,
+		2 << 20,
+		(2 << 20) + 1,
+		1ULL << 30,
+		TA_REGION_MAX_SIZE - 1,
+		TA_REGION_MAX_SIZE,
+		TA_REGION_MAX_SIZE + 1,
+		1ULL << 62,
+		(1ULL << 63) - 1,
+		1ULL << 63,
+		~0ULL,
+		~0ULL - 4095,
+		0x7fffffff,
+		0x80000000,
+		0xffffffff,
+		TA_NR_TIERS,
+		TA_NR_HINTS,
+		TA_NR_TIERS - 1,
 	};
 
 	return pick(f, 4) ? v[pick(f, sizeof(v) / sizeof(v[0]))] : rnd(f);
@@ -88,8 +112,8 @@ static void on_fault(int sig)
 static void op_raw_ioctl(struct fz *f)
 {
 	static const unsigned long cmds[] = {
-		TA_IOC_VERSION, TA_IOC_REGION_CREATE, TA_IOC_REGION_FREE, TA_IOC_REGION_INFO,
-		TA_IOC_REGION_MOVE, TA_IOC_GET_TIER, TA_IOC_SET_TIER, TA_IOC_GET_STATS,
+		TA_IOC_VERSION,	       TA_IOC_REGION_CREATE, TA_IOC_REGION_FREE, TA_IOC_REGION_INFO,
+		TA_IOC_REGION_MOVE,    TA_IOC_GET_TIER,	     TA_IOC_SET_TIER,	 TA_IOC_GET_STATS,
 		TA_IOC_REGION_DISCARD, TA_IOC_REGION_CLONE,
 	};
 	union {
@@ -104,18 +128,17 @@ static void op_raw_ioctl(struct fz *f)
 	int r = (int)pick(f, 10);
 
 	fill_random(f, &u, sizeof(u));
-	if (r == 0)	/* wrong size in the ioctl number */
-		cmd = (cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) |
-		      (pick(f, 256) << _IOC_SIZESHIFT);
-	else if (r == 1)	/* unknown number */
+	if (r == 0) /* wrong size in the ioctl number */
+		cmd = (cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) | (pick(f, 256) << _IOC_SIZESHIFT);
+	else if (r == 1) /* unknown number */
 		cmd = _IOC(pick(f, 4), TA_IOC_MAGIC, 10 + pick(f, 246), pick(f, 512));
 	if (cmd == TA_IOC_GET_STATS && pick(f, 2))
 		u.q.stats_ptr = (uintptr_t)&st;
 	if (cmd == TA_IOC_SET_TIER && pick(f, 4))
-		return;	/* mostly leave the machine's config alone */
+		return; /* mostly leave the machine's config alone */
 	if (cmd == TA_IOC_REGION_CREATE) {
 		if (pick(f, 2))
-			u.c.size &= (4 << 20) - 1;	/* often a size that can succeed */
+			u.c.size &= (4 << 20) - 1; /* often a size that can succeed */
 		/* Zeroing 2 MiB pages is slow under TCG: keep them rare. */
 		if (pick(f, 8))
 			u.c.flags &= ~(TA_REGION_HUGE | TA_REGION_POPULATE);
@@ -138,8 +161,8 @@ static void op_raw_ioctl(struct fz *f)
 static void op_create(struct fz *f)
 {
 	struct ta_region_create c;
-	uint32_t flags = (pick(f, 2) ? TA_REGION_TIER : 0) |
-			 (pick(f, 8) ? 0 : TA_REGION_HUGE) | (pick(f, 8) ? 0 : TA_REGION_POPULATE);
+	uint32_t flags = (pick(f, 2) ? TA_REGION_TIER : 0) | (pick(f, 8) ? 0 : TA_REGION_HUGE) |
+			 (pick(f, 8) ? 0 : TA_REGION_POPULATE);
 	uint64_t size = (pick(f, 4) + 1) * (pick(f, 2) ? TA_PAGE * (1 + pick(f, 64)) : TA_MIB / 2);
 
 	if (f->nh == MAX_REGIONS)
@@ -223,11 +246,11 @@ static void op_vm(struct fz *f)
 	o = pick(f, len / TA_PAGE) * TA_PAGE;
 	n = (pick(f, (len - o) / TA_PAGE) + 1) * TA_PAGE;
 	switch (pick(f, 5)) {
-	case 0:	/* unmap all of it */
+	case 0: /* unmap all of it */
 		munmap(p, len);
 		f->maps[i] = f->maps[--f->nm];
 		break;
-	case 1:	/* punch a hole: keep the head, leak the tail's bookkeeping */
+	case 1: /* punch a hole: keep the head, leak the tail's bookkeeping */
 		munmap(p + o, n);
 		f->maps[i].len = o;
 		if (!o)
@@ -321,8 +344,8 @@ static void fuzz(struct fz *f, unsigned long ops)
 {
 	static void (*const table[])(struct fz *) = {
 		op_raw_ioctl, op_raw_ioctl, op_raw_ioctl, op_raw_ioctl, op_create, op_create,
-		op_free, op_mmap, op_mmap, op_touch, op_touch, op_vm, op_move, op_move, op_discard,
-		op_clone,
+		op_free,      op_mmap,	    op_mmap,	  op_touch,	op_touch,  op_vm,
+		op_move,      op_move,	    op_discard,	  op_clone,
 	};
 
 	for (; f->ops < ops; f->ops++) {

@@ -18,7 +18,7 @@
 
 FIXTURE(mv)
 {
-	bool ready;	/* setup did not SKIP (the 6.1 harness runs the body anyway) */
+	bool ready; /* setup did not SKIP (the 6.1 harness runs the body anyway) */
 	int fd;
 	struct ta_saved_cfg saved;
 	struct ta_stats start;
@@ -125,7 +125,7 @@ TEST_F(mv, range_and_untouched_pages)
 
 	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_TIER, &req);
 	ASSERT_NE(NULL, p);
-	fill(p, len / 2, 7);	/* the upper half stays untouched */
+	fill(p, len / 2, 7); /* the upper half stays untouched */
 	ASSERT_EQ(0, ta_move(self->fd, req.handle, TA_TIER_SLOW, off, n, 0, &m));
 	ASSERT_EQ(n, m.moved_bytes);
 	ta_touch(p, len / 2);
@@ -171,7 +171,7 @@ TEST_F(mv, huge_stays_huge)
 	EXPECT_EQ(len, first_mismatch(p, len, 3));
 	if (m.huge_fallbacks)
 		SKIP(return, "node %d had no free 2 MiB blocks (%llu fallbacks)", slow,
-		     (unsigned long long)m.huge_fallbacks);
+			   (unsigned long long)m.huge_fallbacks);
 	EXPECT_EQ(chunks, s1.tier[TA_TIER_SLOW].huge_pages - s0.tier[TA_TIER_SLOW].huge_pages);
 	if (!ta_pfn(p))
 		SKIP(return, "pagemap PFNs need CAP_SYS_ADMIN");
@@ -203,8 +203,9 @@ TEST_F(mv, cap_failure_and_partial)
 	ASSERT_NE(NULL, p);
 	fill(p, len, 9);
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s0));
-	ASSERT_EQ(0, ta_set_caps(self->fd, TA_TIER_SLOW, 0,
-				 s0.tier[TA_TIER_SLOW].reserved_bytes + 3 * TA_MIB, TA_POLICY_FAIL));
+	ASSERT_EQ(0,
+		  ta_set_caps(self->fd, TA_TIER_SLOW, 0,
+			      s0.tier[TA_TIER_SLOW].reserved_bytes + 3 * TA_MIB, TA_POLICY_FAIL));
 	ASSERT_EQ(-ENOMEM, ta_move(self->fd, req.handle, TA_TIER_SLOW, 0, 0, 0, &m));
 	EXPECT_EQ(0, m.moved_bytes);
 	EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(p, len, fast));
@@ -278,7 +279,7 @@ TEST_F(mv, pinned_pages_skipped)
  * shows up as a read-back mismatch or as a final page older than the last
  * sequence its writer wrote there.
  */
-#define WRITERS 3
+#define WRITERS		 3
 #define PAGES_PER_WRITER 256
 
 struct rec {
@@ -474,7 +475,9 @@ static int set_enforce(int fd, uint32_t tier, uint64_t rate)
 	struct ta_tier_config c = {
 		.tier = tier,
 		.valid = TA_CFG_RATE | TA_CFG_BURST | TA_CFG_THROTTLE_MODE,
-		.rate = rate, .burst = TA_HUGE_SIZE, .throttle_mode = TA_THROTTLE_ENFORCE,
+		.rate = rate,
+		.burst = TA_HUGE_SIZE,
+		.throttle_mode = TA_THROTTLE_ENFORCE,
 	};
 
 	/* A bucket one move batch deep, so copy time is not charged twice. */
@@ -522,7 +525,7 @@ TEST_F(mv, signal_interrupts_move)
 	if (!self->ready)
 		return;
 	const size_t len = 32 * TA_MIB;
-	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART */
 	struct ta_region_create req;
 	struct ta_region_info info;
 	struct ta_region_move m;
@@ -534,7 +537,7 @@ TEST_F(mv, signal_interrupts_move)
 	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_TIER, &req);
 	ASSERT_NE(NULL, p);
 	fill(p, len, 13);
-	ASSERT_EQ(0, set_enforce(self->fd, TA_TIER_SLOW, 8 * TA_MIB));	/* 4 s for all */
+	ASSERT_EQ(0, set_enforce(self->fd, TA_TIER_SLOW, 8 * TA_MIB)); /* 4 s for all */
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
 	ualarm(600 * 1000, 0);
 	ret = ta_move(self->fd, req.handle, TA_TIER_SLOW, 0, 0, 0, &m);
@@ -570,8 +573,8 @@ TEST_F(mv, bad_input)
 	EXPECT_EQ(-EINVAL, ta_move(self->fd, req.handle, TA_TIER_SLOW, 0, 100, 0, &m));
 	EXPECT_EQ(-EINVAL, ta_move(self->fd, req.handle, TA_TIER_SLOW, 4 * TA_MIB, 0, 0, &m));
 	EXPECT_EQ(-EINVAL, ta_move(self->fd, req.handle, TA_TIER_SLOW, TA_MIB, 4 * TA_MIB, 0, &m));
-	EXPECT_EQ(-EINVAL, ta_move(self->fd, req.handle, TA_TIER_SLOW, ~0ULL & ~4095ULL,
-				   TA_PAGE, 0, &m));
+	EXPECT_EQ(-EINVAL,
+		  ta_move(self->fd, req.handle, TA_TIER_SLOW, ~0ULL & ~4095ULL, TA_PAGE, 0, &m));
 	EXPECT_EQ(-EINVAL, ta_move(self->fd, req.handle, TA_NR_TIERS, 0, 0, 0, &m));
 	EXPECT_EQ(-EINVAL, ta_move(self->fd, req.handle, TA_TIER_SLOW, 0, 0, 1U << 7, &m));
 	EXPECT_EQ(-ENOENT, ta_move(self->fd, req.handle + 1000, TA_TIER_SLOW, 0, 0, 0, &m));

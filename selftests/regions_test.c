@@ -17,7 +17,7 @@
 
 FIXTURE(dev)
 {
-	bool ready;	/* setup did not SKIP (the 6.1 harness runs the body anyway) */
+	bool ready; /* setup did not SKIP (the 6.1 harness runs the body anyway) */
 	int fd;
 	struct ta_saved_cfg saved;
 };
@@ -108,6 +108,7 @@ TEST_F(dev, hints_resolve)
 {
 	if (!self->ready)
 		return;
+	/* clang-format off */
 	static const uint32_t want[] = {
 		[TA_HINT_HOT] = TA_TIER_FAST,
 		[TA_HINT_WARM] = TA_TIER_NORMAL,
@@ -115,6 +116,7 @@ TEST_F(dev, hints_resolve)
 		[TA_HINT_PIN_FAST] = TA_TIER_FAST,
 		[TA_HINT_PREFER_FAST] = TA_TIER_FAST,
 	};
+	/* clang-format on */
 	struct ta_region_create req;
 	uint32_t h;
 
@@ -142,7 +144,7 @@ TEST_F(dev, populate)
 	EXPECT_EQ(len, info.resident_bytes[TA_TIER_SLOW]);
 	EXPECT_EQ(len, info.reserved_bytes[TA_TIER_SLOW]);
 	for (i = 0; i < len; i += TA_PAGE)
-		ASSERT_EQ(0, p[i]);	/* zeroed */
+		ASSERT_EQ(0, p[i]); /* zeroed */
 	ASSERT_EQ((long)(len / TA_PAGE), ta_pages_on_node(p, len, ta_tier_node(self->fd, 2)));
 	munmap(p, len);
 }
@@ -186,8 +188,8 @@ TEST_F(dev, huge_one_fault_per_2m_and_contiguous)
 	/* Contiguity is checked only for chunks served huge (not fallbacks). */
 	if (after.tier[TA_TIER_NORMAL].huge_fallbacks != before.tier[TA_TIER_NORMAL].huge_fallbacks)
 		SKIP(return, "node %d had no free 2 MiB blocks", node);
-	EXPECT_EQ(chunks, after.tier[TA_TIER_NORMAL].huge_pages -
-			  before.tier[TA_TIER_NORMAL].huge_pages);
+	EXPECT_EQ(chunks,
+		  after.tier[TA_TIER_NORMAL].huge_pages - before.tier[TA_TIER_NORMAL].huge_pages);
 	if (!ta_pfn((void *)p))
 		SKIP(return, "pagemap PFNs need CAP_SYS_ADMIN");
 	for (c = 0; c < chunks; c++) {
@@ -261,13 +263,13 @@ TEST_F(dev, hard_cap_route_and_fail)
 	EXPECT_TRUE(c.result & TA_RESULT_REROUTED);
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
 	EXPECT_EQ(1, s1.tier[TA_TIER_FAST].reroutes - s0.tier[TA_TIER_FAST].reroutes);
-	EXPECT_EQ(1, s1.tier[TA_TIER_FAST].hard_violations -
-		     s0.tier[TA_TIER_FAST].hard_violations);
+	EXPECT_EQ(1, s1.tier[TA_TIER_FAST].hard_violations - s0.tier[TA_TIER_FAST].hard_violations);
 	ASSERT_EQ(0, ta_free_handle(self->fd, c.handle));
 
 	/* Policy fail: the same request now fails, nothing is reserved. */
-	ASSERT_EQ(0, ta_set_caps(self->fd, TA_TIER_FAST, 0,
-				 s0.tier[TA_TIER_FAST].reserved_bytes + 16 * TA_MIB, TA_POLICY_FAIL));
+	ASSERT_EQ(0,
+		  ta_set_caps(self->fd, TA_TIER_FAST, 0,
+			      s0.tier[TA_TIER_FAST].reserved_bytes + 16 * TA_MIB, TA_POLICY_FAIL));
 	ASSERT_EQ(-ENOMEM, ta_create(self->fd, 8 * TA_MIB, TA_HINT_HOT, 0, &c));
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
 	EXPECT_EQ(s0.tier[TA_TIER_FAST].reserved_bytes + 16 * TA_MIB,
@@ -310,8 +312,8 @@ TEST_F(dev, prefer_fast_and_soft_cap)
 		SKIP(return, "setting caps needs root");
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s0));
 	base = s0.tier[TA_TIER_FAST].reserved_bytes;
-	ASSERT_EQ(0, ta_set_caps(self->fd, TA_TIER_FAST, base + 8 * TA_MIB, 0,
-				 TA_POLICY_ROUTE_SLOW));
+	ASSERT_EQ(0,
+		  ta_set_caps(self->fd, TA_TIER_FAST, base + 8 * TA_MIB, 0, TA_POLICY_ROUTE_SLOW));
 	ASSERT_EQ(0, ta_create(self->fd, 6 * TA_MIB, TA_HINT_PREFER_FAST, 0, &a));
 	EXPECT_EQ(TA_TIER_FAST, a.tier);
 	EXPECT_EQ(0, a.result);
@@ -323,8 +325,7 @@ TEST_F(dev, prefer_fast_and_soft_cap)
 	EXPECT_EQ(TA_TIER_FAST, a.tier);
 	EXPECT_TRUE(a.result & TA_RESULT_SOFT_OVER);
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
-	EXPECT_EQ(1, s1.tier[TA_TIER_FAST].soft_violations -
-		     s0.tier[TA_TIER_FAST].soft_violations);
+	EXPECT_EQ(1, s1.tier[TA_TIER_FAST].soft_violations - s0.tier[TA_TIER_FAST].soft_violations);
 }
 
 /* The hard cap holds machine-wide when many processes race for it. */
@@ -428,7 +429,7 @@ TEST_F(dev, stats_versioned_size)
 	memset(&st, 0xee, sizeof(st));
 	ASSERT_EQ(0, ioctl(self->fd, TA_IOC_GET_STATS, &q));
 	EXPECT_EQ(sizeof(struct ta_stats), q.size);
-	EXPECT_EQ((char)0xee, ((char *)&st)[8]);	/* nothing beyond what was asked */
+	EXPECT_EQ((char)0xee, ((char *)&st)[8]); /* nothing beyond what was asked */
 	q.reserved = 1;
 	EXPECT_EQ(-1, ioctl(self->fd, TA_IOC_GET_STATS, &q));
 	EXPECT_EQ(EINVAL, errno);
@@ -504,7 +505,7 @@ TEST_F(dev, sysfs_config_roundtrip)
 	close(f);
 	f = open("/sys/class/misc/tieralloc/normal/node", O_WRONLY);
 	ASSERT_GE(f, 0);
-	EXPECT_EQ(-1, write(f, "63", 2));	/* no such node: refused */
+	EXPECT_EQ(-1, write(f, "63", 2)); /* no such node: refused */
 	close(f);
 }
 
@@ -576,13 +577,13 @@ TEST_F(dev, mmap_rules)
 	int other;
 
 	ASSERT_EQ(0, ta_create(self->fd, 4 * TA_MIB, TA_HINT_WARM, 0, &req));
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4 * TA_MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-				   self->fd, req.offset));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4 * TA_MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd,
+				   req.offset));
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, 8 * TA_MIB, PROT_READ, MAP_SHARED, self->fd, req.offset));
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, TA_PAGE, PROT_READ, MAP_SHARED, self->fd,
-				   req.offset + 4 * TA_MIB));
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, TA_PAGE, PROT_READ, MAP_SHARED, self->fd,
-				   TA_REGION_OFFSET(0x7ffff)));
+	EXPECT_EQ(MAP_FAILED,
+		  mmap(NULL, TA_PAGE, PROT_READ, MAP_SHARED, self->fd, req.offset + 4 * TA_MIB));
+	EXPECT_EQ(MAP_FAILED,
+		  mmap(NULL, TA_PAGE, PROT_READ, MAP_SHARED, self->fd, TA_REGION_OFFSET(0x7ffff)));
 	/* Another open file cannot map this file's region by its offset. */
 	other = ta_open_dev();
 	ASSERT_GE(other, 0);
@@ -608,8 +609,8 @@ TEST_F(dev, fork_and_partial_munmap)
 		return;
 	const size_t len = 8 * TA_MIB;
 	struct ta_region_create req;
-	char *p = ta_create_map(self->fd, len, TA_TIER_NORMAL, TA_REGION_TIER | TA_REGION_HUGE,
-				&req);
+	char *p =
+		ta_create_map(self->fd, len, TA_TIER_NORMAL, TA_REGION_TIER | TA_REGION_HUGE, &req);
 	pid_t pid;
 	int st;
 	size_t i;
@@ -677,7 +678,7 @@ TEST_F(dev, discard_frees_pages)
 	EXPECT_EQ(s0.tier[1].reserved_bytes, s1.tier[1].reserved_bytes);
 	TH_LOG("node %d free: %lld -> %lld MiB", node, free0 >> 20, free1 >> 20);
 	EXPECT_GT(free1, free0 + 6 * (long long)TA_MIB);
-	EXPECT_EQ(0, ta_pages_on_node(q + 4 * TA_MIB, 8 * TA_MIB, node));	/* unmapped */
+	EXPECT_EQ(0, ta_pages_on_node(q + 4 * TA_MIB, 8 * TA_MIB, node)); /* unmapped */
 	EXPECT_EQ(0, q[4 * TA_MIB]);
 	EXPECT_EQ(0, p[12 * TA_MIB - 1]);
 	EXPECT_EQ(0x77, p[4 * TA_MIB - 1]);
@@ -749,7 +750,7 @@ TEST_F(dev, clone_copies_present_pages)
 		}
 	EXPECT_EQ(touched / TA_PAGE, ta_pages_on_node(q, touched, node));
 	EXPECT_EQ(0, q[len - 1]);
-	q[0] = 0x55;	/* private: the source does not see it */
+	q[0] = 0x55; /* private: the source does not see it */
 	EXPECT_EQ(1, p[0]);
 	munmap(q, len);
 
@@ -773,8 +774,9 @@ TEST_F(dev, clone_copies_present_pages)
 
 	/* Over the SLOW tier's hard cap: -ENOMEM, nothing reserved or leaked. */
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
-	ASSERT_EQ(0, ta_set_caps(self->fd, TA_TIER_SLOW, 0,
-				 s1.tier[TA_TIER_SLOW].reserved_bytes + TA_MIB, TA_POLICY_ROUTE_SLOW));
+	ASSERT_EQ(0,
+		  ta_set_caps(self->fd, TA_TIER_SLOW, 0,
+			      s1.tier[TA_TIER_SLOW].reserved_bytes + TA_MIB, TA_POLICY_ROUTE_SLOW));
 	c.src_fd = self->fd;
 	EXPECT_EQ(-1, ioctl(fd2, TA_IOC_REGION_CLONE, &c));
 	EXPECT_EQ(ENOMEM, errno);
@@ -803,7 +805,7 @@ TEST_F(dev, clone_copies_present_pages)
 		EXPECT_EQ(0x21, hq[TA_HUGE_SIZE]);
 		EXPECT_EQ(0x21, hq[2 * TA_HUGE_SIZE - 1]);
 		EXPECT_EQ(ta_pfn(hq + TA_HUGE_SIZE) + 511, ta_pfn(hq + 2 * TA_HUGE_SIZE - TA_PAGE))
-			TH_LOG("the cloned chunk is contiguous");
+		TH_LOG("the cloned chunk is contiguous");
 		munmap(hq, 2 * TA_HUGE_SIZE);
 		munmap(h, 2 * TA_HUGE_SIZE);
 		ASSERT_EQ(0, ta_free_handle(self->fd, hr.handle));
@@ -842,8 +844,8 @@ TEST_F(dev, killed_process_leaks_nothing)
 		struct ta_region_create r;
 
 		for (t = 0; t < TA_NR_TIERS; t++) {
-			char *p = ta_create_map(fd, len, t, TA_REGION_TIER |
-						(t == 1 ? TA_REGION_HUGE : 0), &r);
+			char *p = ta_create_map(fd, len, t,
+						TA_REGION_TIER | (t == 1 ? TA_REGION_HUGE : 0), &r);
 
 			if (!p)
 				_exit(1);
@@ -866,8 +868,8 @@ TEST_F(dev, killed_process_leaks_nothing)
 		EXPECT_EQ(s0.tier[t].reserved_bytes, s1.tier[t].reserved_bytes);
 		EXPECT_EQ(s0.tier[t].resident_bytes, s1.tier[t].resident_bytes);
 		free1 = ta_node_free(ta_tier_node(self->fd, t));
-		TH_LOG("node %d free: %lld -> %lld MiB", ta_tier_node(self->fd, t),
-		       free0[t] >> 20, free1 >> 20);
+		TH_LOG("node %d free: %lld -> %lld MiB", ta_tier_node(self->fd, t), free0[t] >> 20,
+		       free1 >> 20);
 		/* 48 MiB were taken per tier; it all comes back, give or take noise. */
 		EXPECT_GT(free1, free0[t] - 2 * (long long)TA_MIB);
 	}
@@ -907,11 +909,13 @@ TEST_F(dev, throttle_account_sim_wait)
 	if (!self->ready)
 		return;
 	const size_t len = 32 * TA_MIB;
-	const uint64_t rate = 256 * TA_MIB;	/* bytes/s: 32 MiB -> 125 ms */
+	const uint64_t rate = 256 * TA_MIB; /* bytes/s: 32 MiB -> 125 ms */
 	struct ta_tier_config c = {
 		.tier = TA_TIER_SLOW,
 		.valid = TA_CFG_RATE | TA_CFG_BURST | TA_CFG_THROTTLE_MODE,
-		.rate = rate, .burst = 0, .throttle_mode = TA_THROTTLE_ACCOUNT,
+		.rate = rate,
+		.burst = 0,
+		.throttle_mode = TA_THROTTLE_ACCOUNT,
 	};
 	struct ta_region_create req;
 	struct ta_stats s0, s1;
@@ -932,8 +936,8 @@ TEST_F(dev, throttle_account_sim_wait)
 	/* The deficit can only be less by what the clock repaid meanwhile. */
 	EXPECT_LE(waited, expect);
 	EXPECT_GT(waited, 0);
-	EXPECT_EQ(0, s1.tier[TA_TIER_SLOW].throttle_wait_ns -
-		     s0.tier[TA_TIER_SLOW].throttle_wait_ns);
+	EXPECT_EQ(0,
+		  s1.tier[TA_TIER_SLOW].throttle_wait_ns - s0.tier[TA_TIER_SLOW].throttle_wait_ns);
 }
 
 static double now_s(void)
@@ -956,7 +960,8 @@ TEST_F(dev, throttle_enforce_rate)
 	struct ta_tier_config c = {
 		.tier = TA_TIER_SLOW,
 		.valid = TA_CFG_RATE | TA_CFG_BURST | TA_CFG_THROTTLE_MODE,
-		.burst = burst, .throttle_mode = TA_THROTTLE_ENFORCE,
+		.burst = burst,
+		.throttle_mode = TA_THROTTLE_ENFORCE,
 	};
 	struct ta_region_create req;
 	double t0, dt, free_speed, want;
@@ -1002,7 +1007,9 @@ TEST_F(dev, throttle_extreme_rates)
 	struct ta_tier_config c = {
 		.tier = TA_TIER_NORMAL,
 		.valid = TA_CFG_RATE | TA_CFG_BURST | TA_CFG_THROTTLE_MODE,
-		.rate = ~0ULL, .burst = TA_REGION_MAX_SIZE, .throttle_mode = TA_THROTTLE_ACCOUNT,
+		.rate = ~0ULL,
+		.burst = TA_REGION_MAX_SIZE,
+		.throttle_mode = TA_THROTTLE_ACCOUNT,
 	};
 	struct ta_region_create req;
 	struct ta_stats s0, s1;

@@ -25,7 +25,7 @@
 #include "kselftest_harness.h"
 #include "ta_test.h"
 
-#define WORKERS 4
+#define WORKERS	  4
 #define MAX_NODES 8
 /* Per-CPU and slab caches still move a little after drop_caches. */
 #define FREE_SLACK (8 * TA_MIB)
@@ -178,14 +178,15 @@ TEST(regions_under_memory_stress)
 	for (int i = 0; i < WORKERS; i++) {
 		ASSERT_EQ(workers[i], waitpid(workers[i], &st, 0));
 		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-			TH_LOG("worker %d: %s %d", i, WIFEXITED(st) ? "unexpected errors" : "signal",
+			TH_LOG("worker %d: %s %d", i,
+			       WIFEXITED(st) ? "unexpected errors" : "signal",
 			       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 			bad++;
 		}
 	}
 	ASSERT_EQ(stressor, waitpid(stressor, &st, 0));
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		TH_LOG("stress-ng failed: status %#x", st);
+	TH_LOG("stress-ng failed: status %#x", st);
 	EXPECT_EQ(0, bad);
 	/*
 	 * stress-ng's own workers may still be exiting and freeing their

@@ -31,7 +31,7 @@
 #endif
 
 #define TA_PAGE 4096UL
-#define TA_MIB (1UL << 20)
+#define TA_MIB	(1UL << 20)
 
 /* Skip loudly unless the module is loaded (the VM rig loads it). */
 static inline int ta_open_dev(void)
@@ -294,19 +294,19 @@ static inline void ta_settle(void)
  * Accounting is back where a test started once its regions are gone.  For
  * kselftest_harness.h users (needs the harness's EXPECT macros).
  */
-#define ta_expect_baseline(fd, start)							\
-	do {										\
-		struct ta_stats __now;							\
-											\
-		ASSERT_EQ(0, ta_get_stats(fd, &__now));				\
-		for (int __t = 0; __t < TA_NR_TIERS; __t++) {				\
-			EXPECT_EQ((start)->tier[__t].reserved_bytes,			\
-				  __now.tier[__t].reserved_bytes);			\
-			EXPECT_EQ((start)->tier[__t].resident_bytes,			\
-				  __now.tier[__t].resident_bytes);			\
-			EXPECT_EQ((start)->tier[__t].regions, __now.tier[__t].regions);	\
-		}									\
-		EXPECT_EQ((start)->live_regions, __now.live_regions);			\
+#define ta_expect_baseline(fd, start)                                                   \
+	do {                                                                            \
+		struct ta_stats __now;                                                  \
+                                                                                        \
+		ASSERT_EQ(0, ta_get_stats(fd, &__now));                                 \
+		for (int __t = 0; __t < TA_NR_TIERS; __t++) {                           \
+			EXPECT_EQ((start)->tier[__t].reserved_bytes,                    \
+				  __now.tier[__t].reserved_bytes);                      \
+			EXPECT_EQ((start)->tier[__t].resident_bytes,                    \
+				  __now.tier[__t].resident_bytes);                      \
+			EXPECT_EQ((start)->tier[__t].regions, __now.tier[__t].regions); \
+		}                                                                       \
+		EXPECT_EQ((start)->live_regions, __now.live_regions);                   \
 	} while (0)
 
 #endif /* TA_TEST_H */

@@ -28,61 +28,61 @@
 #include "../preload/ta_shm.h"
 
 static const char usage_text[] =
-"Usage: tierallocctl COMMAND [ARGS]\n"
-"\n"
-"Commands:\n"
-"  tiers                 one line per tier: NUMA node, HMAT read latency (ns)\n"
-"                        and bandwidth (MB/s), node capacity and free memory,\n"
-"                        soft/hard cap, cap policy, throttle mode/rate/burst,\n"
-"                        reserved and resident bytes, info flags\n"
-"                        (hmat, distance, override, shared)\n"
-"  stats [--json] [--raw] [--pid PID]\n"
-"                        per-tier counters of struct ta_tier_stats and totals;\n"
-"                        --raw prints exact numbers instead of 4K/1.5ms;\n"
-"                        --json prints JSON (keys below); --pid PID reads\n"
-"                        the libta statistics a process run under\n"
-"                        libta_preload.so publishes in /dev/shm/tieralloc.PID\n"
-"  set SETTING=VALUE...  change tiers (needs CAP_SYS_ADMIN); all arguments\n"
-"                        are checked before anything is applied\n"
-"  watch [--interval SECONDS] [--count N] [--raw]\n"
-"                        redraw the stats every SECONDS (default 1) with\n"
-"                        per-second rates, N times (default: until ^C)\n"
-"  version               ABI version and features of the loaded module\n"
-"  help                  this text\n"
-"\n"
-"Settings (TIER is fast, normal or slow):\n"
-"  TIER.soft_cap=SIZE    soft cap; 0 or none = no cap\n"
-"  TIER.hard_cap=SIZE    hard cap; 0 or none = no cap\n"
-"  TIER.node=N           NUMA node backing the tier\n"
-"  TIER.policy=P         at the hard cap: fail (ENOMEM) or route_slow\n"
-"  policy=P              the same for every tier\n"
-"  throttle.TIER.rate=SIZE[/s]   token bucket refill per second; 0 = off\n"
-"  throttle.TIER.burst=SIZE      token bucket depth\n"
-"  throttle.TIER.mode=M          account (model waits) or enforce (wait)\n"
-"  throttle.mode=M               the same for every tier\n"
-"  TIER.rate=, TIER.burst=, TIER.throttle_mode= are accepted as well.\n"
-"  SIZE: a number with an optional K, M, G or T suffix (powers of 1024,\n"
-"  any case, optional B/iB: 4G, 1.5g, 64MiB), or none.\n"
-"\n"
-"stats --json keys:\n"
-"  live_regions, open_files      numbers (struct ta_stats)\n"
-"  tiers: {fast: {...}, normal: {...}, slow: {...}}\n"
-"  totals: {...}                 sum over the tiers\n"
-"  Every {...} has one key per field of struct ta_tier_stats:\n"
-"  reserved_bytes resident_bytes regions alloc_calls free_calls\n"
-"  bytes_allocated bytes_freed sim_wait_ns throttle_wait_ns\n"
-"  soft_violations hard_violations reroutes fault_failures huge_pages\n"
-"  huge_fallbacks migrations_in migrations_out pages_moved_in\n"
-"  pages_moved_out bytes_moved_in bytes_moved_out migrate_skipped\n"
-"  migrate_failures migrate_ns\n"
-"  (all unsigned integers: bytes, nanoseconds or counts)\n"
-"\n"
-"Environment: TIERALLOCCTL_DEVICE (default /dev/tieralloc) and\n"
-"TIERALLOCCTL_SYSFS (default /sys/class/misc/tieralloc, read when the\n"
-"device does not know an ioctl).\n"
-"\n"
-"Exit status: 0 ok, 1 operation failed, 2 bad command line,\n"
-"3 module not loaded, 4 permission denied.\n";
+	"Usage: tierallocctl COMMAND [ARGS]\n"
+	"\n"
+	"Commands:\n"
+	"  tiers                 one line per tier: NUMA node, HMAT read latency (ns)\n"
+	"                        and bandwidth (MB/s), node capacity and free memory,\n"
+	"                        soft/hard cap, cap policy, throttle mode/rate/burst,\n"
+	"                        reserved and resident bytes, info flags\n"
+	"                        (hmat, distance, override, shared)\n"
+	"  stats [--json] [--raw] [--pid PID]\n"
+	"                        per-tier counters of struct ta_tier_stats and totals;\n"
+	"                        --raw prints exact numbers instead of 4K/1.5ms;\n"
+	"                        --json prints JSON (keys below); --pid PID reads\n"
+	"                        the libta statistics a process run under\n"
+	"                        libta_preload.so publishes in /dev/shm/tieralloc.PID\n"
+	"  set SETTING=VALUE...  change tiers (needs CAP_SYS_ADMIN); all arguments\n"
+	"                        are checked before anything is applied\n"
+	"  watch [--interval SECONDS] [--count N] [--raw]\n"
+	"                        redraw the stats every SECONDS (default 1) with\n"
+	"                        per-second rates, N times (default: until ^C)\n"
+	"  version               ABI version and features of the loaded module\n"
+	"  help                  this text\n"
+	"\n"
+	"Settings (TIER is fast, normal or slow):\n"
+	"  TIER.soft_cap=SIZE    soft cap; 0 or none = no cap\n"
+	"  TIER.hard_cap=SIZE    hard cap; 0 or none = no cap\n"
+	"  TIER.node=N           NUMA node backing the tier\n"
+	"  TIER.policy=P         at the hard cap: fail (ENOMEM) or route_slow\n"
+	"  policy=P              the same for every tier\n"
+	"  throttle.TIER.rate=SIZE[/s]   token bucket refill per second; 0 = off\n"
+	"  throttle.TIER.burst=SIZE      token bucket depth\n"
+	"  throttle.TIER.mode=M          account (model waits) or enforce (wait)\n"
+	"  throttle.mode=M               the same for every tier\n"
+	"  TIER.rate=, TIER.burst=, TIER.throttle_mode= are accepted as well.\n"
+	"  SIZE: a number with an optional K, M, G or T suffix (powers of 1024,\n"
+	"  any case, optional B/iB: 4G, 1.5g, 64MiB), or none.\n"
+	"\n"
+	"stats --json keys:\n"
+	"  live_regions, open_files      numbers (struct ta_stats)\n"
+	"  tiers: {fast: {...}, normal: {...}, slow: {...}}\n"
+	"  totals: {...}                 sum over the tiers\n"
+	"  Every {...} has one key per field of struct ta_tier_stats:\n"
+	"  reserved_bytes resident_bytes regions alloc_calls free_calls\n"
+	"  bytes_allocated bytes_freed sim_wait_ns throttle_wait_ns\n"
+	"  soft_violations hard_violations reroutes fault_failures huge_pages\n"
+	"  huge_fallbacks migrations_in migrations_out pages_moved_in\n"
+	"  pages_moved_out bytes_moved_in bytes_moved_out migrate_skipped\n"
+	"  migrate_failures migrate_ns\n"
+	"  (all unsigned integers: bytes, nanoseconds or counts)\n"
+	"\n"
+	"Environment: TIERALLOCCTL_DEVICE (default /dev/tieralloc) and\n"
+	"TIERALLOCCTL_SYSFS (default /sys/class/misc/tieralloc, read when the\n"
+	"device does not know an ioctl).\n"
+	"\n"
+	"Exit status: 0 ok, 1 operation failed, 2 bad command line,\n"
+	"3 module not loaded, 4 permission denied.\n";
 
 static void usage(FILE *f)
 {
@@ -107,8 +107,7 @@ static int report(const char *what, int err)
 	return CTL_EXIT_ERR;
 }
 
-static int read_all(struct ctl_dev *dev, struct ta_tier_config *cfg,
-		    struct ta_stats *st)
+static int read_all(struct ctl_dev *dev, struct ta_tier_config *cfg, struct ta_stats *st)
 {
 	const char *what;
 	int ret = 0;
@@ -157,7 +156,7 @@ static int cmd_tiers(int argc, char **argv)
  * counters have no libta equivalent and stay 0).
  */
 static char pid_shm_path[64];
-static struct ta_shm_stats pid_shm;	/* the snapshot pid_stats() read */
+static struct ta_shm_stats pid_shm; /* the snapshot pid_stats() read */
 
 /* Does @pid still map @path?  1 yes, 0 no, -1 cannot tell (no /proc access). */
 static int pid_maps_file(long pid, const char *path)
@@ -222,8 +221,8 @@ static int pid_stats(long pid, struct ta_stats *st)
 		}
 		memcpy(&pid_shm, m, sizeof(pid_shm));
 		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit((const _Atomic uint64_t *)&m->seq,
-					 memory_order_relaxed) == seq) {
+		if (atomic_load_explicit((const _Atomic uint64_t *)&m->seq, memory_order_relaxed) ==
+		    seq) {
 			ret = 0;
 			break;
 		}
@@ -276,11 +275,13 @@ static void print_pid_header(long pid)
 	char b[32];
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	age = ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)s->update_realtime_ns) / 1e9;
-	printf("pid %ld (%.*s): libta %s backend%s, malloc %s", pid, (int)sizeof(s->comm),
-	       s->comm, s->backend == 1 ? "kernel" : "user",
-	       s->flags & TA_SHM_F_DISABLED ? " (TA_DISABLE)" :
-	       s->flags & TA_SHM_F_SIMULATED ? " (simulated tiers)" : "",
+	age = ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)s->update_realtime_ns) /
+	      1e9;
+	printf("pid %ld (%.*s): libta %s backend%s, malloc %s", pid, (int)sizeof(s->comm), s->comm,
+	       s->backend == 1 ? "kernel" : "user",
+	       s->flags & TA_SHM_F_DISABLED    ? " (TA_DISABLE)"
+	       : s->flags & TA_SHM_F_SIMULATED ? " (simulated tiers)"
+					       : "",
 	       s->flags & TA_SHM_F_TIERED ? "tiered" : "untiered (warm)");
 	if (s->flags & TA_SHM_F_TIERED && (unsigned int)s->default_hint < 5)
 		printf(", default hint %s", hints[s->default_hint]);
@@ -292,7 +293,8 @@ static void print_pid_header(long pid)
 	for (unsigned int t = 0; t < TA_NR_TIERS; t++)
 		printf(" %s=%d", ctl_tier_name(t), (int)s->tier[t].node);
 	printf("  heaps: %" PRIu64 " (%" PRIu64 " in use)  updated %.1fs ago (%" PRIu64
-	       " updates)\n", s->heaps, s->heaps_in_use, age < 0 ? 0.0 : age, s->updates);
+	       " updates)\n",
+	       s->heaps, s->heaps_in_use, age < 0 ? 0.0 : age, s->updates);
 }
 
 static int cmd_stats(int argc, char **argv)
@@ -332,12 +334,17 @@ static int cmd_stats(int argc, char **argv)
 		}
 		if (ret == -EOPNOTSUPP) {
 			fprintf(stderr,
-				"tierallocctl: stats --pid: process %ld publishes no statistics (%s): only programs run under libta_preload.so do; per-process statistics of programs linking libta directly are not supported yet\n",
+				"tierallocctl: stats --pid: process %ld publishes no statistics "
+				"(%s): only programs run under libta_preload.so do; per-process "
+				"statistics of programs linking libta directly are not supported "
+				"yet\n",
 				pid, pid_shm_path);
 			return CTL_EXIT_ERR;
 		}
 		if (ret == -EPROTO) {
-			fprintf(stderr, "tierallocctl: stats --pid: %s: not a statistics file of this version\n",
+			fprintf(stderr,
+				"tierallocctl: stats --pid: %s: not a statistics file of this "
+				"version\n",
 				pid_shm_path);
 			return CTL_EXIT_ERR;
 		}
@@ -422,31 +429,29 @@ static int cmd_set(int argc, char **argv)
 			continue;
 		ret = ctl_set_tier(&dev, c);
 		if (ret == -EPERM || ret == -EACCES) {
-			fprintf(stderr,
-				"permission denied: setting tiers needs CAP_SYS_ADMIN\n");
+			fprintf(stderr, "permission denied: setting tiers needs CAP_SYS_ADMIN\n");
 			ret = CTL_EXIT_PERM;
 		} else if (ret == -ENOTTY) {
-			fprintf(stderr,
-				"tierallocctl: set: %s does not support TA_IOC_SET_TIER\n",
+			fprintf(stderr, "tierallocctl: set: %s does not support TA_IOC_SET_TIER\n",
 				dev.path);
 			ret = CTL_EXIT_ERR;
 		} else if (ret) {
 			fprintf(stderr,
-				"tierallocctl: set: the module rejected the settings of tier %s: %s\n",
+				"tierallocctl: set: the module rejected the settings of tier %s: "
+				"%s\n",
 				ctl_tier_name(t), strerror(-ret));
 			if (ret == -ENODEV)
-				fprintf(stderr,
-					"hint: node %d does not exist or has no memory\n",
+				fprintf(stderr, "hint: node %d does not exist or has no memory\n",
 					c->node);
 			else if (ret == -EINVAL)
-				fprintf(stderr,
-					"hint: soft_cap must not exceed hard_cap; a rate must be 0 or at least 4K/s; a burst at most 1T\n");
+				fprintf(stderr, "hint: soft_cap must not exceed hard_cap; a rate "
+						"must be 0 or at least 4K/s; a burst at most 1T\n");
 			ret = CTL_EXIT_ERR;
 		}
 		if (ret) {
 			if (applied)
-				fprintf(stderr,
-					"tierallocctl: set: the settings printed above were applied\n");
+				fprintf(stderr, "tierallocctl: set: the settings printed above "
+						"were applied\n");
 			break;
 		}
 		print_applied(c);
@@ -478,7 +483,7 @@ static uint64_t tot(const struct ta_stats *st, size_t off)
 static int cmd_watch(int argc, char **argv)
 {
 	double interval = 1.0, prev_t = 0;
-	uint64_t count = 0;	/* 0 = forever */
+	uint64_t count = 0; /* 0 = forever */
 	struct ta_stats st, prev;
 	bool raw = false, tty = isatty(STDOUT_FILENO);
 	struct ctl_dev dev;
@@ -514,9 +519,10 @@ static int cmd_watch(int argc, char **argv)
 
 			errno = 0;
 			interval = strtod(v, &end);
-			if (errno || end == v || *end || !isfinite(interval) ||
-			    interval < 0.05 || interval > 86400)
-				return usage_error("watch: bad interval '%s' (seconds, 0.05 to 86400)", v);
+			if (errno || end == v || *end || !isfinite(interval) || interval < 0.05 ||
+			    interval > 86400)
+				return usage_error(
+					"watch: bad interval '%s' (seconds, 0.05 to 86400)", v);
 		} else if (ctl_parse_uint(v, UINT32_MAX, &count) || !count) {
 			return usage_error("watch: bad count '%s' (a positive number)", v);
 		}
@@ -543,11 +549,14 @@ static int cmd_watch(int argc, char **argv)
 		ctl_print_stats(stdout, &st, raw);
 		if (n) {
 			double dt = t - prev_t;
-#define RATE(f) ((double)(tot(&st, offsetof(struct ta_tier_stats, f)) - \
-			  tot(&prev, offsetof(struct ta_tier_stats, f))) / dt)
+#define RATE(f)                                                    \
+	((double)(tot(&st, offsetof(struct ta_tier_stats, f)) -    \
+		  tot(&prev, offsetof(struct ta_tier_stats, f))) / \
+	 dt)
 			char b1[32], b2[32];
 
-			printf("rates/s: regions created %.0f, freed %.0f, bytes allocated %s, moved %s\n",
+			printf("rates/s: regions created %.0f, freed %.0f, bytes allocated %s, "
+			       "moved %s\n",
 			       RATE(alloc_calls), RATE(free_calls),
 			       ctl_fmt_size((uint64_t)RATE(bytes_allocated), b1, sizeof(b1)),
 			       ctl_fmt_size((uint64_t)RATE(bytes_moved_in), b2, sizeof(b2)));
@@ -635,19 +644,15 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
-		{ "tiers", cmd_tiers },
-		{ "stats", cmd_stats },
-		{ "set", cmd_set },
-		{ "watch", cmd_watch },
-		{ "version", cmd_version },
+		{ "tiers", cmd_tiers }, { "stats", cmd_stats },	    { "set", cmd_set },
+		{ "watch", cmd_watch }, { "version", cmd_version },
 	};
 
 	if (argc < 2) {
 		usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
-	    !strcmp(argv[1], "-h")) {
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return CTL_EXIT_OK;
 	}

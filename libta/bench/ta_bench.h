@@ -9,9 +9,9 @@
 
 #include <tieralloc.h>
 
-#define bench_malloc(n)		ta_alloc((n), TA_HINT_WARM)
-#define bench_free(p)		ta_free(p)
-#define bench_realloc(p, n)	ta_realloc((p), (n))
-#define bench_alloc_init()	((void)ta_init())
+#define bench_malloc(n)	    ta_alloc((n), TA_HINT_WARM)
+#define bench_free(p)	    ta_free(p)
+#define bench_realloc(p, n) ta_realloc((p), (n))
+#define bench_alloc_init()  ((void)ta_init())
 
 #endif

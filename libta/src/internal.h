@@ -52,10 +52,12 @@
 #define TA_MEDIUM_MAX	 (128u << 10) /* up to this: 8-slice pages */
 #define TA_MEDIUM_SLICES 8
 #define TA_GROW_MIN	 (16u << 10) /* ta_realloc growth from here gets headroom */
-#define TA_PURGE_DELAY_MS_DEFAULT 10 /* freed spans stay resident this long (arena.c) */
 #define TA_NBINS	 61	     /* bins 0..60; bin 60 holds 1 MiB blocks */
 #define TA_NKEYS	 (TA_NR_HINTS + TA_NR_TIERS)
 #define TA_MAX_ALLOC	 (TA_REGION_MAX_SIZE - 2 * TA_SEG_SIZE)
+
+/* Freed spans stay resident this long unless TA_PURGE_DELAY_MS says otherwise (arena.c). */
+#define TA_PURGE_DELAY_MS_DEFAULT 10
 
 static inline unsigned ta_key_exact(unsigned tier)
 {
@@ -148,7 +150,7 @@ struct ta_heap {
 	struct ta_heap *next;		    /* all heaps */
 	int state;			    /* enum ta_heap_state, under ta_heaps_lock */
 	pid_t tid;
-	uint64_t purge_due;   /* earliest purge_due of its segments; 0: none */
+	uint64_t purge_due; /* earliest purge_due of its segments; 0: none */
 };
 
 extern TA_TLS struct ta_heap *ta_tls_heap;

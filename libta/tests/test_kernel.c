@@ -98,8 +98,10 @@ TEST(freed_spans_give_pages_back)
 		ta_free(blk[i]);
 	ta_collect();
 	c = stats();
-	used = b.kernel.tier[TA_TIER_SLOW].resident_bytes - a.kernel.tier[TA_TIER_SLOW].resident_bytes;
-	left = c.kernel.tier[TA_TIER_SLOW].resident_bytes - a.kernel.tier[TA_TIER_SLOW].resident_bytes;
+	used = b.kernel.tier[TA_TIER_SLOW].resident_bytes -
+	       a.kernel.tier[TA_TIER_SLOW].resident_bytes;
+	left = c.kernel.tier[TA_TIER_SLOW].resident_bytes -
+	       a.kernel.tier[TA_TIER_SLOW].resident_bytes;
 	TH_LOG("resident on SLOW: %llu KiB in use, %llu KiB after free",
 	       (unsigned long long)used >> 10, (unsigned long long)left >> 10);
 	ASSERT_GE(used, (uint64_t)N * SZ);

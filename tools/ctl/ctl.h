@@ -17,16 +17,16 @@
 #include <linux/tieralloc.h>
 
 /* Exit codes (documented in tierallocctl --help). */
-#define CTL_EXIT_OK		0
-#define CTL_EXIT_ERR		1	/* operation failed */
-#define CTL_EXIT_USAGE		2	/* bad command line */
-#define CTL_EXIT_NODEV		3	/* module not loaded */
-#define CTL_EXIT_PERM		4	/* permission denied */
+#define CTL_EXIT_OK    0
+#define CTL_EXIT_ERR   1 /* operation failed */
+#define CTL_EXIT_USAGE 2 /* bad command line */
+#define CTL_EXIT_NODEV 3 /* module not loaded */
+#define CTL_EXIT_PERM  4 /* permission denied */
 
 /* Environment overrides, for tests and unusual setups. */
-#define CTL_ENV_DEVICE		"TIERALLOCCTL_DEVICE"
-#define CTL_ENV_SYSFS		"TIERALLOCCTL_SYSFS"
-#define CTL_SYSFS_DEFAULT	"/sys/class/misc/tieralloc"
+#define CTL_ENV_DEVICE	  "TIERALLOCCTL_DEVICE"
+#define CTL_ENV_SYSFS	  "TIERALLOCCTL_SYSFS"
+#define CTL_SYSFS_DEFAULT "/sys/class/misc/tieralloc"
 
 /*
  * Every field of struct ta_tier_stats, in declaration order.  X(name, kind)
@@ -34,37 +34,37 @@
  * static_assert in out.c breaks the build when the struct grows and this
  * list does not.
  */
-#define CTL_STATS_FIELDS(X)			\
-	X(reserved_bytes, BYTES)		\
-	X(resident_bytes, BYTES)		\
-	X(regions, COUNT)			\
-	X(alloc_calls, COUNT)			\
-	X(free_calls, COUNT)			\
-	X(bytes_allocated, BYTES)		\
-	X(bytes_freed, BYTES)			\
-	X(sim_wait_ns, NS)			\
-	X(throttle_wait_ns, NS)			\
-	X(soft_violations, COUNT)		\
-	X(hard_violations, COUNT)		\
-	X(reroutes, COUNT)			\
-	X(fault_failures, COUNT)		\
-	X(huge_pages, COUNT)			\
-	X(huge_fallbacks, COUNT)		\
-	X(migrations_in, COUNT)			\
-	X(migrations_out, COUNT)		\
-	X(pages_moved_in, COUNT)		\
-	X(pages_moved_out, COUNT)		\
-	X(bytes_moved_in, BYTES)		\
-	X(bytes_moved_out, BYTES)		\
-	X(migrate_skipped, COUNT)		\
-	X(migrate_failures, COUNT)		\
+#define CTL_STATS_FIELDS(X)        \
+	X(reserved_bytes, BYTES)   \
+	X(resident_bytes, BYTES)   \
+	X(regions, COUNT)          \
+	X(alloc_calls, COUNT)      \
+	X(free_calls, COUNT)       \
+	X(bytes_allocated, BYTES)  \
+	X(bytes_freed, BYTES)      \
+	X(sim_wait_ns, NS)         \
+	X(throttle_wait_ns, NS)    \
+	X(soft_violations, COUNT)  \
+	X(hard_violations, COUNT)  \
+	X(reroutes, COUNT)         \
+	X(fault_failures, COUNT)   \
+	X(huge_pages, COUNT)       \
+	X(huge_fallbacks, COUNT)   \
+	X(migrations_in, COUNT)    \
+	X(migrations_out, COUNT)   \
+	X(pages_moved_in, COUNT)   \
+	X(pages_moved_out, COUNT)  \
+	X(bytes_moved_in, BYTES)   \
+	X(bytes_moved_out, BYTES)  \
+	X(migrate_skipped, COUNT)  \
+	X(migrate_failures, COUNT) \
 	X(migrate_ns, NS)
 
 enum ctl_kind { CTL_BYTES, CTL_NS, CTL_COUNT };
 
 struct ctl_field {
 	const char *name;
-	size_t offset;		/* in struct ta_tier_stats */
+	size_t offset; /* in struct ta_tier_stats */
 	enum ctl_kind kind;
 };
 
@@ -122,10 +122,10 @@ char *ctl_fmt_info(uint32_t flags, char *buf, size_t len);
 /* ---- dev.c ---- */
 
 struct ctl_dev {
-	int fd;			/* -1 when reading from sysfs */
-	const char *path;	/* device path */
-	const char *sysfs;	/* sysfs directory */
-	bool use_sysfs;		/* the ioctls answered ENOTTY */
+	int fd;		   /* -1 when reading from sysfs */
+	const char *path;  /* device path */
+	const char *sysfs; /* sysfs directory */
+	bool use_sysfs;	   /* the ioctls answered ENOTTY */
 };
 
 /*
@@ -144,8 +144,7 @@ int ctl_set_tier(struct ctl_dev *dev, const struct ta_tier_config *cfg);
 
 /* ---- out.c ---- */
 
-void ctl_print_tiers(FILE *f, const struct ta_tier_config *cfg,
-		     const struct ta_stats *st);
+void ctl_print_tiers(FILE *f, const struct ta_tier_config *cfg, const struct ta_stats *st);
 void ctl_print_stats(FILE *f, const struct ta_stats *st, bool raw);
 /* JSON text (pretty when @pretty), caller frees; NULL on allocation failure. */
 char *ctl_stats_json(const struct ta_stats *st, bool pretty);

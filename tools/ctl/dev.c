@@ -38,18 +38,18 @@ int ctl_dev_open(struct ctl_dev *dev, bool write)
 	case ENOENT:
 	case ENXIO:
 	case ENODEV:
-		fprintf(stderr, "%s not found: is tieralloc.ko loaded? (see README)\n",
-			dev->path);
+		fprintf(stderr, "%s not found: is tieralloc.ko loaded? (see README)\n", dev->path);
 		return CTL_EXIT_NODEV;
 	case EACCES:
 	case EPERM:
 		if (write)
 			fprintf(stderr,
-				"permission denied: setting tiers needs CAP_SYS_ADMIN (cannot open %s: %s)\n",
+				"permission denied: setting tiers needs CAP_SYS_ADMIN (cannot open "
+				"%s: %s)\n",
 				dev->path, strerror(err));
 		else
-			fprintf(stderr, "permission denied: cannot open %s: %s\n",
-				dev->path, strerror(err));
+			fprintf(stderr, "permission denied: cannot open %s: %s\n", dev->path,
+				strerror(err));
 		return CTL_EXIT_PERM;
 	}
 	fprintf(stderr, "cannot open %s: %s\n", dev->path, strerror(err));
@@ -65,8 +65,8 @@ void ctl_dev_close(struct ctl_dev *dev)
 
 /* ---- sysfs ---- */
 
-static int sysfs_read(const struct ctl_dev *dev, const char *tier,
-		      const char *attr, char *buf, size_t len)
+static int sysfs_read(const struct ctl_dev *dev, const char *tier, const char *attr, char *buf,
+		      size_t len)
 {
 	char path[512];
 	ssize_t n;
@@ -79,16 +79,14 @@ static int sysfs_read(const struct ctl_dev *dev, const char *tier,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
-		fprintf(stderr, "tierallocctl: cannot read %s: %s\n", path,
-			strerror(err));
+		fprintf(stderr, "tierallocctl: cannot read %s: %s\n", path, strerror(err));
 		return -err;
 	}
 	n = read(fd, buf, len - 1);
 	err = errno;
 	close(fd);
 	if (n < 0) {
-		fprintf(stderr, "tierallocctl: cannot read %s: %s\n", path,
-			strerror(err));
+		fprintf(stderr, "tierallocctl: cannot read %s: %s\n", path, strerror(err));
 		return -err;
 	}
 	buf[n] = '\0';
@@ -97,8 +95,7 @@ static int sysfs_read(const struct ctl_dev *dev, const char *tier,
 	return 0;
 }
 
-static int sysfs_u64(const struct ctl_dev *dev, const char *tier,
-		     const char *attr, uint64_t *v)
+static int sysfs_u64(const struct ctl_dev *dev, const char *tier, const char *attr, uint64_t *v)
 {
 	char buf[64], *end;
 	int ret = sysfs_read(dev, tier, attr, buf, sizeof(buf));
@@ -108,16 +105,15 @@ static int sysfs_u64(const struct ctl_dev *dev, const char *tier,
 	errno = 0;
 	*v = strtoull(buf, &end, 0);
 	if (errno || end == buf || *end || buf[0] == '-') {
-		fprintf(stderr, "tierallocctl: %s/%s%s%s: not a number: '%s'\n",
-			dev->sysfs, tier ? tier : "", tier ? "/" : "", attr, buf);
+		fprintf(stderr, "tierallocctl: %s/%s%s%s: not a number: '%s'\n", dev->sysfs,
+			tier ? tier : "", tier ? "/" : "", attr, buf);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int sysfs_enum(const struct ctl_dev *dev, const char *tier,
-		      const char *attr, const char *const *names, int nr,
-		      uint32_t *v)
+static int sysfs_enum(const struct ctl_dev *dev, const char *tier, const char *attr,
+		      const char *const *names, int nr, uint32_t *v)
 {
 	char buf[64];
 	int ret = sysfs_read(dev, tier, attr, buf, sizeof(buf));
@@ -130,19 +126,20 @@ static int sysfs_enum(const struct ctl_dev *dev, const char *tier,
 			return 0;
 		}
 	}
-	fprintf(stderr, "tierallocctl: %s/%s/%s: unknown value '%s'\n",
-		dev->sysfs, tier, attr, buf);
+	fprintf(stderr, "tierallocctl: %s/%s/%s: unknown value '%s'\n", dev->sysfs, tier, attr,
+		buf);
 	return -EINVAL;
 }
 
-static int sysfs_get_tier(struct ctl_dev *dev, unsigned int t,
-			  struct ta_tier_config *cfg)
+static int sysfs_get_tier(struct ctl_dev *dev, unsigned int t, struct ta_tier_config *cfg)
 {
 	static const char *const policies[] = {
-		[TA_POLICY_ROUTE_SLOW] = "route_slow", [TA_POLICY_FAIL] = "fail",
+		[TA_POLICY_ROUTE_SLOW] = "route_slow",
+		[TA_POLICY_FAIL] = "fail",
 	};
 	static const char *const modes[] = {
-		[TA_THROTTLE_ACCOUNT] = "account", [TA_THROTTLE_ENFORCE] = "enforce",
+		[TA_THROTTLE_ACCOUNT] = "account",
+		[TA_THROTTLE_ENFORCE] = "enforce",
 	};
 	const char *tn = ctl_tier_name(t);
 	char buf[64], *end;
@@ -160,13 +157,13 @@ static int sysfs_get_tier(struct ctl_dev *dev, unsigned int t,
 		return -EINVAL;
 	cfg->node = (__s32)v;
 	if ((ret = sysfs_enum(dev, tn, "policy", policies, 2, &cfg->policy)) ||
-	    (ret = sysfs_enum(dev, tn, "throttle_mode", modes, 2,
-			      &cfg->throttle_mode)))
+	    (ret = sysfs_enum(dev, tn, "throttle_mode", modes, 2, &cfg->throttle_mode)))
 		return ret;
-#define U64(f) do {						\
-		if ((ret = sysfs_u64(dev, tn, #f, &v)))		\
-			return ret;				\
-		cfg->f = v;					\
+#define U64(f)                                          \
+	do {                                            \
+		if ((ret = sysfs_u64(dev, tn, #f, &v))) \
+			return ret;                     \
+		cfg->f = v;                             \
 	} while (0)
 	U64(soft_cap);
 	U64(hard_cap);
@@ -175,10 +172,11 @@ static int sysfs_get_tier(struct ctl_dev *dev, unsigned int t,
 	U64(node_capacity);
 	U64(node_free);
 #undef U64
-#define U32(f) do {						\
-		if ((ret = sysfs_u64(dev, tn, #f, &v)))		\
-			return ret;				\
-		cfg->f = (__u32)v;				\
+#define U32(f)                                          \
+	do {                                            \
+		if ((ret = sysfs_u64(dev, tn, #f, &v))) \
+			return ret;                     \
+		cfg->f = (__u32)v;                      \
 	} while (0)
 	U32(read_latency_ns);
 	U32(read_bandwidth_mbps);
@@ -195,12 +193,10 @@ static int sysfs_get_stats(struct ctl_dev *dev, struct ta_stats *st)
 	memset(st, 0, sizeof(*st));
 	for (unsigned int t = 0; t < TA_NR_TIERS; t++) {
 		for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
-			ret = sysfs_u64(dev, ctl_tier_name(t),
-					ctl_stats_fields[i].name, &v);
+			ret = sysfs_u64(dev, ctl_tier_name(t), ctl_stats_fields[i].name, &v);
 			if (ret)
 				return ret;
-			memcpy((char *)&st->tier[t] + ctl_stats_fields[i].offset,
-			       &v, sizeof(v));
+			memcpy((char *)&st->tier[t] + ctl_stats_fields[i].offset, &v, sizeof(v));
 		}
 		/* Each live region is granted exactly one tier. */
 		st->live_regions += st->tier[t].regions;
@@ -227,7 +223,7 @@ static int sysfs_get_version(struct ctl_dev *dev, struct ta_version *ver)
 		if (!stat(path, &sb) && S_ISDIR(sb.st_mode))
 			ver->nr_tiers++;
 	}
-	return 0;	/* features are not exported through sysfs */
+	return 0; /* features are not exported through sysfs */
 }
 
 /* ---- ioctls ---- */

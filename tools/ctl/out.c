@@ -11,13 +11,13 @@
 
 #include "ctl.h"
 
-#define TBL_MAX_ROWS	40
-#define TBL_MAX_COLS	16
-#define TBL_CELL	32
+#define TBL_MAX_ROWS 40
+#define TBL_MAX_COLS 16
+#define TBL_CELL     32
 
 struct table {
 	int rows, cols;
-	bool left[TBL_MAX_COLS];	/* left-aligned column */
+	bool left[TBL_MAX_COLS]; /* left-aligned column */
 	char cell[TBL_MAX_ROWS][TBL_MAX_COLS][TBL_CELL];
 };
 
@@ -45,8 +45,8 @@ static void tbl_print(FILE *f, const struct table *t)
 			if (c == t->cols - 1 && t->left[c])
 				fprintf(f, "%s%s", sep, t->cell[r][c]);
 			else
-				fprintf(f, t->left[c] ? "%s%-*s" : "%s%*s", sep,
-					(int)w[c], t->cell[r][c]);
+				fprintf(f, t->left[c] ? "%s%-*s" : "%s%*s", sep, (int)w[c],
+					t->cell[r][c]);
 		}
 		fputc('\n', f);
 	}
@@ -57,13 +57,12 @@ static const char *cap_str(uint64_t v, char *buf, size_t len)
 	return v ? ctl_fmt_size(v, buf, len) : "none";
 }
 
-void ctl_print_tiers(FILE *f, const struct ta_tier_config *cfg,
-		     const struct ta_stats *st)
+void ctl_print_tiers(FILE *f, const struct ta_tier_config *cfg, const struct ta_stats *st)
 {
 	static const char *const head[] = {
-		"TIER", "NODE", "LAT_NS", "BW_MB/s", "CAPACITY", "FREE",
-		"SOFT_CAP", "HARD_CAP", "POLICY", "THROTTLE", "RATE/s", "BURST",
-		"RESERVED", "RESIDENT", "INFO",
+		"TIER",	  "NODE",     "LAT_NS",	  "BW_MB/s",  "CAPACITY",
+		"FREE",	  "SOFT_CAP", "HARD_CAP", "POLICY",   "THROTTLE",
+		"RATE/s", "BURST",    "RESERVED", "RESIDENT", "INFO",
 	};
 	struct table *t = calloc(1, sizeof(*t));
 	char b[TBL_CELL];
@@ -124,8 +123,7 @@ static void totals(const struct ta_stats *st, struct ta_tier_stats *tot)
 	}
 }
 
-static const char *fmt_value(uint64_t v, enum ctl_kind kind, bool raw,
-			     char *buf, size_t len)
+static const char *fmt_value(uint64_t v, enum ctl_kind kind, bool raw, char *buf, size_t len)
 {
 	if (raw || kind == CTL_COUNT || v == 0)
 		snprintf(buf, len, "%" PRIu64, v);
@@ -187,18 +185,17 @@ char *ctl_stats_json(const struct ta_stats *st, bool pretty)
 	if (!root)
 		return NULL;
 	totals(st, &tot);
-	json_object_object_add(root, "live_regions",
-			       json_object_new_uint64(st->live_regions));
-	json_object_object_add(root, "open_files",
-			       json_object_new_uint64(st->open_files));
+	json_object_object_add(root, "live_regions", json_object_new_uint64(st->live_regions));
+	json_object_object_add(root, "open_files", json_object_new_uint64(st->open_files));
 	tiers = json_object_new_object();
 	for (unsigned int t = 0; t < TA_NR_TIERS; t++)
 		json_object_object_add(tiers, ctl_tier_name(t), tier_json(&st->tier[t]));
 	json_object_object_add(root, "tiers", tiers);
 	json_object_object_add(root, "totals", tier_json(&tot));
-	out = strdup(json_object_to_json_string_ext(root,
-		(pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
-			: JSON_C_TO_STRING_PLAIN) | JSON_C_TO_STRING_NOSLASHESCAPE));
+	out = strdup(json_object_to_json_string_ext(
+		root, (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+			      : JSON_C_TO_STRING_PLAIN) |
+			      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 	return out;
 }

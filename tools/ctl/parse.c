@@ -16,11 +16,10 @@
 #define CTL_FIELD(n, k) { #n, offsetof(struct ta_tier_stats, n), CTL_##k },
 const struct ctl_field ctl_stats_fields[] = { CTL_STATS_FIELDS(CTL_FIELD) };
 #undef CTL_FIELD
-const size_t ctl_nr_stats_fields =
-	sizeof(ctl_stats_fields) / sizeof(ctl_stats_fields[0]);
+const size_t ctl_nr_stats_fields = sizeof(ctl_stats_fields) / sizeof(ctl_stats_fields[0]);
 
 _Static_assert(sizeof(ctl_stats_fields) / sizeof(ctl_stats_fields[0]) ==
-	       sizeof(struct ta_tier_stats) / sizeof(__u64),
+		       sizeof(struct ta_tier_stats) / sizeof(__u64),
 	       "CTL_STATS_FIELDS must list every field of struct ta_tier_stats");
 
 static const char *const tier_names[TA_NR_TIERS] = {
@@ -189,12 +188,18 @@ void ctl_set_init(struct ctl_set *set)
 }
 
 enum set_field {
-	F_NODE, F_SOFT_CAP, F_HARD_CAP, F_POLICY, F_MODE, F_RATE, F_BURST,
+	F_NODE,
+	F_SOFT_CAP,
+	F_HARD_CAP,
+	F_POLICY,
+	F_MODE,
+	F_RATE,
+	F_BURST,
 };
 
 static const struct {
-	const char *name;	/* TIER.<name> */
-	const char *tname;	/* throttle.TIER.<tname>, or NULL */
+	const char *name;  /* TIER.<name> */
+	const char *tname; /* throttle.TIER.<tname>, or NULL */
 	enum set_field f;
 	uint32_t bit;
 } set_fields[] = {
@@ -210,8 +215,8 @@ static const struct {
 #define NR_SET_FIELDS (sizeof(set_fields) / sizeof(set_fields[0]))
 
 /* Parse @val for field @i into @cfg (no valid bit yet). */
-static int set_value(struct ta_tier_config *cfg, size_t i, const char *key,
-		     const char *val, char *err, size_t errlen)
+static int set_value(struct ta_tier_config *cfg, size_t i, const char *key, const char *val,
+		     char *err, size_t errlen)
 {
 	const char *why = NULL;
 	uint64_t v;
@@ -219,8 +224,7 @@ static int set_value(struct ta_tier_config *cfg, size_t i, const char *key,
 	switch (set_fields[i].f) {
 	case F_NODE:
 		if (ctl_parse_uint(val, INT32_MAX, &v)) {
-			snprintf(err, errlen,
-				 "bad NUMA node '%s' for %s: expected a node number",
+			snprintf(err, errlen, "bad NUMA node '%s' for %s: expected a node number",
 				 val, key);
 			return -1;
 		}
@@ -232,8 +236,7 @@ static int set_value(struct ta_tier_config *cfg, size_t i, const char *key,
 		} else if (!strcasecmp(val, "route_slow")) {
 			cfg->policy = TA_POLICY_ROUTE_SLOW;
 		} else {
-			snprintf(err, errlen,
-				 "bad policy '%s' for %s: expected fail or route_slow",
+			snprintf(err, errlen, "bad policy '%s' for %s: expected fail or route_slow",
 				 val, key);
 			return -1;
 		}
@@ -245,8 +248,8 @@ static int set_value(struct ta_tier_config *cfg, size_t i, const char *key,
 			cfg->throttle_mode = TA_THROTTLE_ENFORCE;
 		} else {
 			snprintf(err, errlen,
-				 "bad throttle mode '%s' for %s: expected account or enforce",
-				 val, key);
+				 "bad throttle mode '%s' for %s: expected account or enforce", val,
+				 key);
 			return -1;
 		}
 		return 0;
@@ -268,20 +271,19 @@ static int set_value(struct ta_tier_config *cfg, size_t i, const char *key,
 			cfg->burst = v;
 		return 0;
 	}
-	snprintf(err, errlen, "bad size '%s' for %s: %s", val, key,
-		 why ? why : "invalid");
+	snprintf(err, errlen, "bad size '%s' for %s: %s", val, key, why ? why : "invalid");
 	return -1;
 }
 
-static int apply(struct ctl_set *set, int tier, size_t i, const char *key,
-		 const char *val, char *err, size_t errlen)
+static int apply(struct ctl_set *set, int tier, size_t i, const char *key, const char *val,
+		 char *err, size_t errlen)
 {
 	int lo = tier < 0 ? 0 : tier, hi = tier < 0 ? TA_NR_TIERS - 1 : tier;
 
 	for (int t = lo; t <= hi; t++) {
 		if (set->cfg[t].valid & set_fields[i].bit) {
-			snprintf(err, errlen, "%s: %s.%s is set twice", key,
-				 tier_names[t], set_fields[i].name);
+			snprintf(err, errlen, "%s: %s.%s is set twice", key, tier_names[t],
+				 set_fields[i].name);
 			return -1;
 		}
 	}
@@ -336,8 +338,7 @@ int ctl_set_parse(struct ctl_set *set, const char *arg, char *err, size_t errlen
 			if (set_fields[i].f == F_POLICY)
 				return apply(set, -1, i, "policy", val, err, errlen);
 	}
-	if (ntok == 2 && !strcasecmp(tok[0], "throttle") &&
-	    !strcasecmp(tok[1], "mode")) {
+	if (ntok == 2 && !strcasecmp(tok[0], "throttle") && !strcasecmp(tok[1], "mode")) {
 		for (size_t i = 0; i < NR_SET_FIELDS; i++)
 			if (set_fields[i].f == F_MODE)
 				return apply(set, -1, i, "throttle.mode", val, err, errlen);
@@ -348,15 +349,14 @@ int ctl_set_parse(struct ctl_set *set, const char *arg, char *err, size_t errlen
 		tier = ctl_tier_from_name(tok[1]);
 		if (tier < 0) {
 			snprintf(err, errlen,
-				 "unknown tier '%s' in '%s' (tiers: fast, normal, slow)",
-				 tok[1], arg);
+				 "unknown tier '%s' in '%s' (tiers: fast, normal, slow)", tok[1],
+				 arg);
 			return -1;
 		}
 		for (size_t i = 0; i < NR_SET_FIELDS; i++) {
-			if (set_fields[i].tname &&
-			    !strcasecmp(tok[2], set_fields[i].tname)) {
-				snprintf(name, sizeof(name), "throttle.%s.%s",
-					 tier_names[tier], set_fields[i].tname);
+			if (set_fields[i].tname && !strcasecmp(tok[2], set_fields[i].tname)) {
+				snprintf(name, sizeof(name), "throttle.%s.%s", tier_names[tier],
+					 set_fields[i].tname);
 				return apply(set, tier, i, name, val, err, errlen);
 			}
 		}
@@ -371,19 +371,20 @@ int ctl_set_parse(struct ctl_set *set, const char *arg, char *err, size_t errlen
 		tier = ctl_tier_from_name(tok[0]);
 		if (tier < 0) {
 			snprintf(err, errlen,
-				 "unknown tier '%s' in '%s' (tiers: fast, normal, slow)",
-				 tok[0], arg);
+				 "unknown tier '%s' in '%s' (tiers: fast, normal, slow)", tok[0],
+				 arg);
 			return -1;
 		}
 		for (size_t i = 0; i < NR_SET_FIELDS; i++) {
 			if (!strcasecmp(tok[1], set_fields[i].name)) {
-				snprintf(name, sizeof(name), "%s.%s",
-					 tier_names[tier], set_fields[i].name);
+				snprintf(name, sizeof(name), "%s.%s", tier_names[tier],
+					 set_fields[i].name);
 				return apply(set, tier, i, name, val, err, errlen);
 			}
 		}
 		snprintf(err, errlen,
-			 "unknown setting '%s.%s' (tier settings: node, soft_cap, hard_cap, policy, rate, burst, throttle_mode)",
+			 "unknown setting '%s.%s' (tier settings: node, soft_cap, hard_cap, "
+			 "policy, rate, burst, throttle_mode)",
 			 tok[0], tok[1]);
 		return -1;
 	}
@@ -445,8 +446,8 @@ char *ctl_fmt_info(uint32_t flags, char *buf, size_t len)
 					pos ? "," : "", names[i].name);
 	}
 	if (flags)
-		pos += (size_t)snprintf(buf + pos, pos < len ? len - pos : 0,
-					"%s0x%x", pos ? "," : "", flags);
+		pos += (size_t)snprintf(buf + pos, pos < len ? len - pos : 0, "%s0x%x",
+					pos ? "," : "", flags);
 	if (!pos)
 		snprintf(buf, len, "-");
 	return buf;

@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <linux/tieralloc.h>
 
-#define MIB (1UL << 20)
+#define MIB  (1UL << 20)
 #define PAGE 4096UL
 
 static const char *tier_name[TA_NR_TIERS] = { "FAST", "NORMAL", "SLOW" };
@@ -91,15 +91,18 @@ static void show_tiers(int fd)
 		if (ioctl(fd, TA_IOC_GET_TIER, &c))
 			die("TA_IOC_GET_TIER");
 		if (c.soft_cap)
-			snprintf(soft, sizeof(soft), "%llu MiB", (unsigned long long)c.soft_cap >> 20);
+			snprintf(soft, sizeof(soft), "%llu MiB",
+				 (unsigned long long)c.soft_cap >> 20);
 		if (c.hard_cap)
-			snprintf(hard, sizeof(hard), "%llu MiB", (unsigned long long)c.hard_cap >> 20);
+			snprintf(hard, sizeof(hard), "%llu MiB",
+				 (unsigned long long)c.hard_cap >> 20);
 		printf("%-7s %4d %6u ns %6.1f GB/s %6llu MiB %6llu MiB %10s %10s  %s%s\n",
 		       tier_name[t], c.node, c.read_latency_ns, c.read_bandwidth_mbps / 1000.0,
 		       (unsigned long long)c.node_capacity >> 20,
 		       (unsigned long long)c.node_free >> 20, soft, hard,
-		       c.info_flags & TA_TIER_INFO_HMAT ? "HMAT" :
-		       c.info_flags & TA_TIER_INFO_OVERRIDE ? "override" : "distance",
+		       c.info_flags & TA_TIER_INFO_HMAT	      ? "HMAT"
+		       : c.info_flags & TA_TIER_INFO_OVERRIDE ? "override"
+							      : "distance",
 		       c.info_flags & TA_TIER_INFO_SHARED ? ", shared node" : "");
 	}
 }
@@ -128,13 +131,14 @@ static void regions_per_tier(int fd)
 	void *p[TA_NR_TIERS];
 	long nodes[8];
 
-	printf("\n== One 64 MiB region per tier (FAST/NORMAL in 4 KiB pages, SLOW in 2 MiB pages)\n");
+	printf("\n== One 64 MiB region per tier (FAST/NORMAL in 4 KiB pages, SLOW in 2 MiB "
+	       "pages)\n");
 	for (uint32_t t = 0; t < TA_NR_TIERS; t++) {
 		p[t] = create_map(fd, len, t, t == TA_TIER_SLOW ? TA_REGION_HUGE : 0, &req[t]);
 		memset(p[t], 0xab, len);
 	}
-	printf("%-7s %-22s | %-28s | %s\n", "region", "TierAlloc: resident", "move_pages(2): pages on node",
-	       "numa_maps");
+	printf("%-7s %-22s | %-28s | %s\n", "region", "TierAlloc: resident",
+	       "move_pages(2): pages on node", "numa_maps");
 	for (uint32_t t = 0; t < TA_NR_TIERS; t++) {
 		struct ta_region_info info = { .handle = req[t].handle };
 		char nm[128];
@@ -159,7 +163,7 @@ static void regions_per_tier(int fd)
 
 struct toucher {
 	volatile char *base;
-	atomic_size_t hot_start;	/* [hot_start, len) is still in use */
+	atomic_size_t hot_start; /* [hot_start, len) is still in use */
 	size_t len;
 	atomic_int stop;
 	uint64_t passes;
@@ -196,8 +200,10 @@ static void cooling_working_set(int fd)
 	       "moved this step");
 	for (size_t step = 0; step <= len / slice - 2; step++) {
 		struct ta_region_move m = {
-			.handle = req.handle, .dst_tier = TA_TIER_SLOW,
-			.offset = step * slice, .length = slice,
+			.handle = req.handle,
+			.dst_tier = TA_TIER_SLOW,
+			.offset = step * slice,
+			.length = slice,
 		};
 		struct timespec t0, t1;
 

@@ -36,7 +36,8 @@ static uint64_t stat_field(const struct ta_tier_stats *s, size_t i)
 static int get_stats(int fd, struct ta_stats *st)
 {
 	struct ta_stats_query q = {
-		.stats_ptr = (__u64)(uintptr_t)st, .size = sizeof(*st),
+		.stats_ptr = (__u64)(uintptr_t)st,
+		.size = sizeof(*st),
 	};
 
 	memset(st, 0, sizeof(*st));
@@ -60,8 +61,7 @@ FIXTURE_SETUP(dev)
 {
 	self->fd = open(TIERALLOC_DEVICE, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd)
-		TH_LOG("open %s: %s (is tieralloc.ko loaded?)", TIERALLOC_DEVICE,
-		       strerror(errno));
+	TH_LOG("open %s: %s (is tieralloc.ko loaded?)", TIERALLOC_DEVICE, strerror(errno));
 	for (unsigned int t = 0; t < TA_NR_TIERS; t++) {
 		ASSERT_EQ(0, get_tier(self->fd, t, &self->saved[t]));
 	}
@@ -99,8 +99,8 @@ TEST_F(dev, tiers)
 		ASSERT_NE(NULL, row) TH_LOG("%s", o.out);
 		snprintf(want, sizeof(want), " %d ", self->saved[t].node);
 		if (self->saved[t].node >= 0) {
-			EXPECT_NE(NULL, strstr(row, want)) TH_LOG("node of %s: %s",
-								 tier_names[t], o.out);
+			EXPECT_NE(NULL, strstr(row, want))
+			TH_LOG("node of %s: %s", tier_names[t], o.out);
 		}
 		EXPECT_NE(NULL, strstr(row, ctl_policy_name(self->saved[t].policy)));
 	}
@@ -115,7 +115,7 @@ TEST_F(dev, stats_table)
 	EXPECT_NE(NULL, strstr(o.out, "total"));
 	for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
 		EXPECT_NE(NULL, strstr(o.out, ctl_stats_fields[i].name))
-			TH_LOG("%s missing", ctl_stats_fields[i].name);
+		TH_LOG("%s missing", ctl_stats_fields[i].name);
 	}
 }
 
@@ -134,8 +134,8 @@ static uint64_t max64(uint64_t a, uint64_t b)
  * must lie between them and the totals must add up.  Without open_files
  * (sysfs) that key must be 0.
  */
-static void check_json(struct __test_metadata *_metadata, int fd,
-		       const char *const *env, bool has_open_files)
+static void check_json(struct __test_metadata *_metadata, int fd, const char *const *env,
+		       bool has_open_files)
 {
 	struct ta_stats a, b;
 	json_object *root, *tiers, *tot, *v;
@@ -143,7 +143,7 @@ static void check_json(struct __test_metadata *_metadata, int fd,
 
 	ASSERT_EQ(0, get_stats(fd, &a));
 	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, env, "stats", "--json", NULL))
-		TH_LOG("%s", o.err);
+	TH_LOG("%s", o.err);
 	ASSERT_EQ(0, get_stats(fd, &b));
 	root = json_tokener_parse(o.out);
 	ASSERT_NE(NULL, root) TH_LOG("not JSON: %s", o.out);
@@ -173,12 +173,12 @@ static void check_json(struct __test_metadata *_metadata, int fd,
 
 			ASSERT_TRUE(json_object_object_get_ex(tiers, tier_names[t], &jt));
 			ASSERT_TRUE(json_object_object_get_ex(jt, name, &v))
-				TH_LOG("%s.%s missing", tier_names[t], name);
+			TH_LOG("%s.%s missing", tier_names[t], name);
 			x = json_object_get_uint64(v);
 			EXPECT_LE(min64(stat_field(&a.tier[t], i), stat_field(&b.tier[t], i)), x)
-				TH_LOG("%s.%s", tier_names[t], name);
+			TH_LOG("%s.%s", tier_names[t], name);
 			EXPECT_GE(max64(stat_field(&a.tier[t], i), stat_field(&b.tier[t], i)), x)
-				TH_LOG("%s.%s", tier_names[t], name);
+			TH_LOG("%s.%s", tier_names[t], name);
 			sum += x;
 		}
 		ASSERT_TRUE(json_object_object_get_ex(tot, name, &v));
@@ -190,7 +190,8 @@ static void check_json(struct __test_metadata *_metadata, int fd,
 /* Hold a populated 1 MiB WARM region so that the counters are not all 0. */
 static uint32_t hold_region(int fd)
 {
-	struct ta_region_create rc = { .size = 1 << 20, .placement = TA_HINT_WARM,
+	struct ta_region_create rc = { .size = 1 << 20,
+				       .placement = TA_HINT_WARM,
 				       .flags = TA_REGION_POPULATE };
 
 	return ioctl(fd, TA_IOC_REGION_CREATE, &rc) ? 0 : rc.handle;
@@ -235,11 +236,12 @@ TEST_F(dev, sysfs_fallback_matches_ioctl)
 
 		ASSERT_NE(NULL, row) TH_LOG("%s", o.out);
 		snprintf(want, sizeof(want), "  %s  ",
-			 self->saved[t].hard_cap ? ctl_fmt_size(self->saved[t].hard_cap, b, sizeof(b))
-						 : "none");
+			 self->saved[t].hard_cap
+				 ? ctl_fmt_size(self->saved[t].hard_cap, b, sizeof(b))
+				 : "none");
 		EXPECT_NE(NULL, strstr(row, want)) TH_LOG("want '%s': %s", want, o.out);
 		EXPECT_NE(NULL, strstr(row, ctl_fmt_info(self->saved[t].info_flags, b, sizeof(b))))
-			TH_LOG("%s", o.out);
+		TH_LOG("%s", o.out);
 	}
 	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, env, "version", NULL)) TH_LOG("%s", o.err);
 	snprintf(want, sizeof(want), "module ABI version:       %d", TIERALLOC_ABI_VERSION);
@@ -257,10 +259,9 @@ TEST_F(dev, set_and_read_back)
 		SKIP(return, "needs root");
 	snprintf(node, sizeof(node), "slow.node=%d", old->node);
 	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "set", "slow.soft_cap=64M",
-			     "slow.hard_cap=128m", "slow.policy=fail",
-			     "throttle.slow.rate=1G/s", "throttle.slow.burst=64M",
-			     "throttle.slow.mode=account", node, NULL))
-		TH_LOG("%s", o.err);
+			     "slow.hard_cap=128m", "slow.policy=fail", "throttle.slow.rate=1G/s",
+			     "throttle.slow.burst=64M", "throttle.slow.mode=account", node, NULL))
+	TH_LOG("%s", o.err);
 	EXPECT_NE(NULL, strstr(o.out, "slow.soft_cap = 64M")) TH_LOG("%s", o.out);
 	ASSERT_EQ(0, get_tier(self->fd, TA_TIER_SLOW, &c));
 	EXPECT_EQ(64ULL << 20, c.soft_cap);
@@ -285,9 +286,8 @@ TEST_F(dev, set_and_read_back)
 	EXPECT_EQ(self->saved[TA_TIER_FAST].soft_cap, c.soft_cap);
 	EXPECT_EQ(self->saved[TA_TIER_FAST].policy, c.policy);
 	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "set", "policy=route_slow",
-			     "slow.soft_cap=none", "slow.hard_cap=0",
-			     "throttle.slow.rate=0", NULL))
-		TH_LOG("%s", o.err);
+			     "slow.soft_cap=none", "slow.hard_cap=0", "throttle.slow.rate=0", NULL))
+	TH_LOG("%s", o.err);
 	for (unsigned int t = 0; t < TA_NR_TIERS; t++) {
 		ASSERT_EQ(0, get_tier(self->fd, t, &c));
 		EXPECT_EQ(TA_POLICY_ROUTE_SLOW, c.policy) TH_LOG("tier %u", t);
@@ -308,8 +308,7 @@ static void public_copy(char *dir, size_t len, char *bin, size_t blen)
 		return;
 	chmod(dir, 0755);
 	snprintf(bin, blen, "%s/tierallocctl", dir);
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 0755 '%s'", ctl_bin(),
-		 bin, bin);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 0755 '%s'", ctl_bin(), bin, bin);
 	if (system(cmd))
 		bin[0] = '\0';
 }
@@ -329,9 +328,9 @@ TEST_F(dev, unprivileged)
 	snprintf(env_bin, sizeof(env_bin), "TIERALLOCCTL_BIN=%s", bin);
 
 	EXPECT_EQ(CTL_EXIT_PERM, ctl_run(&o, NOBODY, env, "set", "fast.soft_cap=1G", NULL))
-		TH_LOG("stdout: %s stderr: %s", o.out, o.err);
+	TH_LOG("stdout: %s stderr: %s", o.out, o.err);
 	EXPECT_NE(NULL, strstr(o.err, "permission denied: setting tiers needs CAP_SYS_ADMIN"))
-		TH_LOG("%s", o.err);
+	TH_LOG("%s", o.err);
 	ASSERT_EQ(0, get_tier(self->fd, TA_TIER_FAST, &c));
 	EXPECT_EQ(self->saved[TA_TIER_FAST].soft_cap, c.soft_cap);
 
@@ -352,24 +351,25 @@ TEST_F(dev, bad_arguments)
 	struct ta_tier_config c;
 	struct ctl_out o;
 
-	EXPECT_EQ(CTL_EXIT_USAGE, ctl_run(&o, CTL_RUN_NOUID, NULL, "set",
-					  "fast.soft_cap=1G", "fast.hard_cap=12Q", NULL));
+	EXPECT_EQ(CTL_EXIT_USAGE, ctl_run(&o, CTL_RUN_NOUID, NULL, "set", "fast.soft_cap=1G",
+					  "fast.hard_cap=12Q", NULL));
 	EXPECT_NE(NULL, strstr(o.err, "bad size '12Q' for fast.hard_cap")) TH_LOG("%s", o.err);
 	/* Nothing was applied: parsing comes first. */
 	ASSERT_EQ(0, get_tier(self->fd, TA_TIER_FAST, &c));
 	EXPECT_EQ(self->saved[TA_TIER_FAST].soft_cap, c.soft_cap);
 
-	EXPECT_EQ(CTL_EXIT_USAGE, ctl_run(&o, CTL_RUN_NOUID, NULL, "set", "warm.soft_cap=1G", NULL));
+	EXPECT_EQ(CTL_EXIT_USAGE,
+		  ctl_run(&o, CTL_RUN_NOUID, NULL, "set", "warm.soft_cap=1G", NULL));
 	EXPECT_NE(NULL, strstr(o.err, "unknown tier 'warm'")) TH_LOG("%s", o.err);
 	EXPECT_EQ(CTL_EXIT_USAGE, ctl_run(&o, CTL_RUN_NOUID, NULL, "stats", "--yaml", NULL));
 	EXPECT_NE(NULL, strstr(o.err, "unknown argument '--yaml'")) TH_LOG("%s", o.err);
 
 	/* A node that does not exist: the module refuses, nothing changes. */
 	if (!geteuid()) {
-		EXPECT_EQ(CTL_EXIT_ERR, ctl_run(&o, CTL_RUN_NOUID, NULL, "set",
-						"fast.node=4000", NULL));
+		EXPECT_EQ(CTL_EXIT_ERR,
+			  ctl_run(&o, CTL_RUN_NOUID, NULL, "set", "fast.node=4000", NULL));
 		EXPECT_NE(NULL, strstr(o.err, "rejected the settings of tier fast"))
-			TH_LOG("%s", o.err);
+		TH_LOG("%s", o.err);
 		ASSERT_EQ(0, get_tier(self->fd, TA_TIER_FAST, &c));
 		EXPECT_EQ(self->saved[TA_TIER_FAST].node, c.node);
 	}
@@ -380,9 +380,9 @@ TEST_F(dev, watch_and_version)
 	struct ctl_out o;
 	char want[64];
 
-	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "watch", "--interval", "0.1",
-			     "--count", "2", NULL))
-		TH_LOG("%s", o.err);
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "watch", "--interval", "0.1", "--count", "2",
+			     NULL))
+	TH_LOG("%s", o.err);
 	EXPECT_NE(NULL, strstr(o.out, "tierallocctl watch: every 0.1s"));
 	EXPECT_NE(NULL, strstr(o.out, "rates/s:")) TH_LOG("%s", o.out);
 

@@ -22,19 +22,49 @@ static const struct {
 	const char *in;
 	uint64_t v;
 } good_sizes[] = {
-	{ "0", 0 }, { "none", 0 }, { "NONE", 0 }, { "4096", 4096 },
-	{ "4k", 4096 }, { "4K", 4096 }, { "4KiB", 4096 }, { "4kb", 4096 },
-	{ "4b", 4 }, { "64M", 64ULL << 20 }, { "64m", 64ULL << 20 },
-	{ "1.5G", 3ULL << 29 }, { "1.5g", 3ULL << 29 }, { "2T", 2ULL << 40 },
-	{ "0.5k", 512 }, { "0.25M", 256 << 10 }, { "007", 7 },
+	{ "0", 0 },
+	{ "none", 0 },
+	{ "NONE", 0 },
+	{ "4096", 4096 },
+	{ "4k", 4096 },
+	{ "4K", 4096 },
+	{ "4KiB", 4096 },
+	{ "4kb", 4096 },
+	{ "4b", 4 },
+	{ "64M", 64ULL << 20 },
+	{ "64m", 64ULL << 20 },
+	{ "1.5G", 3ULL << 29 },
+	{ "1.5g", 3ULL << 29 },
+	{ "2T", 2ULL << 40 },
+	{ "0.5k", 512 },
+	{ "0.25M", 256 << 10 },
+	{ "007", 7 },
 	{ "16777215T", 16777215ULL << 40 },
 	{ "18446744073709551615", UINT64_MAX },
 };
 
 static const char *const bad_sizes[] = {
-	"", "-1", "4X", "1.3K", "1.", ".5K", "K", "1 G", "1G ", " 1G", "1GG",
-	"1.5", "18446744073709551616", "16777216T", "0x10", "1e3", "4Gs",
-	"1.1234567G", "4G/s", "nonee", "+4",
+	"",
+	"-1",
+	"4X",
+	"1.3K",
+	"1.",
+	".5K",
+	"K",
+	"1 G",
+	"1G ",
+	" 1G",
+	"1GG",
+	"1.5",
+	"18446744073709551616",
+	"16777216T",
+	"0x10",
+	"1e3",
+	"4Gs",
+	"1.1234567G",
+	"4G/s",
+	"nonee",
+	"+4",
 };
 
 TEST(size_good)
@@ -44,7 +74,7 @@ TEST(size_good)
 		uint64_t v = 12345;
 
 		ASSERT_EQ(0, ctl_parse_size(good_sizes[i].in, &v, &why))
-			TH_LOG("'%s' rejected: %s", good_sizes[i].in, why);
+		TH_LOG("'%s' rejected: %s", good_sizes[i].in, why);
 		EXPECT_EQ(good_sizes[i].v, v) TH_LOG("'%s'", good_sizes[i].in);
 	}
 }
@@ -56,8 +86,7 @@ TEST(size_bad)
 		uint64_t v = 0;
 
 		EXPECT_EQ(-1, ctl_parse_size(bad_sizes[i], &v, &why))
-			TH_LOG("'%s' accepted as %llu", bad_sizes[i],
-			       (unsigned long long)v);
+		TH_LOG("'%s' accepted as %llu", bad_sizes[i], (unsigned long long)v);
 		EXPECT_NE(NULL, why);
 	}
 }
@@ -99,8 +128,7 @@ TEST(tier_names)
 	EXPECT_STREQ("slow", ctl_tier_name(TA_TIER_SLOW));
 }
 
-static int parse_all(struct ctl_set *set, const char *const *args, char *err,
-		     size_t len)
+static int parse_all(struct ctl_set *set, const char *const *args, char *err, size_t len)
 {
 	ctl_set_init(set);
 	for (; *args; args++)
@@ -112,12 +140,20 @@ static int parse_all(struct ctl_set *set, const char *const *args, char *err,
 TEST(set_every_setting)
 {
 	static const char *const args[] = {
-		"fast.soft_cap=4G", "fast.hard_cap=6g", "fast.node=0",
-		"slow.policy=fail", "normal.policy=route_slow",
-		"throttle.slow.rate=1G/s", "throttle.slow.burst=64M",
-		"throttle.slow.mode=enforce", "normal.rate=100M",
-		"normal.burst=1M", "normal.throttle_mode=account",
-		"slow.node=2", "slow.hard_cap=0", NULL,
+		"fast.soft_cap=4G",
+		"fast.hard_cap=6g",
+		"fast.node=0",
+		"slow.policy=fail",
+		"normal.policy=route_slow",
+		"throttle.slow.rate=1G/s",
+		"throttle.slow.burst=64M",
+		"throttle.slow.mode=enforce",
+		"normal.rate=100M",
+		"normal.burst=1M",
+		"normal.throttle_mode=account",
+		"slow.node=2",
+		"slow.hard_cap=0",
+		NULL,
 	};
 	struct ctl_set set;
 	char err[256] = "";
@@ -138,8 +174,8 @@ TEST(set_every_setting)
 	EXPECT_EQ(TA_THROTTLE_ACCOUNT, set.cfg[1].throttle_mode);
 
 	EXPECT_EQ(TA_TIER_SLOW, set.cfg[2].tier);
-	EXPECT_EQ(TA_CFG_POLICY | TA_CFG_RATE | TA_CFG_BURST |
-		  TA_CFG_THROTTLE_MODE | TA_CFG_NODE | TA_CFG_HARD_CAP,
+	EXPECT_EQ(TA_CFG_POLICY | TA_CFG_RATE | TA_CFG_BURST | TA_CFG_THROTTLE_MODE | TA_CFG_NODE |
+			  TA_CFG_HARD_CAP,
 		  set.cfg[2].valid);
 	EXPECT_EQ(TA_POLICY_FAIL, set.cfg[2].policy);
 	EXPECT_EQ(1ULL << 30, set.cfg[2].rate);
@@ -194,13 +230,13 @@ TEST(set_errors)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ctl_set set;
 		char err[256] = "";
-		const char *args[4] = { cases[i].args[0], cases[i].args[1],
-					cases[i].args[2], NULL };
+		const char *args[4] = { cases[i].args[0], cases[i].args[1], cases[i].args[2],
+					NULL };
 
 		EXPECT_EQ(-1, parse_all(&set, args, err, sizeof(err)))
-			TH_LOG("'%s' accepted", args[0]);
+		TH_LOG("'%s' accepted", args[0]);
 		EXPECT_NE(NULL, strstr(err, cases[i].msg))
-			TH_LOG("'%s': got '%s', want '%s'", args[0], err, cases[i].msg);
+		TH_LOG("'%s': got '%s', want '%s'", args[0], err, cases[i].msg);
 	}
 }
 
@@ -216,16 +252,16 @@ TEST(format)
 	EXPECT_STREQ("850ns", ctl_fmt_ns(850, b, sizeof(b)));
 	EXPECT_STREQ("1.50s", ctl_fmt_ns(1500000000, b, sizeof(b)));
 	EXPECT_STREQ("-", ctl_fmt_info(0, b, sizeof(b)));
-	EXPECT_STREQ("hmat,shared", ctl_fmt_info(TA_TIER_INFO_HMAT | TA_TIER_INFO_SHARED,
-						 b, sizeof(b)));
-	EXPECT_STREQ("override,0x10", ctl_fmt_info(TA_TIER_INFO_OVERRIDE | 0x10,
-						   b, sizeof(b)));
+	EXPECT_STREQ("hmat,shared",
+		     ctl_fmt_info(TA_TIER_INFO_HMAT | TA_TIER_INFO_SHARED, b, sizeof(b)));
+	EXPECT_STREQ("override,0x10", ctl_fmt_info(TA_TIER_INFO_OVERRIDE | 0x10, b, sizeof(b)));
 }
 
 /* ---- the program itself ---- */
 
 static const char *const nodev_env[] = {
-	"TIERALLOCCTL_DEVICE=/nonexistent/tieralloc", NULL,
+	"TIERALLOCCTL_DEVICE=/nonexistent/tieralloc",
+	NULL,
 };
 
 TEST(cli_usage)
@@ -249,7 +285,8 @@ TEST(cli_bad_arguments)
 		const char *msg;
 	} cases[] = {
 		{ { "set", "fast.soft_cap=4X" }, "bad size '4X' for fast.soft_cap" },
-		{ { "set", "fast.soft_cap=1G", "slow.hard_cap=12Q" }, "bad size '12Q' for slow.hard_cap" },
+		{ { "set", "fast.soft_cap=1G", "slow.hard_cap=12Q" },
+		  "bad size '12Q' for slow.hard_cap" },
 		{ { "set" }, "nothing to set" },
 		{ { "set", "bogus.soft_cap=1G" }, "unknown tier 'bogus'" },
 		{ { "stats", "--jsn" }, "unknown argument '--jsn'" },
@@ -267,30 +304,32 @@ TEST(cli_bad_arguments)
 		struct ctl_out o;
 
 		EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, nodev_env, cases[i].args[0],
-				     cases[i].args[1], cases[i].args[2],
-				     cases[i].args[3], NULL))
-			TH_LOG("%s %s: %s", cases[i].args[0], cases[i].args[1], o.err);
+				     cases[i].args[1], cases[i].args[2], cases[i].args[3], NULL))
+		TH_LOG("%s %s: %s", cases[i].args[0], cases[i].args[1], o.err);
 		EXPECT_NE(NULL, strstr(o.err, cases[i].msg))
-			TH_LOG("got '%s', want '%s'", o.err, cases[i].msg);
+		TH_LOG("got '%s', want '%s'", o.err, cases[i].msg);
 	}
 }
 
 TEST(cli_missing_module)
 {
 	static const char *const cmds[][3] = {
-		{ "tiers" }, { "stats" }, { "stats", "--json" },
-		{ "set", "fast.soft_cap=1G" }, { "watch", "--count", "1" },
+		{ "tiers" },
+		{ "stats" },
+		{ "stats", "--json" },
+		{ "set", "fast.soft_cap=1G" },
+		{ "watch", "--count", "1" },
 		{ "version" },
 	};
 	struct ctl_out o;
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		EXPECT_EQ(3, ctl_run(&o, CTL_RUN_NOUID, nodev_env, cmds[i][0],
-				     cmds[i][1], cmds[i][2], NULL))
-			TH_LOG("%s: %s", cmds[i][0], o.err);
-		EXPECT_NE(NULL, strstr(o.err,
-			"/nonexistent/tieralloc not found: is tieralloc.ko loaded? (see README)"))
-			TH_LOG("%s: %s", cmds[i][0], o.err);
+		EXPECT_EQ(3, ctl_run(&o, CTL_RUN_NOUID, nodev_env, cmds[i][0], cmds[i][1],
+				     cmds[i][2], NULL))
+		TH_LOG("%s: %s", cmds[i][0], o.err);
+		EXPECT_NE(NULL, strstr(o.err, "/nonexistent/tieralloc not found: is tieralloc.ko "
+					      "loaded? (see README)"))
+		TH_LOG("%s: %s", cmds[i][0], o.err);
 	}
 	/* The default path, when this machine has no module. */
 	if (access(TIERALLOC_DEVICE, F_OK)) {
@@ -317,8 +356,7 @@ FIXTURE(fake_sysfs)
 	const char *env[3];
 };
 
-static void put(const char *dir, const char *tier, const char *attr,
-		const char *val)
+static void put(const char *dir, const char *tier, const char *attr, const char *val)
 {
 	char path[256];
 	FILE *f;
@@ -366,13 +404,11 @@ FIXTURE_SETUP(fake_sysfs)
 		put(self->dir, tiers[t], "node_free", "8589934592");
 		put(self->dir, tiers[t], "info_flags", t == 0 ? "1" : "12");
 		for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
-			snprintf(v, sizeof(v), "%llu",
-				 (unsigned long long)fake_stat(t, i));
+			snprintf(v, sizeof(v), "%llu", (unsigned long long)fake_stat(t, i));
 			put(self->dir, tiers[t], ctl_stats_fields[i].name, v);
 		}
 	}
-	snprintf(self->env_sysfs, sizeof(self->env_sysfs),
-		 "TIERALLOCCTL_SYSFS=%s", self->dir);
+	snprintf(self->env_sysfs, sizeof(self->env_sysfs), "TIERALLOCCTL_SYSFS=%s", self->dir);
 	self->env[0] = "TIERALLOCCTL_DEVICE=/dev/null";
 	self->env[1] = self->env_sysfs;
 	self->env[2] = NULL;
@@ -392,7 +428,7 @@ TEST_F(fake_sysfs, tiers)
 	struct ctl_out o;
 
 	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "tiers", NULL))
-		TH_LOG("%s", o.err);
+	TH_LOG("%s", o.err);
 	EXPECT_NE(NULL, strstr(o.out, "TIER")) TH_LOG("%s", o.out);
 	EXPECT_NE(NULL, strstr(o.out, "fast")) TH_LOG("%s", o.out);
 	EXPECT_NE(NULL, strstr(o.out, "4G")) TH_LOG("%s", o.out);
@@ -408,12 +444,12 @@ TEST_F(fake_sysfs, stats_table)
 	struct ctl_out o;
 
 	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "stats", "--raw", NULL))
-		TH_LOG("%s", o.err);
+	TH_LOG("%s", o.err);
 	/* live regions = sum of the tiers' regions (stats field 2) */
 	EXPECT_NE(NULL, strstr(o.out, "live regions: 6006  open files: 0")) TH_LOG("%s", o.out);
 	for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
 		EXPECT_NE(NULL, strstr(o.out, ctl_stats_fields[i].name))
-			TH_LOG("%s missing", ctl_stats_fields[i].name);
+		TH_LOG("%s missing", ctl_stats_fields[i].name);
 	}
 	/* reserved_bytes: 1000 + 2000 + 3000 */
 	EXPECT_NE(NULL, strstr(o.out, "6000")) TH_LOG("%s", o.out);
@@ -426,12 +462,11 @@ TEST_F(fake_sysfs, stats_json)
 	struct ctl_out o;
 
 	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "stats", "--json", NULL))
-		TH_LOG("%s", o.err);
+	TH_LOG("%s", o.err);
 	root = json_tokener_parse(o.out);
 	ASSERT_NE(NULL, root) TH_LOG("not JSON: %s", o.out);
 	ASSERT_TRUE(json_object_object_get_ex(root, "live_regions", &v));
-	EXPECT_EQ(fake_stat(0, 2) + fake_stat(1, 2) + fake_stat(2, 2),
-		  json_object_get_uint64(v));
+	EXPECT_EQ(fake_stat(0, 2) + fake_stat(1, 2) + fake_stat(2, 2), json_object_get_uint64(v));
 	ASSERT_TRUE(json_object_object_get_ex(root, "open_files", &v));
 	EXPECT_EQ(0, json_object_get_uint64(v));
 	ASSERT_TRUE(json_object_object_get_ex(root, "tiers", &o_tiers));
@@ -445,7 +480,7 @@ TEST_F(fake_sysfs, stats_json)
 
 			ASSERT_TRUE(json_object_object_get_ex(o_tiers, tiers[t], &jt));
 			ASSERT_TRUE(json_object_object_get_ex(jt, name, &v))
-				TH_LOG("%s.%s missing", tiers[t], name);
+			TH_LOG("%s.%s missing", tiers[t], name);
 			EXPECT_EQ(fake_stat(t, i), json_object_get_uint64(v));
 			sum += fake_stat(t, i);
 		}
@@ -460,12 +495,12 @@ TEST_F(fake_sysfs, version_and_watch)
 	struct ctl_out o;
 
 	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "version", NULL))
-		TH_LOG("%s", o.err);
+	TH_LOG("%s", o.err);
 	EXPECT_NE(NULL, strstr(o.out, "module ABI version:       1")) TH_LOG("%s", o.out);
 	EXPECT_NE(NULL, strstr(o.out, "tiers:                    3")) TH_LOG("%s", o.out);
-	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "watch", "--interval",
-			     "0.05", "--count", "2", NULL))
-		TH_LOG("%s", o.err);
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "watch", "--interval", "0.05", "--count",
+			     "2", NULL))
+	TH_LOG("%s", o.err);
 	EXPECT_NE(NULL, strstr(o.out, "rates/s:")) TH_LOG("%s", o.out);
 }
 

@@ -18,11 +18,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CTL_RUN_NOUID	((uid_t)-1)
-#define CTL_RUN_MAXARG	32
+#define CTL_RUN_NOUID  ((uid_t)-1)
+#define CTL_RUN_MAXARG 32
 
 struct ctl_out {
-	int status;		/* exit code, or 128 + signal */
+	int status; /* exit code, or 128 + signal */
 	char out[65536];
 	char err[8192];
 };

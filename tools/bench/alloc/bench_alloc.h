@@ -38,13 +38,15 @@
 #ifdef BENCH_ALLOC_INCLUDE
 #include BENCH_ALLOC_INCLUDE
 #else
-#define bench_malloc(n)		malloc(n)
-#define bench_free(p)		free(p)
-#define bench_realloc(p, n)	realloc(p, n)
+#define bench_malloc(n)	    malloc(n)
+#define bench_free(p)	    free(p)
+#define bench_realloc(p, n) realloc(p, n)
 #endif
 
 #ifndef bench_alloc_init
-#define bench_alloc_init()	do { } while (0)
+#define bench_alloc_init() \
+	do {               \
+	} while (0)
 #endif
 
 static inline double bench_now(void)
@@ -91,8 +93,7 @@ static inline uint64_t bench_rand(uint64_t *s)
 /* A harness array outside the allocator under test. */
 static inline void *bench_array(size_t bytes)
 {
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED) {
 		perror("bench: mmap");
@@ -127,8 +128,7 @@ static inline long bench_maxrss_kib(void)
 	return ru.ru_maxrss;
 }
 
-static inline void bench_report(const char *name, double wall, uint64_t ops,
-				uint64_t check)
+static inline void bench_report(const char *name, double wall, uint64_t ops, uint64_t check)
 {
 	printf("{\"bench\": \"%s\", \"wall_s\": %.6f, \"maxrss_kib\": %ld, "
 	       "\"ops\": %" PRIu64 ", \"check\": %" PRIu64 "}\n",

@@ -7,9 +7,9 @@
  */
 #include "bench_alloc.h"
 
-#define SLOTS	20000
-#define MIN_SZ	16
-#define MAX_SZ	512
+#define SLOTS  20000
+#define MIN_SZ 16
+#define MAX_SZ 512
 
 int main(void)
 {

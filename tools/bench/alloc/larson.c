@@ -11,10 +11,10 @@
 
 #include "bench_alloc.h"
 
-#define SLOTS	1000
-#define STEPS	50000
-#define MIN_SZ	8
-#define MAX_SZ	512
+#define SLOTS  1000
+#define STEPS  50000
+#define MIN_SZ 8
+#define MAX_SZ 512
 
 struct worker {
 	unsigned char **slot;

@@ -8,9 +8,9 @@
  */
 #include "bench_alloc.h"
 
-#define BUFS		8
-#define MAX_BYTES	(4u << 20)
-#define SMALL		4096
+#define BUFS	  8
+#define MAX_BYTES (4u << 20)
+#define SMALL	  4096
 
 int main(void)
 {

@@ -7,9 +7,9 @@
  */
 #include "bench_alloc.h"
 
-#define OBJS	(1u << 19)
-#define MIN_SZ	8
-#define MAX_SZ	64
+#define OBJS   (1u << 19)
+#define MIN_SZ 8
+#define MAX_SZ 64
 
 int main(void)
 {

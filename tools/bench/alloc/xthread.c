@@ -11,10 +11,10 @@
 
 #include "bench_alloc.h"
 
-#define BATCH	256
-#define QLEN	64
-#define MIN_SZ	16
-#define MAX_SZ	512
+#define BATCH  256
+#define QLEN   64
+#define MIN_SZ 16
+#define MAX_SZ 512
 
 struct pair {
 	pthread_mutex_t lock;
@@ -128,7 +128,6 @@ int main(void)
 		pthread_join(th[i], NULL);
 	for (int i = 0; i < npairs; i++)
 		check += pairs[i].check;
-	bench_report("xthread", bench_now() - t0,
-		     (uint64_t)npairs * batches * BATCH, check);
+	bench_report("xthread", bench_now() - t0, (uint64_t)npairs * batches * BATCH, check);
 	return 0;
 }

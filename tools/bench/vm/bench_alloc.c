@@ -28,7 +28,7 @@
 
 #include "bench_vm.h"
 
-#define MIB (1UL << 20)
+#define MIB  (1UL << 20)
 #define PAGE 4096UL
 #define LIVE 4096
 
@@ -77,13 +77,12 @@ static double large_ms(int use_ta, int n)
 		if (use_ta) {
 			p = ta_alloc(len, TA_HINT_COLD);
 		} else {
-			p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+				 0);
 			if (p == MAP_FAILED)
 				p = NULL;
 			else
-				syscall(SYS_mbind, p, len, MPOL_BIND, &mask,
-					sizeof(mask) * 8, 0);
+				syscall(SYS_mbind, p, len, MPOL_BIND, &mask, sizeof(mask) * 8, 0);
 		}
 		if (!p)
 			continue;
@@ -115,8 +114,8 @@ static double placed_pct(int hint)
 			void *a = blk[i] + o;
 			int st = -1, t = ta_tier_of(blk[i]);
 
-			if (!syscall(SYS_move_pages, 0, 1, &a, NULL, &st, 0) &&
-			    t >= 0 && st == node_of[t])
+			if (!syscall(SYS_move_pages, 0, 1, &a, NULL, &st, 0) && t >= 0 &&
+			    st == node_of[t])
 				on++;
 			all++;
 		}
@@ -162,7 +161,8 @@ int main(void)
 		snprintf(name, sizeof(name), "bench_alloc.small_ns[%s]", hint_name[h]);
 		row(name, "ns", small_ns(h, ops, slot), "bench_alloc.small_ns[glibc]");
 	}
-	row("bench_alloc.small_ns[mixed]", "ns", small_ns(3, ops, slot), "bench_alloc.small_ns[glibc]");
+	row("bench_alloc.small_ns[mixed]", "ns", small_ns(3, ops, slot),
+	    "bench_alloc.small_ns[glibc]");
 
 	row("bench_alloc.large_ms[mbind]", "ms", large_ms(0, nlarge), NULL);
 	row("bench_alloc.large_ms[cold]", "ms", large_ms(1, nlarge), "bench_alloc.large_ms[mbind]");

@@ -40,18 +40,18 @@
 
 #include "bench_vm.h"
 
-#define MIB (1UL << 20)
-#define PAGE 4096UL
-#define AGE_NORMAL 4
-#define AGE_SLOW 12
-#define AGE_FREE 24
+#define MIB	     (1UL << 20)
+#define PAGE	     4096UL
+#define AGE_NORMAL   4
+#define AGE_SLOW     12
+#define AGE_FREE     24
 #define MAX_PER_STEP 64
 
 struct block {
 	char *p;
 	size_t len;
-	int tier;	/* where it should be now */
-	uint64_t seed;	/* content pattern */
+	int tier;      /* where it should be now */
+	uint64_t seed; /* content pattern */
 };
 
 struct step {
@@ -112,8 +112,7 @@ static void ta_ops_free(struct block *b)
 static char *anon_alloc(size_t len)
 {
 	unsigned long mask = 1UL << node_of[TA_TIER_FAST];
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
 		return NULL;
@@ -136,8 +135,7 @@ static int anon_move(struct block *b, int tier)
 			pages[i] = b->p + i * PAGE;
 			nodes[i] = node_of[tier];
 		}
-		rc = syscall(SYS_move_pages, 0, n, pages, nodes, status,
-			     MPOL_MF_MOVE);
+		rc = syscall(SYS_move_pages, 0, n, pages, nodes, status, MPOL_MF_MOVE);
 	}
 	free(pages);
 	free(nodes);
@@ -195,7 +193,7 @@ static void kernel_nodes(const struct block *b, unsigned long stride,
 
 struct run {
 	int steps, per_step;
-	unsigned long stride;	/* move_pages sampling */
+	unsigned long stride; /* move_pages sampling */
 	int demo;
 	/* results */
 	double step_ms;
@@ -259,8 +257,9 @@ static int run_schedule(const struct ops *o, struct run *r, int verify)
 		cur->n = 0;
 		for (int age = 1; age < AGE_FREE && age <= step; age++) {
 			struct step *s = &win[(step - age) % AGE_FREE];
-			int to = age == AGE_NORMAL ? TA_TIER_NORMAL :
-				 age == AGE_SLOW ? TA_TIER_SLOW : -1;
+			int to = age == AGE_NORMAL ? TA_TIER_NORMAL
+				 : age == AGE_SLOW ? TA_TIER_SLOW
+						   : -1;
 
 			if (to < 0)
 				continue;
@@ -281,8 +280,8 @@ static int run_schedule(const struct ops *o, struct run *r, int verify)
 			struct block *b = &cur->b[cur->n];
 
 			/* 64 KiB .. 4 MiB, a quarter of them large. */
-			b->len = (rnd(&seed) & 3) ? (1 + rnd(&seed) % 15) * 64 * 1024 :
-						    (1 + rnd(&seed) % 4) * MIB;
+			b->len = (rnd(&seed) & 3) ? (1 + rnd(&seed) % 15) * 64 * 1024
+						  : (1 + rnd(&seed) % 4) * MIB;
 			b->p = o->alloc(b->len);
 			if (!b->p) {
 				r->failures++;
@@ -335,13 +334,13 @@ int main(int argc, char **argv)
 		       "Per step: MiB on each tier's node as the kernel reports it "
 		       "(move_pages, # = 8 MiB),\nthen libta's own account "
 		       "(FAST/NORMAL/SLOW MiB):\n",
-		       st.backend == TA_BACKEND_KERNEL ? "kernel" : "user",
-		       ta.per_step, AGE_NORMAL, AGE_SLOW, AGE_FREE);
+		       st.backend == TA_BACKEND_KERNEL ? "kernel" : "user", ta.per_step, AGE_NORMAL,
+		       AGE_SLOW, AGE_FREE);
 		run_schedule(&libta_ops, &ta, 1);
 		printf("bench_roll: %.1f MiB demoted at %.0f MiB/s, %lu of %lu pages "
 		       "off their tier, %lu blocks corrupted, %lu failures\n",
-		       moved_bytes / MIB, moved_bytes / MIB / (move_s ? move_s : 1),
-		       ta.misplaced, ta.sampled, ta.check_errors, ta.failures);
+		       moved_bytes / MIB, moved_bytes / MIB / (move_s ? move_s : 1), ta.misplaced,
+		       ta.sampled, ta.check_errors, ta.failures);
 		return ta.misplaced || ta.check_errors || ta.failures ? 1 : 0;
 	}
 

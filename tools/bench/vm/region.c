@@ -26,9 +26,9 @@
 
 #include "bench_vm.h"
 
-#define CYCLE_BYTES	(2UL << 20)
-#define FAULT_BYTES	(64UL << 20)
-#define PAGE		4096UL
+#define CYCLE_BYTES (2UL << 20)
+#define FAULT_BYTES (64UL << 20)
+#define PAGE	    4096UL
 
 static const char *const tier_names[TA_NR_TIERS] = { "fast", "normal", "slow" };
 
@@ -50,15 +50,16 @@ static void touch(volatile unsigned char *p, size_t len)
 static void *kmod_map(int fd, unsigned int tier, size_t len, uint32_t *h)
 {
 	struct ta_region_create rc = {
-		.size = len, .placement = tier, .flags = TA_REGION_TIER,
+		.size = len,
+		.placement = tier,
+		.flags = TA_REGION_TIER,
 	};
 	void *p;
 
 	if (ioctl(fd, TA_IOC_REGION_CREATE, &rc))
 		return NULL;
 	*h = rc.handle;
-	p = mmap(NULL, rc.granted_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 (off_t)rc.offset);
+	p = mmap(NULL, rc.granted_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)rc.offset);
 	if (p == MAP_FAILED) {
 		struct ta_region_free rf = { .handle = rc.handle };
 
@@ -78,8 +79,7 @@ static void kmod_unmap(int fd, void *p, size_t len, uint32_t h)
 
 static void *anon_map(size_t len)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -143,8 +143,7 @@ int main(void)
 		reps = 1;
 	fd = open(TIERALLOC_DEVICE, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "region: %s: %s; skipped\n", TIERALLOC_DEVICE,
-			strerror(errno));
+		fprintf(stderr, "region: %s: %s; skipped\n", TIERALLOC_DEVICE, strerror(errno));
 		return 77;
 	}
 
@@ -155,8 +154,8 @@ int main(void)
 	for (int t = 0; t < TA_NR_TIERS; t++) {
 		v = cycle_us(fd, t, iters);
 		if (v < 0) {
-			fprintf(stderr, "region: %s: region cycle failed: %s\n",
-				tier_names[t], strerror(errno));
+			fprintf(stderr, "region: %s: region cycle failed: %s\n", tier_names[t],
+				strerror(errno));
 			failed = 1;
 		} else {
 			printf("{\"name\": \"kmod.region_cycle[%s]\", \"unit\": \"us\", "
@@ -165,8 +164,8 @@ int main(void)
 		}
 		v = fault_ns(fd, t, reps);
 		if (v < 0) {
-			fprintf(stderr, "region: %s: 64 MiB region failed: %s\n",
-				tier_names[t], strerror(errno));
+			fprintf(stderr, "region: %s: 64 MiB region failed: %s\n", tier_names[t],
+				strerror(errno));
 			failed = 1;
 		} else {
 			printf("{\"name\": \"kmod.fault_4k[%s]\", \"unit\": \"ns/page\", "

@@ -34,7 +34,7 @@
 
 #include "bench_vm.h"
 
-#define MIB (1UL << 20)
+#define MIB  (1UL << 20)
 #define PAGE 4096UL
 
 static size_t len;
@@ -57,7 +57,8 @@ static int tier_node(uint32_t tier)
 
 static void *region(uint32_t tier, uint32_t flags, uint32_t *handle)
 {
-	struct ta_region_create r = { .size = len, .placement = tier,
+	struct ta_region_create r = { .size = len,
+				      .placement = tier,
 				      .flags = TA_REGION_TIER | flags };
 	void *p;
 
