@@ -364,11 +364,11 @@ void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
 }
 
 /*
- * Purge the segments of @h whose delay is over at @now (UINT64_MAX: all) and
- * release those of them that are empty, but for TA_KEEP_EMPTY per sub-heap.
- * Returns the bytes given back.
+ * Purge the segments of @h whose delay is over at @now and release those of
+ * them that are empty, but for @keep per sub-heap.  Returns the bytes given
+ * back.
  */
-size_t ta_heap_purge(struct ta_heap *h, uint64_t now)
+static size_t heap_purge(struct ta_heap *h, uint64_t now, unsigned keep)
 {
 	uint64_t next = 0;
 	size_t bytes = 0;
@@ -379,16 +379,14 @@ size_t ta_heap_purge(struct ta_heap *h, uint64_t now)
 
 		for (seg = sub->segs; seg; seg = n) {
 			n = seg->next;
-			if (!seg->purge_due)
-				continue;
 			if (seg->purge_due > now) {
 				if (!next || seg->purge_due < next)
 					next = seg->purge_due;
 				continue;
 			}
-			if (seg->used_slices == 0 && sub->nempty > TA_KEEP_EMPTY)
+			if (seg->used_slices == 0 && sub->nempty > keep)
 				bytes += sub_seg_release(sub, seg);
-			else
+			else if (seg->purge_due)
 				bytes += seg_purge(seg);
 		}
 	}
@@ -402,23 +400,14 @@ size_t ta_heap_purge(struct ta_heap *h, uint64_t now)
 	return bytes;
 }
 
+/* The purge of @h's segments that are due at @now (UINT64_MAX: all). */
+size_t ta_heap_purge(struct ta_heap *h, uint64_t now)
+{
+	return heap_purge(h, now, TA_KEEP_EMPTY);
+}
+
 /* Release every empty arena segment of @h and purge the others; returns the bytes given back. */
 size_t ta_heap_release_empty(struct ta_heap *h)
 {
-	size_t bytes = 0;
-
-	for (unsigned k = 0; k < TA_NKEYS; k++) {
-		struct ta_sub *sub = &h->sub[k];
-		struct ta_segment *seg, *next;
-
-		for (seg = sub->segs; seg; seg = next) {
-			next = seg->next;
-			if (seg->used_slices == 0)
-				bytes += sub_seg_release(sub, seg);
-			else
-				bytes += seg_purge(seg);
-		}
-	}
-	h->purge_due = 0;
-	return bytes;
+	return heap_purge(h, UINT64_MAX, 0);
 }
