@@ -313,7 +313,7 @@ struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices)
 	if (!seg) {
 		seg = ta_seg_new(TA_SEG_ARENA, key, TA_SLICE_SIZE, TA_SEG_SIZE - TA_SLICE_SIZE, 0,
 				 false);
-		/* Refused by a cap while dirty spans still held some of it: retry. */
+		/* Refused by a cap while spare empty segments held some of it: retry. */
 		if (!seg && ta_heap_purge(h, UINT64_MAX))
 			seg = ta_seg_new(TA_SEG_ARENA, key, TA_SLICE_SIZE,
 					 TA_SEG_SIZE - TA_SLICE_SIZE, 0, false);
