@@ -24,17 +24,27 @@ static inline void *page_pop(struct ta_page *pg)
 }
 
 /*
- * The fast path: the thread's heap @h, the bin's first page, a pop from its
- * free list.  Everything else is one tail call, so it needs no frame.
+ * The fast path of both entry sets: a pop from the first page of the bin
+ * of @size (at most TA_BIN_DIRECT_MAX) in sub-heap @s; NULL when that page
+ * is missing or full.
  */
+static inline void *bin_pop(struct ta_sub *s, size_t size)
+{
+	struct ta_page *pg = s->pq[ta_bin_direct[(size + 7) >> 3]].first;
+
+	if (likely(pg != NULL && pg->free != NULL))
+		return page_pop(pg);
+	return NULL;
+}
+
+/* ta_alloc() and friends: everything but bin_pop() is one tail call, so it needs no frame. */
 static inline void *alloc_in(struct ta_heap *h, size_t size, unsigned key)
 {
 	if (likely(size <= TA_BIN_DIRECT_MAX && h != NULL)) {
-		unsigned bin = ta_bin_direct[(size + 7) >> 3];
-		struct ta_page *pg = h->sub[key].pq[bin].first;
+		void *b = bin_pop(&h->sub[key], size);
 
-		if (likely(pg != NULL && pg->free != NULL))
-			return page_pop(pg);
+		if (likely(b != NULL))
+			return b;
 	}
 	return alloc_generic(h, size, key);
 }
@@ -473,18 +483,17 @@ static TA_COLD void *malloc_generic(size_t bytes)
 
 /*
  * The default hint's sub-heap is thread-local itself: the fast path loads
- * it, the bin's first page, and its free list, as ta_alloc() does from the
- * heap with a key it is given.
+ * it instead of the heap, then pops as ta_alloc() does.
  */
 TA_EXPORT void *ta_malloc(size_t bytes)
 {
 	struct ta_sub *s = ta_tls_msub;
 
 	if (likely(bytes <= TA_BIN_DIRECT_MAX && s != NULL)) {
-		struct ta_page *pg = s->pq[ta_bin_direct[(bytes + 7) >> 3]].first;
+		void *b = bin_pop(s, bytes);
 
-		if (likely(pg != NULL && pg->free != NULL))
-			return page_pop(pg);
+		if (likely(b != NULL))
+			return b;
 	}
 	return malloc_generic(bytes);
 }

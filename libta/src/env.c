@@ -87,8 +87,7 @@ static int parse_uint(const char *name, const char *s, uint64_t max, uint64_t *o
 {
 	uint64_t v;
 
-	if (parse_size(s, &v) || (*s && (s[strlen(s) - 1] < '0' || s[strlen(s) - 1] > '9')) ||
-	    v > max) {
+	if (s[strspn(s, "0123456789")] != '\0' || parse_size(s, &v) || v > max) {
 		ta_msg("%s='%s': expected a number from 0 to %llu; keeping the default", name, s,
 		       (unsigned long long)max);
 		return -1;

@@ -39,6 +39,11 @@ static int key_tier(unsigned key)
 	}
 }
 
+static size_t page_round(size_t n)
+{
+	return (n + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1);
+}
+
 static bool default_layout(const struct ta_segment *seg)
 {
 	return seg->data == seg->base + TA_SLICE_SIZE && !seg->huge;
@@ -136,11 +141,12 @@ static struct ta_segment *cache_put(struct ta_segment *seg)
 	return victim;
 }
 
-/* Release every cached block of @tier; returns how many, and adds their bytes to *@bytes. */
-static unsigned cache_flush(int tier, size_t *bytes)
+/* Release every cached block of @tier; returns their bytes (0: there were none). */
+static size_t cache_flush(int tier)
 {
 	struct ta_segment *s, *next;
-	unsigned n = 0;
+	size_t bytes = 0;
+	unsigned n;
 
 	if (tier < 0)
 		return 0;
@@ -154,10 +160,10 @@ static unsigned cache_flush(int tier, size_t *bytes)
 	pthread_mutex_unlock(&large_lock);
 	for (; s; s = next) {
 		next = s->next;
-		*bytes += s->used_len;
+		bytes += s->used_len;
 		ta_seg_free(s);
 	}
-	return n;
+	return bytes;
 }
 
 /* Release every cached block; returns their bytes. */
@@ -166,7 +172,7 @@ size_t ta_large_cache_flush(void)
 	size_t bytes = 0;
 
 	for (int t = 0; t < TA_NR_TIERS; t++)
-		cache_flush(t, &bytes);
+		bytes += cache_flush(t);
 	return bytes;
 }
 
@@ -174,7 +180,7 @@ size_t ta_large_cache_flush(void)
 void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 {
 	struct ta_segment *seg;
-	size_t len, off = TA_SLICE_SIZE, gran = TA_PAGE_SIZE, flushed = 0;
+	size_t len, off = TA_SLICE_SIZE, gran = TA_PAGE_SIZE;
 	bool huge;
 
 	if (!ta_ready())
@@ -211,7 +217,7 @@ void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 		}
 	}
 	seg = ta_seg_new(TA_SEG_LARGE, key, off, len, align > TA_SEG_SIZE ? align : 0, huge);
-	if ((!seg || (int)seg->tier != key_tier(key)) && cache_flush(key_tier(key), &flushed)) {
+	if ((!seg || (int)seg->tier != key_tier(key)) && cache_flush(key_tier(key))) {
 		/* Refused or rerouted while cached blocks held the tier's capacity: retry. */
 		if (seg)
 			ta_seg_free(seg);
@@ -247,7 +253,7 @@ void ta_large_free(struct ta_segment *seg)
  */
 static int ta_large_grow(struct ta_segment *seg, size_t bytes)
 {
-	size_t len = (bytes + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1), room = seg_room(seg);
+	size_t len = page_round(bytes), room = seg_room(seg);
 	size_t want = (seg->data_len + seg->data_len / 2) & ~(TA_PAGE_SIZE - 1), add;
 
 	if (len > room) {
@@ -304,7 +310,7 @@ void *ta_large_realloc(struct ta_segment *seg, size_t bytes)
 	size_t len, total, old = seg->data_len;
 	struct ta_segment *n;
 
-	len = (bytes + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1);
+	len = page_round(bytes);
 	if (!ta_large_expand(seg, bytes)) {
 		seg->used_len = len;
 		return seg->block;
@@ -333,7 +339,7 @@ void *ta_large_realloc(struct ta_segment *seg, size_t bytes)
  */
 bool ta_large_resize(struct ta_segment *seg, const void *p, size_t bytes)
 {
-	size_t keep = (bytes + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1);
+	size_t keep = page_round(bytes);
 
 	if (ta_g.backend != TA_BACKEND_USER || p != seg->data || seg->huge)
 		return false;
