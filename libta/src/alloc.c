@@ -249,8 +249,11 @@ static inline void free_arena(struct ta_segment *seg, void *p)
 /* Not in an arena segment: a large block, NULL or foreign (returned). */
 static TA_COLD void *free_other(void *p)
 {
-	struct ta_segment *seg = ta_map_lookup(p);
+	struct ta_segment *seg;
 
+	if (!p)
+		return NULL;
+	seg = ta_map_lookup(p);
 	if (!seg)
 		return p;
 	if (seg->kind == TA_SEG_ARENA)

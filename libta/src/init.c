@@ -20,7 +20,7 @@ struct ta_global ta_g = {
 	.purge_delay_ns = TA_PURGE_DELAY_MS_DEFAULT * 1000000ull,
 };
 
-static _Atomic pid_t init_tid;
+static TA_TLS bool initialising; /* this thread runs init_once() */
 
 #define TA_DEFAULT_BURST (64ull << 20)
 
@@ -95,16 +95,16 @@ static void init_once(void)
 void ta_init_slow(void)
 {
 	int expect = 0;
-	pid_t self = ta_gettid();
 
 	if (atomic_compare_exchange_strong(&ta_g.init_state, &expect, 1)) {
-		atomic_store(&init_tid, self);
+		initialising = true;
 		init_once();
 		atomic_store_explicit(&ta_g.init_state, 2, memory_order_release);
+		initialising = false;
 		return;
 	}
 	/* Re-entered by the initialising thread: go on with the defaults. */
-	if (atomic_load(&init_tid) == self)
+	if (initialising)
 		return;
 	while (atomic_load_explicit(&ta_g.init_state, memory_order_acquire) != 2)
 		sched_yield();

@@ -40,6 +40,12 @@
 #define TA_HIDDEN   __attribute__((visibility("hidden")))
 #define TA_EXPORT   __attribute__((visibility("default")))
 #define TA_COLD	    __attribute__((cold, noinline))
+/*
+ * Big or seldom used zeroed data goes after .bss, so that the small
+ * variables every process touches at start share the page of .data that
+ * ld.so writes anyway: each page touched is a page fault per process.
+ */
+#define TA_BIG_BSS __attribute__((section(".lbss")))
 
 #define TA_PAGE_SIZE	 ((size_t)1 << TA_PAGE_SHIFT)
 #define TA_SLICE_SHIFT	 16
@@ -144,13 +150,14 @@ struct ta_sub {
 
 enum ta_heap_state { TA_HEAP_FREE = 0, TA_HEAP_USED = 1, TA_HEAP_DEAD = 2 };
 
+/* The fields first: a thread that allocates with one hint touches one page of it. */
 struct ta_heap {
-	struct ta_sub sub[TA_NKEYS];
 	_Atomic(struct ta_block *) delayed; /* remote frees into full pages */
 	struct ta_heap *next;		    /* all heaps */
 	int state;			    /* enum ta_heap_state, under ta_heaps_lock */
 	pid_t tid;
 	uint64_t purge_due; /* earliest purge_due of its segments; 0: none */
+	struct ta_sub sub[TA_NKEYS];
 };
 
 extern TA_TLS struct ta_heap *ta_tls_heap;
@@ -239,21 +246,7 @@ void *ta_meta_alloc(size_t size);
 #define TA_MAP_L2_BITS 13
 #define TA_MAP_L1_BITS (47 - TA_SEG_SHIFT - TA_MAP_L2_BITS)
 
-extern _Atomic(struct ta_segment *) *_Atomic ta_map_l1[1u << TA_MAP_L1_BITS];
-
-static inline struct ta_segment *ta_map_lookup(const void *p)
-{
-	uintptr_t u = (uintptr_t)p >> TA_SEG_SHIFT;
-	uintptr_t i1 = u >> TA_MAP_L2_BITS;
-
-	if (unlikely(i1 >= (1u << TA_MAP_L1_BITS)))
-		return NULL;
-	_Atomic(struct ta_segment *) *l2 =
-		atomic_load_explicit(&ta_map_l1[i1], memory_order_acquire);
-	if (unlikely(!l2))
-		return NULL;
-	return atomic_load_explicit(&l2[u & ((1u << TA_MAP_L2_BITS) - 1)], memory_order_acquire);
-}
+extern TA_BIG_BSS _Atomic(struct ta_segment *) *_Atomic ta_map_l1[1u << TA_MAP_L1_BITS];
 
 /*
  * One bit per TA_SEG_SIZE unit: set while an arena segment (always exactly
@@ -261,13 +254,14 @@ static inline struct ta_segment *ta_map_lookup(const void *p)
  * walking the map, then masks the pointer for the segment's header.
  */
 #define TA_ARENA_UNITS ((uintptr_t)1 << (47 - TA_SEG_SHIFT))
-extern _Atomic uint64_t ta_arena_bits[TA_ARENA_UNITS / 64];
+extern TA_BIG_BSS _Atomic uint64_t ta_arena_bits[TA_ARENA_UNITS / 64];
 
 static inline bool ta_in_arena(const void *p)
 {
 	uintptr_t u = (uintptr_t)p >> TA_SEG_SHIFT;
 
-	return likely(u < TA_ARENA_UNITS) &&
+	/* Unit 0 holds no segment: free(NULL) reads no bitmap, which would be a page fault. */
+	return likely(u - 1 < TA_ARENA_UNITS - 1) &&
 	       (atomic_load_explicit(&ta_arena_bits[u / 64], memory_order_relaxed) >> (u % 64) & 1);
 }
 
@@ -275,6 +269,23 @@ static inline bool ta_in_arena(const void *p)
 static inline struct ta_segment *ta_arena_of(const void *p)
 {
 	return (struct ta_segment *)((uintptr_t)p & ~(uintptr_t)TA_SEG_MASK);
+}
+
+/* The segment @p is in, arena or large; NULL if libta did not reserve it. */
+static inline struct ta_segment *ta_map_lookup(const void *p)
+{
+	uintptr_t u = (uintptr_t)p >> TA_SEG_SHIFT;
+	uintptr_t i1 = u >> TA_MAP_L2_BITS;
+
+	if (ta_in_arena(p))
+		return ta_arena_of(p);
+	if (unlikely(i1 >= (1u << TA_MAP_L1_BITS)))
+		return NULL;
+	_Atomic(struct ta_segment *) *l2 =
+		atomic_load_explicit(&ta_map_l1[i1], memory_order_acquire);
+	if (unlikely(!l2))
+		return NULL;
+	return atomic_load_explicit(&l2[u & ((1u << TA_MAP_L2_BITS) - 1)], memory_order_acquire);
 }
 
 int ta_map_set(struct ta_segment *seg);

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * Address -> segment map: one entry per TA_SEG_SIZE unit of the 47-bit user
- * address space, in two levels (a static first level, second levels of 64 KiB
- * mapped on first use and never freed).  Lookups are two loads and no lock;
- * updates happen when segments are created or released.  Arena segments
- * are also marked in a bitmap (2^25 bits of .bss, touched only where
- * segments are), which the free fast path reads with one load.
+ * Address -> segment map.  Arena segments, each one aligned TA_SEG_SIZE
+ * unit, are marked in a bitmap (2^25 bits of .bss, touched only where
+ * segments are), which the free fast path reads with one load; their
+ * header is at the pointer masked down.  Large segments, which span
+ * several units, have an entry per unit in a two-level table (a static
+ * first level, second levels of 64 KiB mapped on first use and never
+ * freed).  Lookups take no lock; updates happen when segments are created
+ * or released.  A process that never has a large block touches neither
+ * level: every page it need not touch is a page fault at its start.
  */
 #include "internal.h"
 
 #define L2_ENTRIES (1u << TA_MAP_L2_BITS)
 
-_Atomic(struct ta_segment *) *_Atomic ta_map_l1[1u << TA_MAP_L1_BITS];
+TA_BIG_BSS _Atomic(struct ta_segment *) *_Atomic ta_map_l1[1u << TA_MAP_L1_BITS];
 
 static _Atomic(struct ta_segment *) *l2_get(uintptr_t i1)
 {
@@ -51,15 +54,13 @@ static int map_store(struct ta_segment *seg, struct ta_segment *val)
 	return 0;
 }
 
-_Atomic uint64_t ta_arena_bits[TA_ARENA_UNITS / 64];
+TA_BIG_BSS _Atomic uint64_t ta_arena_bits[TA_ARENA_UNITS / 64];
 
 static void arena_bit(const struct ta_segment *seg, bool on)
 {
 	uintptr_t u = (uintptr_t)seg->base >> TA_SEG_SHIFT;
 	uint64_t m = 1ull << (u % 64);
 
-	if (seg->kind != TA_SEG_ARENA || u >= TA_ARENA_UNITS)
-		return;
 	if (on)
 		atomic_fetch_or_explicit(&ta_arena_bits[u / 64], m, memory_order_release);
 	else
@@ -68,16 +69,23 @@ static void arena_bit(const struct ta_segment *seg, bool on)
 
 int ta_map_set(struct ta_segment *seg)
 {
+	if (seg->kind == TA_SEG_ARENA) {
+		if (((uintptr_t)seg->base >> TA_SEG_SHIFT) - 1 >= TA_ARENA_UNITS - 1)
+			return -1;
+		arena_bit(seg, true);
+		return 0;
+	}
 	if (map_store(seg, seg)) {
 		map_store(seg, NULL);
 		return -1;
 	}
-	arena_bit(seg, true);
 	return 0;
 }
 
 void ta_map_clear(struct ta_segment *seg)
 {
-	arena_bit(seg, false);
-	map_store(seg, NULL);
+	if (seg->kind == TA_SEG_ARENA)
+		arena_bit(seg, false);
+	else
+		map_store(seg, NULL);
 }

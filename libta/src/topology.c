@@ -11,7 +11,9 @@
  * Reads sysfs with open/read only (no stdio, no malloc).
  */
 #include <fcntl.h>
+#include <linux/mempolicy.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -178,20 +180,51 @@ static int cmp_distance(const struct rank *x, const struct rank *y)
 }
 
 /*
+ * The one node this process may place memory on, or -1 when there are
+ * several (or the kernel will not say): one system call where the sysfs
+ * probe below takes several files, which every process pays for at start.
+ */
+static int only_allowed_node(void)
+{
+	unsigned long mask[1024 / (8 * sizeof(unsigned long))];
+	int mode, node = -1;
+
+	if (syscall(SYS_get_mempolicy, &mode, mask, 1024ul, NULL,
+		    (unsigned long)MPOL_F_MEMS_ALLOWED))
+		return -1;
+	for (unsigned i = 0; i < sizeof(mask) / sizeof(mask[0]); i++) {
+		if (!mask[i])
+			continue;
+		if (node >= 0 || (mask[i] & (mask[i] - 1)))
+			return -1;
+		node = (int)(i * 8 * sizeof(unsigned long)) + __builtin_ctzl(mask[i]);
+	}
+	return node;
+}
+
+/*
  * Fill conf[].node and the HMAT fields.  Returns the number of memory nodes,
  * or 0 when the machine shows no NUMA topology (every tier then says node 0).
  */
 int ta_topology_probe(struct ta_tier_conf conf[TA_NR_TIERS])
 {
-	static struct rank rank[MAX_NODES];
-	static int dist[MAX_NODES];
+	static TA_BIG_BSS struct rank rank[MAX_NODES];
+	static TA_BIG_BSS int dist[MAX_NODES];
 	uint64_t online[MAX_NODES / 64], mem[MAX_NODES / 64], cpu[MAX_NODES / 64];
 	bool hmat = true;
 	int n = 0;
 
+	int only = only_allowed_node();
+
 	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
-		conf[t].node = 0;
+		conf[t].node = only > 0 ? only : 0;
 		conf[t].info_flags = 0;
+	}
+	/* Nothing to rank: every tier is on that node, as the distance rule below would say. */
+	if (only >= 0) {
+		for (unsigned t = 0; t < TA_NR_TIERS; t++)
+			conf[t].info_flags = TA_TIER_INFO_DISTANCE;
+		return 1;
 	}
 	if (read_list("has_memory", mem))
 		return 0;

@@ -37,7 +37,7 @@ PL_HIDDEN struct pl_config pl = {
 };
 
 PL_HIDDEN _Atomic int pl_state;
-static _Atomic pid_t init_tid;
+static PL_TLS bool initialising; /* this thread runs init_once() */
 
 static const char *get(const char *name)
 {
@@ -164,17 +164,17 @@ static void init_once(void)
 
 void pl_init(void)
 {
-	pid_t self = (pid_t)syscall(SYS_gettid);
 	int expect = 0;
 
 	if (atomic_compare_exchange_strong(&pl_state, &expect, 1)) {
-		atomic_store(&init_tid, self);
+		initialising = true;
 		init_once();
 		atomic_store_explicit(&pl_state, 2, memory_order_release);
+		initialising = false;
 		return;
 	}
 	/* Re-entered while initialising: go on with the defaults. */
-	if (atomic_load(&init_tid) == self)
+	if (initialising)
 		return;
 	while (atomic_load_explicit(&pl_state, memory_order_acquire) != 2)
 		sched_yield();
