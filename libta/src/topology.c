@@ -186,10 +186,11 @@ static int cmp_distance(const struct rank *x, const struct rank *y)
  */
 static int only_allowed_node(void)
 {
-	unsigned long mask[1024 / (8 * sizeof(unsigned long))];
+	unsigned long mask[1024 / (8 * sizeof(unsigned long))] = { 0 };
 	int mode, node = -1;
 
-	if (syscall(SYS_get_mempolicy, &mode, mask, 1024ul, NULL,
+	/* maxnode counts one more than the bits, as for mbind(2) (backend_user.c). */
+	if (syscall(SYS_get_mempolicy, &mode, mask, 1025ul, NULL,
 		    (unsigned long)MPOL_F_MEMS_ALLOWED))
 		return -1;
 	for (unsigned i = 0; i < sizeof(mask) / sizeof(mask[0]); i++) {
@@ -217,7 +218,7 @@ int ta_topology_probe(struct ta_tier_conf conf[TA_NR_TIERS])
 	int only = only_allowed_node();
 
 	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
-		conf[t].node = only > 0 ? only : 0;
+		conf[t].node = only >= 0 ? only : 0;
 		conf[t].info_flags = 0;
 	}
 	/* Nothing to rank: every tier is on that node, as the distance rule below would say. */
