@@ -196,6 +196,8 @@ static TA_COLD void free_arena_slow(struct ta_segment *seg, struct ta_page *pg, 
 	struct ta_heap *h = ta_tls_heap;
 	int e = errno;
 
+	if (ta_page_is_mini_span(pg))
+		pg = ta_page_of(seg, p);
 	if (pushed)
 		ta_page_retire(h, seg, pg);
 	else if (seg->heap == h)

@@ -78,6 +78,21 @@ struct ta_block {
 
 #define TA_PF_FULL    1u /* page is on its sub-heap's full list */
 #define TA_PF_ALIGNED 2u /* some blocks were handed out at an interior offset */
+#define TA_PF_MINI    4u /* a span of mini pages: its frees look their page up (slow path) */
+
+/*
+ * Mini pages: a bin's first page in a sub-heap, for blocks of up to
+ * TA_MINI_BLOCK_MAX bytes, is TA_MINI_SIZE bytes of the sub-heap's one mini
+ * span rather than a span of its own.  A small process uses a dozen such
+ * bins, each a page fault when it starts: this way they share a few pages,
+ * as glibc's heap shares them.  Only the first page of a bin, and only one
+ * mini span per sub-heap: frees into mini pages take the slow path, which a
+ * busy bin's later pages should not.
+ */
+#define TA_MINI_SHIFT	  10
+#define TA_MINI_SIZE	  ((size_t)1 << TA_MINI_SHIFT)
+#define TA_MINI_PAGES	  32 /* in the first 32 KiB of the span */
+#define TA_MINI_BLOCK_MAX 1024
 
 /* page->xfree holds a block list, or exactly TA_XFREE_FULL. */
 #define TA_XFREE_FULL ((uintptr_t)1)
@@ -87,7 +102,7 @@ struct ta_page {
 	uint32_t used;	       /* handed out and not yet freed back to us */
 	uint8_t flags;	       /* TA_PF_*: non-zero sends frees to the slow path */
 	uint8_t bin;
-	uint8_t slices; /* length of the span; 0 = slice not a page start */
+	uint8_t slices; /* length of the span; 0 = slice not a page start, or a mini page */
 	uint8_t in_use;
 	struct ta_block *local_free; /* freed by the owner thread */
 	_Atomic uintptr_t xfree;     /* freed by other threads */
@@ -126,11 +141,15 @@ struct ta_segment {
 	uint32_t used_slices;
 	uint32_t pad2;
 	uint64_t purge_due; /* coarse ns when the dirty slices go; 0: none */
+	uint32_t mini_free; /* bit i: mini[i] is free (while a span here has TA_PF_MINI) */
+	uint32_t pad3;
 	/* large */
 	uint8_t *block;			  /* the block's address */
 	size_t used_len;		  /* data bytes it may have dirtied; the rest is purged */
 	uint8_t slice_off[TA_SEG_SLICES]; /* slice -> distance to its page start */
-	struct ta_page pages[TA_SEG_SLICES] __attribute__((aligned(64)));
+	/* Before pages[]: the first pages a heap uses share one page of this header. */
+	struct ta_page mini[TA_MINI_PAGES] __attribute__((aligned(64)));
+	struct ta_page pages[TA_SEG_SLICES];
 };
 
 #define TA_SEG_META_SIZE \
@@ -145,7 +164,9 @@ struct ta_sub {
 	struct ta_page *full;	 /* pages with no free block (doubly linked) */
 	struct ta_segment *segs; /* arena segments of this key */
 	uint32_t nsegs;
-	uint32_t nempty; /* of them, segments with no page */
+	uint32_t nempty;	   /* of them, segments with no page */
+	struct ta_page *mini_span; /* NULL: none, yet or any more */
+	uint64_t mini_bins;	   /* bit b: bin b had its mini page (all: the span was released) */
 };
 
 enum ta_heap_state { TA_HEAP_FREE = 0, TA_HEAP_USED = 1, TA_HEAP_DEAD = 2 };
@@ -279,7 +300,8 @@ static inline struct ta_segment *ta_map_lookup(const void *p)
 
 	if (ta_in_arena(p))
 		return ta_arena_of(p);
-	if (unlikely(i1 >= (1u << TA_MAP_L1_BITS)))
+	/* Unit 0 (NULL) holds no segment either: realloc(NULL, n) reads no map page. */
+	if (unlikely(u - 1 >= ((uintptr_t)1 << (TA_MAP_L1_BITS + TA_MAP_L2_BITS)) - 1))
 		return NULL;
 	_Atomic(struct ta_segment *) *l2 =
 		atomic_load_explicit(&ta_map_l1[i1], memory_order_acquire);
@@ -306,14 +328,32 @@ void ta_registry_unlock(void);
 void ta_registry_reinit(void);
 void ta_registry_foreach(void (*fn)(struct ta_segment *, void *), void *arg);
 
+/*
+ * Whether span page @pg is a mini span.  Any thread may ask: the block
+ * size, unlike the flags, does not change while blocks are handed out, and
+ * a mini span has none of its own (its mini pages have).
+ */
+static inline bool ta_page_is_mini_span(const struct ta_page *pg)
+{
+	return pg->block_size == 0;
+}
+
+/* The page of @p's block in @seg: see ta_arena_page_of() for the fast path. */
 static inline struct ta_page *ta_page_of(struct ta_segment *seg, const void *p)
 {
 	size_t idx = (size_t)((const uint8_t *)p - seg->base) >> TA_SLICE_SHIFT;
+	struct ta_page *pg = &seg->pages[idx - seg->slice_off[idx]];
 
-	return &seg->pages[idx - seg->slice_off[idx]];
+	if (unlikely(ta_page_is_mini_span(pg)))
+		pg = &seg->mini[(size_t)((const uint8_t *)p - pg->start) >> TA_MINI_SHIFT];
+	return pg;
 }
 
-/* The same for an arena segment, which is one aligned TA_SEG_SIZE unit: no load of its base. */
+/*
+ * The span page @p is in, for an arena segment (one aligned TA_SEG_SIZE
+ * unit: no load of its base).  A mini span's page has TA_PF_MINI set, which
+ * sends the free to the slow path; ta_page_of() finds the mini page.
+ */
 static inline struct ta_page *ta_arena_page_of(struct ta_segment *seg, const void *p)
 {
 	size_t idx = ((uintptr_t)p & TA_SEG_MASK) >> TA_SLICE_SHIFT;

@@ -11,6 +11,7 @@
  * have been released.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -180,18 +181,88 @@ static void page_unpark(struct ta_sub *sub, struct ta_page *pg)
 	pq_push_back(&sub->pq[pg->bin], pg);
 }
 
+_Static_assert(TA_MINI_PAGES == 32 && TA_MINI_PAGES * TA_MINI_SIZE <= TA_SLICE_SIZE,
+	       "ta_segment.mini_free has a bit per mini page of one slice");
+_Static_assert(TA_NBINS <= 64, "ta_sub.mini_bins has a bit per bin");
+
+/* A mini page of @sub's mini span (see TA_MINI_SIZE), the span taken on first use; NULL if full. */
+static struct ta_page *mini_new(struct ta_heap *h, unsigned key)
+{
+	struct ta_sub *sub = &h->sub[key];
+	struct ta_page *span = sub->mini_span, *pg;
+	struct ta_segment *seg;
+	unsigned i;
+
+	if (!span) {
+		span = ta_span_alloc(h, key, 1);
+		if (!span)
+			return NULL;
+		span->flags = TA_PF_MINI;
+		seg_of_page(span)->mini_free = ~0u;
+		sub->mini_span = span;
+	}
+	seg = seg_of_page(span);
+	if (!seg->mini_free)
+		return NULL;
+	i = (unsigned)__builtin_ctz(seg->mini_free);
+	seg->mini_free &= ~(1u << i);
+	pg = &seg->mini[i];
+	memset(pg, 0, sizeof(*pg));
+	pg->in_use = 1;
+	pg->start = span->start + ((size_t)i << TA_MINI_SHIFT);
+	return pg;
+}
+
+/* Give the mini page @pg back; the span goes when its last mini page does. */
+static void mini_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
+{
+	struct ta_sub *sub = &h->sub[seg->key];
+	struct ta_page *span = sub->mini_span;
+
+	pg->in_use = 0;
+	pg->free = pg->local_free = NULL;
+	seg->mini_free |= 1u << (pg - seg->mini);
+	if (seg->mini_free != ~0u)
+		return;
+	sub->mini_span = NULL;
+	sub->mini_bins = ~0ull; /* never taken again */
+	span->flags = 0;
+	ta_span_free(h, seg, span);
+}
+
+/* Give page @pg's memory back: its span, or its slot of the mini span. */
+static void page_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
+{
+	if (pg->slices)
+		ta_span_free(h, seg, pg);
+	else
+		mini_free(h, seg, pg);
+}
+
 static struct ta_page *page_new(struct ta_heap *h, unsigned key, unsigned bin)
 {
-	unsigned slices = ta_bin_slices(bin);
-	struct ta_page *pg = ta_span_alloc(h, key, slices);
-	size_t bs = ta_bin_block_size(bin);
+	struct ta_sub *sub = &h->sub[key];
+	size_t bs = ta_bin_block_size(bin), len;
+	struct ta_page *pg = NULL;
 
-	if (!pg)
-		return NULL;
+	/* A bin's first page: a mini page if it can. */
+	if (bs <= TA_MINI_BLOCK_MAX && !(sub->mini_bins >> bin & 1))
+		pg = mini_new(h, key);
+	if (pg) {
+		sub->mini_bins |= 1ull << bin;
+		len = TA_MINI_SIZE;
+	} else {
+		unsigned slices = ta_bin_slices(bin);
+
+		pg = ta_span_alloc(h, key, slices);
+		if (!pg)
+			return NULL;
+		len = (size_t)slices << TA_SLICE_SHIFT;
+	}
 	pg->bin = (uint8_t)bin;
 	pg->block_size = (uint32_t)bs;
-	pg->reserved = (uint32_t)(((size_t)slices << TA_SLICE_SHIFT) / bs);
-	pq_push_front(&h->sub[key].pq[bin], pg);
+	pg->reserved = (uint32_t)(len / bs);
+	pq_push_front(&sub->pq[bin], pg);
 	return pg;
 }
 
@@ -287,7 +358,7 @@ void ta_page_retire(struct ta_heap *h, struct ta_segment *seg, struct ta_page *p
 	if (q->first == pg && !pg->next)
 		return;
 	pq_remove(q, pg);
-	ta_span_free(h, seg, pg);
+	page_free(h, seg, pg);
 }
 
 /*
@@ -315,7 +386,7 @@ size_t ta_heap_collect(struct ta_heap *h, bool all)
 				page_collect(pg);
 				if (pg->used == 0 && (all || pg != q->first || pg->next)) {
 					pq_remove(q, pg);
-					ta_span_free(h, seg_of_page(pg), pg);
+					page_free(h, seg_of_page(pg), pg);
 				}
 			}
 		}

@@ -2,9 +2,10 @@
 /*
  * libta API semantics on whatever backend the machine offers (the user
  * backend on the build host, the kernel's in the VM): size classes and
- * usable sizes, alignment up to 8 MiB, calloc/realloc overflow, NULL and
- * foreign pointers, zeroing, realloc keeping the tier, the per-thread
- * default hint, malloc-like entry points, and the stats (struct and JSON).
+ * usable sizes, first blocks sharing pages, alignment up to 8 MiB,
+ * calloc/realloc overflow, NULL and foreign pointers, zeroing, realloc
+ * keeping the tier, the per-thread default hint, malloc-like entry points,
+ * and the stats (struct and JSON).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -63,6 +64,67 @@ TEST(no_overlap)
 	for (int i = 0; i < N; i++) {
 		ASSERT_TRUE(tt_check(p[i], sz[i], (uint32_t)i)) TH_LOG("block %d corrupted", i);
 		ta_free(p[i]);
+	}
+}
+
+static void *free_blocks(void *arg)
+{
+	char **b = arg;
+
+	for (int i = 0; b[i]; i++)
+		if (i % 2 == 0)
+			ta_free(b[i]);
+	return NULL;
+}
+
+/*
+ * A heap's first block of each class up to 1 KiB comes from a 1 KiB mini
+ * page, so a small program's twenty-odd classes share a handful of pages
+ * instead of touching one each at start.  Counted from the addresses.
+ */
+TEST(first_blocks_share_pages)
+{
+	static const size_t size[] = { 8,   16,	 32,  48,  64,	80,  96,  112, 128, 160, 192,
+				       224, 256, 320, 384, 448, 512, 640, 768, 896, 1024 };
+	enum { N = sizeof(size) / sizeof(size[0]) };
+	char *b[N + 1] = { NULL };
+	uintptr_t page[N];
+	int pages = 0;
+	pthread_t t;
+
+	TH_LOG("checks a new heap's first blocks of %d classes up to 1 KiB lie in at most %d "
+	       "pages, "
+	       "keep their contents, and go back when freed by another thread",
+	       N, N / 4 + 2);
+	for (int i = 0; i < N; i++) {
+		b[i] = ta_alloc(size[i], TA_HINT_WARM);
+		ASSERT_NE(NULL, b[i]);
+		tt_fill(b[i], size[i], (uint32_t)i);
+		uintptr_t pg = (uintptr_t)b[i] / 4096;
+		int j = 0;
+
+		while (j < pages && page[j] != pg)
+			j++;
+		if (j == pages)
+			page[pages++] = pg;
+	}
+	ASSERT_LE(pages, N / 4 + 2) TH_LOG("%d classes took %d pages", N, pages);
+	for (int i = 0; i < N; i++) {
+		ASSERT_TRUE(tt_check(b[i], size[i], (uint32_t)i)) TH_LOG("class %zu", size[i]);
+	}
+	/* Half of them freed by another thread, then the blocks come back to this one. */
+	ASSERT_EQ(0, pthread_create(&t, NULL, free_blocks, b));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	for (int i = 1; i < N; i += 2)
+		ta_free(b[i]);
+	for (int i = 0; i < N; i++) {
+		b[i] = ta_alloc(size[i], TA_HINT_WARM);
+		ASSERT_NE(NULL, b[i]);
+		tt_fill(b[i], size[i], (uint32_t)~i);
+	}
+	for (int i = 0; i < N; i++) {
+		ASSERT_TRUE(tt_check(b[i], size[i], (uint32_t)~i)) TH_LOG("class %zu", size[i]);
+		ta_free(b[i]);
 	}
 }
 

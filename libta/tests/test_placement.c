@@ -57,15 +57,20 @@ static void check_hints(struct __test_metadata *_metadata)
 	for (int h = 0; h < TA_NR_HINTS; h++) {
 		int want = node_of[hint_tier[h]];
 		char *l = ta_alloc(LEN, (ta_hint_t)h), *s = ta_alloc(3000, (ta_hint_t)h);
+		char *t = ta_alloc(64, (ta_hint_t)h); /* on a mini page (internal.h) */
 
 		ASSERT_NE(NULL, l);
 		ASSERT_NE(NULL, s);
+		ASSERT_NE(NULL, t);
 		memset(l, 1, LEN);
 		memset(s, 1, 3000);
+		memset(t, 1, 64);
 		ASSERT_EQ(want, tt_range_node(l, LEN, want)) TH_LOG("hint %d large block", h);
 		ASSERT_EQ(want, tt_page_node(s)) TH_LOG("hint %d small block", h);
+		ASSERT_EQ(want, tt_page_node(t)) TH_LOG("hint %d 64-byte block", h);
 		ta_free(l);
 		ta_free(s);
+		ta_free(t);
 	}
 }
 
