@@ -8,7 +8,8 @@
  *    mapping (a kernel region, or anonymous memory bound to the tier's node).
  *  - Arena segments (TA_SEG_ARENA) are TA_SEG_SIZE bytes of 64 KiB slices and
  *    belong to one thread heap and one placement key.  A page is a span of
- *    slices holding blocks of one size class.
+ *    slices holding blocks of one size class, or a bin's first page, a
+ *    1 KiB mini page of a span shared with other bins (TA_MINI_SIZE).
  *  - Large segments (TA_SEG_LARGE) hold one block of >= TA_LARGE_MIN bytes
  *    and belong to nobody; any thread frees them.
  *  - page_map.c maps every TA_SEG_SIZE unit of the address space that libta
