@@ -87,7 +87,6 @@ static void init_once(void)
 			ta_g.use_numa = false;
 	}
 	ta_env_parse();
-	ta_throttle_init();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	errno = e;
 }

@@ -431,7 +431,6 @@ void ta_policy_atfork_prepare(void);
 void ta_policy_atfork_parent(void);
 void ta_policy_atfork_child(void);
 
-void ta_throttle_init(void);
 void ta_throttle_charge(unsigned tier, uint64_t bytes);
 
 int ta_env_parse_early(void);

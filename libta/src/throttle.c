@@ -10,15 +10,12 @@
 
 #include "internal.h"
 
+/*
+ * A TAT in the past counts as now (see ta_throttle_charge), so 0 is a full
+ * bucket and needs no clock read at start-up: a process that never maps a
+ * region never reads the clock.
+ */
 static _Atomic uint64_t tat[TA_NR_TIERS];
-
-void ta_throttle_init(void)
-{
-	uint64_t now = ta_now_ns();
-
-	for (unsigned t = 0; t < TA_NR_TIERS; t++)
-		atomic_store(&tat[t], now);
-}
 
 static uint64_t deficit(uint64_t t, uint64_t now, uint64_t tol)
 {
