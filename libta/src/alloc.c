@@ -382,6 +382,27 @@ TA_EXPORT void *ta_realloc(void *p, size_t bytes)
 	}
 	key = same_tier_key(seg);
 	/*
+	 * Grown past the medium classes, a block becomes a large block, as
+	 * glibc moves a chunk grown past its mmap threshold to a mapping of
+	 * its own: from there on it grows in place (ta_large_realloc) rather
+	 * than by a copy into fresh pages at every step, which doubles the
+	 * page faults of a buffer grown by doubling.  User backend only:
+	 * kernel regions do not grow.
+	 */
+	if (bytes > usable && bytes > TA_MEDIUM_MAX && seg->kind == TA_SEG_ARENA &&
+	    ta_g.backend == TA_BACKEND_USER) {
+		int e = errno;
+		bool zero;
+
+		q = ta_large_alloc(bytes, 0, key, &zero);
+		if (q) {
+			memcpy(q, p, usable);
+			ta_free(p);
+			return q;
+		}
+		errno = e;
+	}
+	/*
 	 * Growing blocks of TA_GROW_MIN bytes or more get 50% headroom, like
 	 * a vector: glibc often grows in place (into the top chunk, or with
 	 * mremap), libta copies, so a buffer grown in small steps is copied

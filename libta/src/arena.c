@@ -15,16 +15,20 @@
 #include "internal.h"
 
 /*
- * Freed spans stay "dirty" (resident) for ta_g.purge_delay_ns, 10 ms unless
- * TA_PURGE_DELAY_MS says otherwise, counted from the first free into a clean
- * segment; then they are purged (MADV_DONTNEED on kernel regions, MADV_FREE
- * on the user backend) and a segment that is still empty is released, but
- * for TA_KEEP_EMPTY per sub-heap.  As with mimalloc's purge delay, memory
- * freed and taken again within the delay, the common case under churn,
- * costs neither a system call nor a page fault, while memory a program is
- * done with goes back to its (capped) tier within the delay of the heap's
- * next page operation.  ta_collect() and thread exit purge at once; a
- * thread that never calls in again keeps its dirty spans.
+ * Freed spans stay "dirty" (resident) until they have been free for
+ * ta_g.purge_delay_ns, 10 ms unless TA_PURGE_DELAY_MS says otherwise; then
+ * they are purged (MADV_DONTNEED on kernel regions, MADV_FREE on the user
+ * backend) and a segment that has been empty as long is released, but for
+ * TA_KEEP_EMPTY per sub-heap.  As with mimalloc's purge delay, memory freed
+ * and taken again within the delay, the common case under churn, costs
+ * neither a system call nor a page fault, while memory a program is done
+ * with goes back to its (capped) tier once its delay is over, at the heap's
+ * next page operation.  Each slice waits for its own delay
+ * (seg_tick()): were a segment's dirty slices purged together, a busy bin's
+ * span freed just before would go too, and pay the faults after it (some
+ * 100 us per 64 KiB on a virtual machine) when taken again.  ta_collect() and
+ * thread exit purge at once; a thread that never calls in again keeps its
+ * dirty spans.
  */
 #define TA_KEEP_EMPTY 1 /* empty arena segments a sub-heap keeps */
 
@@ -237,10 +241,10 @@ static uint64_t run_mask(unsigned idx, unsigned n)
 	return (n >= 64 ? ~0ull : ((1ull << n) - 1)) << idx;
 }
 
-/* Purge @seg's free dirty slices; returns the bytes given back. */
-static size_t seg_purge(struct ta_segment *seg)
+/* Purge @seg's free dirty slices of @mask; returns the bytes given back. */
+static size_t seg_purge(struct ta_segment *seg, uint64_t mask)
 {
-	uint64_t d = seg->dirty_mask & seg->free_mask;
+	uint64_t d = seg->dirty_mask & seg->free_mask & mask;
 	size_t bytes = (size_t)__builtin_popcountll(d) << TA_SLICE_SHIFT;
 
 	while (d) {
@@ -252,9 +256,30 @@ static size_t seg_purge(struct ta_segment *seg)
 				 (size_t)n << TA_SLICE_SHIFT);
 		d &= ~run_mask(i, n);
 	}
-	seg->dirty_mask = 0;
-	seg->purge_due = 0;
+	seg->dirty_mask &= ~mask;
 	return bytes;
+}
+
+/*
+ * Purge the slices of @seg that have been free for a delay at @now (all of
+ * them when @now is UINT64_MAX) and set when the next of them is due.
+ * Returns the bytes given back.
+ */
+static size_t seg_tick(struct ta_segment *seg, uint64_t now)
+{
+	uint64_t delay = ta_g.purge_delay_ns, old = 0, next = 0;
+
+	for (uint64_t d = seg->dirty_mask; d; d &= d - 1) {
+		unsigned i = (unsigned)__builtin_ctzll(d);
+		uint64_t due = seg->freed_at[i] + delay;
+
+		if (now - seg->freed_at[i] >= delay)
+			old |= 1ull << i;
+		else if (!next || due < next)
+			next = due;
+	}
+	seg->purge_due = next;
+	return old ? seg_purge(seg, old) : 0;
 }
 
 static void sub_seg_link(struct ta_sub *sub, struct ta_segment *seg)
@@ -354,6 +379,9 @@ void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
 	seg->used_slices -= n;
 	if (seg->used_slices == 0)
 		h->sub[seg->key].nempty++;
+	seg->last_free = now;
+	for (unsigned k = 0; k < n; k++)
+		seg->freed_at[idx + k] = now;
 	if (!seg->purge_due) {
 		seg->purge_due = now + ta_g.purge_delay_ns;
 		if (!h->purge_due || seg->purge_due < h->purge_due)
@@ -364,9 +392,9 @@ void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
 }
 
 /*
- * Purge the segments of @h whose delay is over at @now and release those of
- * them that are empty, but for @keep per sub-heap.  Returns the bytes given
- * back.
+ * Tick the segments of @h whose purge is due at @now (UINT64_MAX: purge
+ * all) and release those that have been empty for a delay, but for @keep
+ * per sub-heap.  Returns the bytes given back.
  */
 static size_t heap_purge(struct ta_heap *h, uint64_t now, unsigned keep)
 {
@@ -379,15 +407,17 @@ static size_t heap_purge(struct ta_heap *h, uint64_t now, unsigned keep)
 
 		for (seg = sub->segs; seg; seg = n) {
 			n = seg->next;
-			if (seg->purge_due > now) {
-				if (!next || seg->purge_due < next)
-					next = seg->purge_due;
-				continue;
+			if (seg->purge_due <= now) {
+				if (seg->used_slices == 0 && sub->nempty > keep &&
+				    now - seg->last_free >= ta_g.purge_delay_ns) {
+					bytes += sub_seg_release(sub, seg);
+					continue;
+				}
+				if (seg->purge_due)
+					bytes += seg_tick(seg, now);
 			}
-			if (seg->used_slices == 0 && sub->nempty > keep)
-				bytes += sub_seg_release(sub, seg);
-			else if (seg->purge_due)
-				bytes += seg_purge(seg);
+			if (seg->purge_due && (!next || seg->purge_due < next))
+				next = seg->purge_due;
 		}
 	}
 	/*

@@ -88,12 +88,15 @@ struct ta_block {
  * bins, each a page fault when it starts: this way they share a few pages,
  * as glibc's heap shares them.  Only the first page of a bin, and only one
  * mini span per sub-heap: frees into mini pages take the slow path, which a
- * busy bin's later pages should not.
+ * busy bin's later pages should not.  A bin that stays busy in its mini page
+ * (a program that churns a few blocks of one size) gets a page of its own
+ * after TA_MINI_GRADUATE frees into it, and the mini page drains.
  */
 #define TA_MINI_SHIFT	  10
 #define TA_MINI_SIZE	  ((size_t)1 << TA_MINI_SHIFT)
 #define TA_MINI_PAGES	  32 /* in the first 32 KiB of the span */
 #define TA_MINI_BLOCK_MAX 1024
+#define TA_MINI_GRADUATE  256 /* frees into a bin's mini page that earn it a page of its own */
 
 /* page->xfree holds a block list, or exactly TA_XFREE_FULL. */
 #define TA_XFREE_FULL ((uintptr_t)1)
@@ -141,9 +144,11 @@ struct ta_segment {
 	uint64_t dirty_mask; /* free slices that may hold memory */
 	uint32_t used_slices;
 	uint32_t pad2;
-	uint64_t purge_due; /* coarse ns when the dirty slices go; 0: none */
+	uint64_t purge_due; /* coarse ns when the first dirty slice goes; 0: none */
+	uint64_t last_free; /* coarse ns of the last span free */
 	uint32_t mini_free; /* bit i: mini[i] is free (while a span here has TA_PF_MINI) */
 	uint32_t pad3;
+	uint16_t mini_frees[TA_MINI_PAGES]; /* owner frees into mini[i], see mini_count_free() */
 	/* large */
 	uint8_t *block;			  /* the block's address */
 	size_t used_len;		  /* data bytes it may have dirtied; the rest is purged */
@@ -151,6 +156,7 @@ struct ta_segment {
 	/* Before pages[]: the first pages a heap uses share one page of this header. */
 	struct ta_page mini[TA_MINI_PAGES] __attribute__((aligned(64)));
 	struct ta_page pages[TA_SEG_SLICES];
+	uint64_t freed_at[TA_SEG_SLICES]; /* coarse ns a dirty slice was freed */
 };
 
 #define TA_SEG_META_SIZE \

@@ -208,6 +208,7 @@ static struct ta_page *mini_new(struct ta_heap *h, unsigned key)
 	seg->mini_free &= ~(1u << i);
 	pg = &seg->mini[i];
 	memset(pg, 0, sizeof(*pg));
+	seg->mini_frees[i] = 0;
 	pg->in_use = 1;
 	pg->start = span->start + ((size_t)i << TA_MINI_SHIFT);
 	return pg;
@@ -305,10 +306,30 @@ take:
 	return b;
 }
 
-/* Free by the owner when the page has flags (full, aligned blocks) or from the delayed list. */
+/*
+ * Count an owner's free into the mini page @pg; the TA_MINI_GRADUATE-th
+ * gives its bin, when the mini page is still the bin's current page, a
+ * page of its own in front: allocations move there and their frees take
+ * the fast path, while the mini page drains and goes (ta_page_retire).
+ */
+static void mini_count_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
+{
+	unsigned i = (unsigned)(pg - seg->mini);
+
+	if (++seg->mini_frees[i] < TA_MINI_GRADUATE)
+		return;
+	seg->mini_frees[i] = 0;
+	if (h->sub[seg->key].pq[pg->bin].first == pg)
+		page_new(h, seg->key, pg->bin); /* no memory: the mini page serves on */
+}
+
+/* Free by the owner when the page has flags (full, aligned blocks, mini) or from the delayed list. */
 void ta_free_local_slow(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg, void *p)
 {
 	struct ta_block *b;
+
+	if (!pg->slices)
+		mini_count_free(h, seg, pg);
 
 	if (pg->flags & TA_PF_ALIGNED)
 		p = ta_block_start(pg, p);

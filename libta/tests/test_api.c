@@ -128,6 +128,34 @@ TEST(first_blocks_share_pages)
 	}
 }
 
+TEST(churned_size_gets_a_page_of_its_own)
+{
+	char *other = ta_alloc(200, TA_HINT_COLD), *a = ta_alloc(24, TA_HINT_COLD);
+	uintptr_t first;
+
+	TH_LOG("checks a small size allocated and freed over and over leaves the mini page it "
+	       "first shared with another size for a 64 KiB page of its own, and keeps its data");
+	ASSERT_NE(NULL, other);
+	ASSERT_NE(NULL, a);
+	first = (uintptr_t)a;
+	ASSERT_EQ((uintptr_t)other >> 16, first >> 16) TH_LOG("the first blocks share a slice");
+	ta_free(a);
+	for (int i = 0; i < 1000; i++) {
+		a = ta_alloc(24, TA_HINT_COLD);
+		ASSERT_NE(NULL, a);
+		tt_fill(a, 24, (uint32_t)i);
+		ASSERT_TRUE(tt_check(a, 24, (uint32_t)i));
+		ta_free(a);
+	}
+	a = ta_alloc(24, TA_HINT_COLD);
+	ASSERT_NE(NULL, a);
+	TH_LOG("first block %p, after 1000 rounds %p, the other size's %p", (void *)first,
+	       (void *)a, (void *)other);
+	ASSERT_NE((uintptr_t)other >> 16, (uintptr_t)a >> 16);
+	ta_free(a);
+	ta_free(other);
+}
+
 TEST(alignment)
 {
 	static const size_t sizes[] = { 1, 24, 100, 4096, 70000, 1 << 20, 3 << 20 };
@@ -326,6 +354,41 @@ TEST(realloc_grows_large_blocks_cheaply)
 	if (st.backend == TA_BACKEND_USER)
 		ASSERT_EQ(0, moved);
 	ASSERT_LE(moved, 4);
+	ta_free(p);
+}
+
+TEST(realloc_past_medium_sizes_grows_in_place)
+{
+	struct ta_lib_stats st, before, after;
+	size_t sz = 64u << 10;
+	char *p = ta_alloc(sz, TA_HINT_COLD);
+	int moved = 0;
+
+	ASSERT_EQ(0, ta_get_stats(&st));
+	if (st.backend != TA_BACKEND_USER)
+		SKIP(return, "kernel regions are fixed in size: growth copies there");
+	TH_LOG("checks a 64 KiB block grown by doubling to 2 MiB becomes a large block when it "
+	       "outgrows the 128 KiB medium classes, and grows in place from there");
+	ASSERT_NE(NULL, p);
+	tt_fill(p, sz, 5);
+	ASSERT_EQ(0, ta_get_stats(&before));
+	while (sz < (2u << 20)) {
+		char *q = ta_realloc(p, sz * 2);
+
+		ASSERT_NE(NULL, q);
+		if (sz > (128u << 10))
+			moved += q != p;
+		p = q;
+		ASSERT_TRUE(tt_check(p, 64u << 10, 5));
+		memset(p + sz, 0x11, sz);
+		sz *= 2;
+	}
+	ASSERT_EQ(0, ta_get_stats(&after));
+	ASSERT_EQ(before.tier[TA_TIER_SLOW].large_blocks + 1,
+		  after.tier[TA_TIER_SLOW].large_blocks);
+	ASSERT_EQ(TA_TIER_SLOW, ta_tier_of(p));
+	TH_LOG("moves after it became large: %d", moved);
+	ASSERT_EQ(0, moved);
 	ta_free(p);
 }
 

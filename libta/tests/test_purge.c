@@ -120,6 +120,45 @@ TEST(freed_pages_go_after_the_delay)
 	ta_free(p);
 }
 
+TEST(spans_freed_late_wait_for_their_own_delay)
+{
+	long long before, used, mid, after;
+	void *p, *q;
+
+	TH_LOG("checks with a 1 s purge delay, the purge that ends the delay of 16 MiB of freed "
+	       "1000-byte blocks gives back those not taken since, keeps the 8 MiB taken again "
+	       "and freed 0.3 s later, and gives those back once their own delay is over");
+	setenv("TA_PURGE_DELAY_MS", "1000", 1);
+	ta_init();
+	before = held();
+	ASSERT_EQ(0, alloc_small());
+	used = held() - before;
+	free_small(); /* t = 0 */
+	sleep_ms(300);
+	for (unsigned i = 0; i < NSMALL / 2; i++) {
+		blk[i] = ta_alloc(SMALL, TA_HINT_COLD);
+		ASSERT_NE(NULL, blk[i]);
+		memset(blk[i], 0x44, SMALL);
+	}
+	for (unsigned i = 0; i < NSMALL / 2; i++)
+		ta_free(blk[i]); /* t = 0.3 s */
+	sleep_ms(800);
+	p = ta_alloc(40000, TA_HINT_COLD); /* t = 1.1 s: a new page, and a purge */
+	ASSERT_NE(NULL, p);
+	mid = held() - before;
+	sleep_ms(1300);
+	q = ta_alloc(60000, TA_HINT_COLD); /* t = 2.4 s */
+	ASSERT_NE(NULL, q);
+	after = held() - before;
+	TH_LOG("held over the start: %lld MiB in use, %lld MiB at 1.1 s, %lld MiB at 2.4 s",
+	       MIB(used), MIB(mid), MIB(after));
+	ASSERT_GE(used, SMALL_SUM);
+	ASSERT_GT(used - mid, SMALL_SUM / 2 * 3 / 4);
+	ASSERT_GT(mid - after, SMALL_SUM / 2 * 3 / 4);
+	ta_free(p);
+	ta_free(q);
+}
+
 TEST(no_delay_purges_at_free)
 {
 	long long before, used, after;
