@@ -74,9 +74,23 @@ static TA_COLD void *alloc_generic(struct ta_heap *h, size_t size, unsigned key)
 	return ta_alloc_slow(h, key, bin);
 }
 
+/*
+ * On the user backend, blocks past the medium classes that are to be zeroed
+ * or grown are large blocks, as glibc serves such a calloc() or realloc()
+ * from a mapping of its own: fresh pages are zero already, so a big table
+ * a program touches sparsely costs no fault for the pages it never touches,
+ * and a buffer grown by doubling grows in place (ta_large_realloc) rather
+ * than by a copy into fresh pages at every step.  Kernel regions cost an
+ * ioctl each, and do not grow.
+ */
+static bool user_large(size_t size)
+{
+	return size > TA_MEDIUM_MAX && ta_ready() && ta_g.backend == TA_BACKEND_USER;
+}
+
 static void *zalloc_key(size_t size, unsigned key)
 {
-	if (size < TA_LARGE_MIN) {
+	if (size < TA_LARGE_MIN && !user_large(size)) {
 		void *p = alloc_key(size, key);
 
 		if (p)
@@ -381,16 +395,8 @@ TA_EXPORT void *ta_realloc(void *p, size_t bytes)
 		errno = e;
 	}
 	key = same_tier_key(seg);
-	/*
-	 * Grown past the medium classes, a block becomes a large block, as
-	 * glibc moves a chunk grown past its mmap threshold to a mapping of
-	 * its own: from there on it grows in place (ta_large_realloc) rather
-	 * than by a copy into fresh pages at every step, which doubles the
-	 * page faults of a buffer grown by doubling.  User backend only:
-	 * kernel regions do not grow.
-	 */
-	if (bytes > usable && bytes > TA_MEDIUM_MAX && seg->kind == TA_SEG_ARENA &&
-	    ta_g.backend == TA_BACKEND_USER) {
+	/* Grown past the medium classes: a large block from now on (user_large()). */
+	if (bytes > usable && seg->kind == TA_SEG_ARENA && user_large(bytes)) {
 		int e = errno;
 		bool zero;
 

@@ -183,7 +183,7 @@ static void page_unpark(struct ta_sub *sub, struct ta_page *pg)
 
 _Static_assert(TA_MINI_PAGES == 32 && TA_MINI_PAGES * TA_MINI_SIZE <= TA_SLICE_SIZE,
 	       "ta_segment.mini_free has a bit per mini page of one slice");
-_Static_assert(TA_NBINS <= 64, "ta_sub.mini_bins has a bit per bin");
+_Static_assert(TA_BIN_CALC(TA_MINI_BLOCK_MAX) < 64, "ta_sub.mini_bins has a bit per mini bin");
 
 /* A mini page of @sub's mini span (see TA_MINI_SIZE), the span taken on first use; NULL if full. */
 static struct ta_page *mini_new(struct ta_heap *h, unsigned key)

@@ -298,6 +298,44 @@ TEST(calloc_zeroes)
 	}
 }
 
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+TEST(big_calloc_faults_only_where_touched)
+{
+	const size_t n = 600u << 10;
+	struct ta_lib_stats st;
+	long faults;
+	char *p;
+
+	ASSERT_EQ(0, ta_get_stats(&st));
+	if (st.backend != TA_BACKEND_USER)
+		SKIP(return, "kernel regions: a calloc() past the medium classes is zeroed there");
+	TH_LOG("checks a 600 KiB calloc() is zero and costs page faults only for the 10 pages "
+	       "written, not for all 150 (its pages come fresh, not memset)");
+	faults = minor_faults();
+	p = ta_calloc(1, n, TA_HINT_WARM);
+	ASSERT_NE(NULL, p);
+	for (size_t i = 0; i < 10; i++)
+		p[i * 15 * 4096] = 1;
+	faults = minor_faults() - faults;
+	for (size_t i = 0; i < n; i++) {
+		ASSERT_EQ(i % (15 * 4096) == 0 && i < 10 * 15 * 4096, p[i]) TH_LOG("byte %zu", i);
+	}
+	TH_LOG("%ld page faults", faults);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	TH_LOG("fault count not checked: the sanitizer's shadow memory faults too");
+#else
+	ASSERT_LT(faults, 50);
+#endif
+	ta_free(p);
+}
+
 TEST(realloc_keeps_tier_and_data)
 {
 	TH_LOG("checks ta_realloc grows and shrinks, keeps contents and the block's tier");
@@ -390,14 +428,6 @@ TEST(realloc_past_medium_sizes_grows_in_place)
 	TH_LOG("moves after it became large: %d", moved);
 	ASSERT_EQ(0, moved);
 	ta_free(p);
-}
-
-static long minor_faults(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt;
 }
 
 TEST(realloc_never_copies_large_blocks_on_user_backend)
