@@ -23,12 +23,12 @@
  * and taken again within the delay, the common case under churn, costs
  * neither a system call nor a page fault, while memory a program is done
  * with goes back to its (capped) tier once its delay is over, at the heap's
- * next page operation.  Each slice waits for its own delay
- * (seg_tick()): were a segment's dirty slices purged together, a busy bin's
- * span freed just before would go too, and pay the faults after it (some
- * 100 us per 64 KiB on a virtual machine) when taken again.  ta_collect() and
- * thread exit purge at once; a thread that never calls in again keeps its
- * dirty spans.
+ * next page operation.  Each slice waits for its own delay (seg_tick()):
+ * were a segment's dirty slices purged together, a busy bin's span freed
+ * just before would go too, and pay the faults after it (some 100 us per
+ * 64 KiB on a virtual machine) when taken again.  ta_collect() and thread
+ * exit purge at once; a thread that never calls in again keeps its dirty
+ * spans.
  */
 #define TA_KEEP_EMPTY 1 /* empty arena segments a sub-heap keeps */
 

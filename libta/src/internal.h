@@ -247,14 +247,16 @@ extern struct ta_global ta_g;
  * a page fault in every few blocks of the buffers of a page and a header
  * that programs allocate (sqlite3's page cache: 4360 bytes in 4608, not 5120).
  */
-#define TA_BIN_LOG3(s) \
-	(21u + (TA_MSB((s)-1) - 10u) * 8u + (unsigned)((((s)-1) >> (TA_MSB((s)-1) - 3u)) & 7u))
+#define TA_BIN_LOG3_MIN	  1024 /* above this, eight classes per power of two */
+#define TA_BIN_LOG3_FIRST 21u  /* the bin of TA_BIN_LOG3_MIN + 1 */
+#define TA_BIN_LOG3(s)                                    \
+	(TA_BIN_LOG3_FIRST + (TA_MSB((s)-1) - 10u) * 8u + \
+	 (unsigned)((((s)-1) >> (TA_MSB((s)-1) - 3u)) & 7u))
 #define TA_BIN_CALC(s)                                          \
 	((s) <= 8		  ? 0u                          \
 	 : (s) <= 128		  ? (unsigned)(((s) + 15) >> 4) \
 	 : (s) <= TA_BIN_LOG3_MIN ? TA_BIN_LOG2(s)              \
 				  : TA_BIN_LOG3(s))
-#define TA_BIN_LOG3_MIN 1024
 
 /* Requests up to this many bytes find their bin in a table, without branches. */
 #define TA_BIN_DIRECT_MAX 1024

@@ -330,7 +330,6 @@ void ta_free_local_slow(struct ta_heap *h, struct ta_segment *seg, struct ta_pag
 
 	if (!pg->slices)
 		mini_count_free(h, seg, pg);
-
 	if (pg->flags & TA_PF_ALIGNED)
 		p = ta_block_start(pg, p);
 	b = p;

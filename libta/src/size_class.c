@@ -8,6 +8,11 @@
  */
 #include "internal.h"
 
+_Static_assert(TA_BIN_CALC(TA_BIN_LOG3_MIN) + 1 == TA_BIN_LOG3_FIRST &&
+		       TA_BIN_CALC(TA_BIN_LOG3_MIN + 1) == TA_BIN_LOG3_FIRST &&
+		       TA_BIN_CALC(1u << 20) + 1 == TA_NBINS,
+	       "the eight-to-a-power classes follow the four-to-a-power ones and end at 1 MiB");
+
 /* ta_bin_direct[k] is the bin of requests of 8 * (k - 1) + 1 .. 8 * k bytes. */
 #define B(k)   TA_BIN_CALC(8ull * (k))
 #define B4(k)  B(k), B(k + 1), B(k + 2), B(k + 3)
@@ -27,12 +32,12 @@ size_t ta_bin_block_size(unsigned bin)
 		return 8;
 	if (bin <= 8)
 		return (size_t)bin << 4;
-	if (bin <= 20) {
+	if (bin < TA_BIN_LOG3_FIRST) {
 		unsigned msb = 7u + (bin - 9u) / 4u, sub = (bin - 9u) % 4u;
 
 		return ((size_t)1 << msb) + (size_t)(sub + 1u) * ((size_t)1 << (msb - 2u));
 	}
-	unsigned msb = 10u + (bin - 21u) / 8u, sub = (bin - 21u) % 8u;
+	unsigned msb = 10u + (bin - TA_BIN_LOG3_FIRST) / 8u, sub = (bin - TA_BIN_LOG3_FIRST) % 8u;
 
 	return ((size_t)1 << msb) + (size_t)(sub + 1u) * ((size_t)1 << (msb - 3u));
 }
