@@ -349,9 +349,26 @@ static unsigned same_tier_key(const struct ta_segment *seg)
 	return ta_key_exact(seg->tier);
 }
 
+/* A block of @size bytes to take over one of @copy: grown past the medium classes, a large one. */
+static void *alloc_for_copy(size_t copy, size_t size, unsigned key, size_t align)
+{
+	if (align > 16)
+		return aligned_key(align, size, key);
+	if (size > copy && user_large(size)) {
+		int e = errno;
+		bool zero;
+		void *q = ta_large_alloc(size, 0, key, &zero);
+
+		if (q)
+			return q;
+		errno = e; /* over a cap, say: the arena may still have room */
+	}
+	return alloc_key(size, key);
+}
+
 static void *copy_to(void *p, size_t copy, size_t size, unsigned key, size_t align)
 {
-	void *q = align > 16 ? aligned_key(align, size, key) : alloc_key(size, key);
+	void *q = alloc_for_copy(copy, size, key, align);
 
 	if (!q)
 		return NULL;
@@ -395,19 +412,6 @@ TA_EXPORT void *ta_realloc(void *p, size_t bytes)
 		errno = e;
 	}
 	key = same_tier_key(seg);
-	/* Grown past the medium classes: a large block from now on (user_large()). */
-	if (bytes > usable && seg->kind == TA_SEG_ARENA && user_large(bytes)) {
-		int e = errno;
-		bool zero;
-
-		q = ta_large_alloc(bytes, 0, key, &zero);
-		if (q) {
-			memcpy(q, p, usable);
-			ta_free(p);
-			return q;
-		}
-		errno = e;
-	}
 	/*
 	 * Growing blocks of TA_GROW_MIN bytes or more get 50% headroom, like
 	 * a vector: glibc often grows in place (into the top chunk, or with

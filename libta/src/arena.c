@@ -23,7 +23,7 @@
  * and taken again within the delay, the common case under churn, costs
  * neither a system call nor a page fault, while memory a program is done
  * with goes back to its (capped) tier once its delay is over, at the heap's
- * next page operation.  Each slice waits for its own delay (seg_tick()):
+ * next page operation.  Each slice waits for its own delay (freed_at[]):
  * were a segment's dirty slices purged together, a busy bin's span freed
  * just before would go too, and pay the faults after it (some 100 us per
  * 64 KiB on a virtual machine) when taken again.  ta_collect() and thread
@@ -261,25 +261,25 @@ static size_t seg_purge(struct ta_segment *seg, uint64_t mask)
 }
 
 /*
- * Purge the slices of @seg that have been free for a delay at @now (all of
- * them when @now is UINT64_MAX) and set when the next of them is due.
- * Returns the bytes given back.
+ * The dirty slices of @seg that have been free for a delay at @now (all of
+ * them when @now is UINT64_MAX); *@next is when the first of the others
+ * will have been, 0 when there are none.
  */
-static size_t seg_tick(struct ta_segment *seg, uint64_t now)
+static uint64_t seg_old_slices(const struct ta_segment *seg, uint64_t now, uint64_t *next)
 {
-	uint64_t delay = ta_g.purge_delay_ns, old = 0, next = 0;
+	uint64_t delay = ta_g.purge_delay_ns, old = 0;
 
+	*next = 0;
 	for (uint64_t d = seg->dirty_mask; d; d &= d - 1) {
 		unsigned i = (unsigned)__builtin_ctzll(d);
 		uint64_t due = seg->freed_at[i] + delay;
 
 		if (now - seg->freed_at[i] >= delay)
 			old |= 1ull << i;
-		else if (!next || due < next)
-			next = due;
+		else if (!*next || due < *next)
+			*next = due;
 	}
-	seg->purge_due = next;
-	return old ? seg_purge(seg, old) : 0;
+	return old;
 }
 
 static void sub_seg_link(struct ta_sub *sub, struct ta_segment *seg)
@@ -379,7 +379,6 @@ void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
 	seg->used_slices -= n;
 	if (seg->used_slices == 0)
 		h->sub[seg->key].nempty++;
-	seg->last_free = now;
 	for (unsigned k = 0; k < n; k++)
 		seg->freed_at[idx + k] = now;
 	if (!seg->purge_due) {
@@ -408,13 +407,16 @@ static size_t heap_purge(struct ta_heap *h, uint64_t now, unsigned keep)
 		for (seg = sub->segs; seg; seg = n) {
 			n = seg->next;
 			if (seg->purge_due <= now) {
-				if (seg->used_slices == 0 && sub->nempty > keep &&
-				    now - seg->last_free >= ta_g.purge_delay_ns) {
+				uint64_t due, old = seg_old_slices(seg, now, &due);
+
+				/* Empty, and no slice freed within the delay: empty as long. */
+				if (seg->used_slices == 0 && !due && sub->nempty > keep) {
 					bytes += sub_seg_release(sub, seg);
 					continue;
 				}
-				if (seg->purge_due)
-					bytes += seg_tick(seg, now);
+				seg->purge_due = due;
+				if (old)
+					bytes += seg_purge(seg, old);
 			}
 			if (seg->purge_due && (!next || seg->purge_due < next))
 				next = seg->purge_due;

@@ -145,7 +145,6 @@ struct ta_segment {
 	uint32_t used_slices;
 	uint32_t pad2;
 	uint64_t purge_due; /* coarse ns when the first dirty slice goes; 0: none */
-	uint64_t last_free; /* coarse ns of the last span free */
 	uint32_t mini_free; /* bit i: mini[i] is free (while a span here has TA_PF_MINI) */
 	uint32_t pad3;
 	uint16_t mini_frees[TA_MINI_PAGES]; /* owner frees into mini[i], see mini_count_free() */
