@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The few kernel API differences between Linux 6.1 and 6.12 that TierAlloc
- * meets, kept in one place.
+ * meets, kept in one place.  Kbuild defines TA_HAVE_* from probes of the
+ * target kernel's headers.
  */
 #ifndef _TA_COMPAT_H
 #define _TA_COMPAT_H
@@ -23,5 +24,28 @@ static inline void ta_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 	vm_flags_set(vma, flags);
 }
 #endif
+
+/*
+ * May this fault drop its lock and return VM_FAULT_RETRY?  Not when the
+ * caller forbids it, nor when it asked for a retry without waiting.
+ */
+static inline bool ta_fault_may_retry(const struct vm_fault *vmf)
+{
+	return (vmf->flags & FAULT_FLAG_ALLOW_RETRY) &&
+	       !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT);
+}
+
+/*
+ * Drop the lock the fault holds: mmap_lock, or since 6.4 possibly only the
+ * VMA's lock.  6.7 named this release_fault_lock().
+ */
+static inline void ta_fault_unlock(struct vm_fault *vmf)
+{
+#ifdef TA_HAVE_RELEASE_FAULT_LOCK
+	release_fault_lock(vmf);
+#else
+	mmap_read_unlock(vmf->vma->vm_mm);
+#endif
+}
 
 #endif /* _TA_COMPAT_H */

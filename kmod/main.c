@@ -21,7 +21,7 @@
 
 static int ta_open(struct inode *inode, struct file *file)
 {
-	struct ta_file *tf = kzalloc(sizeof(*tf), GFP_KERNEL);
+	struct ta_file *tf = kzalloc(sizeof(*tf), GFP_KERNEL_ACCOUNT);
 
 	if (!tf)
 		return -ENOMEM;
@@ -69,24 +69,37 @@ static struct ta_region *ta_file_region(struct ta_file *tf, u32 handle)
 
 static const struct file_operations ta_fops;
 
-/* Add @r, which holds the creation reference, to @tf and copy @req out. */
+/*
+ * Give @r, which holds its creation reference, a handle in @tf and copy @req
+ * out.  The handle's slot is reserved first and filled only after the copy
+ * succeeded: until then no other thread can look @r up or free it (a FREE of
+ * the reserved handle finds nothing), so the error path still owns the only
+ * reference.  Once stored, @r belongs to the file and is not touched again.
+ */
 static long ta_file_add(struct ta_file *tf, struct ta_region *r,
 			void __user *argp, const void *req, size_t size)
 {
+	u32 handle = r->handle;
 	int ret;
 
-	/* The file's handle owns the creation reference. */
-	ret = xa_insert(&tf->regions, r->handle, r, GFP_KERNEL);
-	if (ret) {
-		ta_region_put(r);
-		return ret;
-	}
+	ret = xa_reserve(&tf->regions, handle, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto err_put;
 	if (copy_to_user(argp, req, size)) {
-		xa_erase(&tf->regions, r->handle);
-		ta_region_put(r);
-		return -EFAULT;
+		ret = -EFAULT;
+		goto err_release;
 	}
+	/* A FREE of the reserved handle may have dropped the reservation. */
+	ret = xa_err(xa_store(&tf->regions, handle, r, GFP_KERNEL_ACCOUNT));
+	if (ret)
+		goto err_release;
 	return 0;
+
+err_release:
+	xa_release(&tf->regions, handle);
+err_put:
+	ta_region_put(r);
+	return ret;
 }
 
 static long ta_ioc_region_create(struct ta_file *tf, void __user *argp)

@@ -38,6 +38,7 @@ struct ta_move_ctx {
 	u64 pool;		/* bytes reserved on dst up front, not yet used */
 	bool partial;
 	u64 moved;		/* bytes now on dst */
+	u64 copied;		/* pages copied to dst by this batch */
 	u64 skipped;		/* pages left in place */
 	u64 fallbacks;		/* huge chunks moved as 4 KiB pages */
 	u64 out_pages[TA_NR_TIERS];
@@ -65,7 +66,7 @@ static unsigned long ta_batch_need(struct ta_region *r, unsigned long first,
 		if (r->page_tier[i] == dst)
 			continue;
 		need++;
-		if (r->pages[i])
+		if (READ_ONCE(r->pages[i]))
 			(*res)++;
 	}
 	return need;
@@ -114,7 +115,7 @@ static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
 
 	/* A fully resident chunk stays physically contiguous if it can. */
 	if (huge && res == TA_HUGE_NR) {
-		chunk = ta_alloc_chunk(c->nid, TA_HUGE_ORDER, false);
+		chunk = ta_alloc_chunk(r, c->nid, TA_HUGE_ORDER, TA_GFP_COPY);
 		if (!chunk)
 			c->fallbacks++;
 	}
@@ -131,7 +132,7 @@ static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
 		}
 		if (r->pages[i]) {
 			newp = chunk ? chunk + (i - first) :
-				       ta_alloc_chunk(c->nid, 0, false);
+				       ta_alloc_chunk(r, c->nid, 0, TA_GFP_COPY);
 			if (!newp || !ta_move_page(r, i, newp)) {
 				/* Chunk pages are split: each frees alone. */
 				if (newp)
@@ -143,6 +144,7 @@ static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
 			ta_stat_add(src, TA_STAT_RESIDENT_BYTES, -(s64)PAGE_SIZE);
 			ta_stat_add(c->dst, TA_STAT_RESIDENT_BYTES, PAGE_SIZE);
 			c->out_pages[src]++;
+			c->copied++;
 		}
 		/* Resident or not, the page's reservation changes tier. */
 		r->page_tier[i] = c->dst;
@@ -195,13 +197,17 @@ int ta_region_move(struct ta_region *r, struct ta_region_move *req)
 	for (i = first; i < last; i += n) {
 		n = min_t(unsigned long, TA_MOVE_BATCH, last - i);
 
-		/* Pay for the bytes to copy before blocking anyone. */
+		/*
+		 * Pay for the bytes to copy before blocking anyone; what the
+		 * batch then does not copy (pinned, over the cap, discarded
+		 * meanwhile) is refunded.
+		 */
 		ta_batch_need(r, i, n, c.dst, &res);
-		ret = ta_throttle(c.dst, (u64)res << PAGE_SHIFT, true);
-		if (!ret && signal_pending(current))
-			ret = -EINTR;
+		ret = signal_pending(current) ? -EINTR :
+		      ta_throttle(c.dst, (u64)res << PAGE_SHIFT, true);
 		if (ret)
 			break;
+		c.copied = 0;
 
 		down_write(&r->move_lock);
 		unmap_mapping_range(ta_mapping,
@@ -216,6 +222,8 @@ int ta_region_move(struct ta_region *r, struct ta_region_move *req)
 			r->tier = c.dst;
 		}
 		up_write(&r->move_lock);
+		if (res > c.copied)
+			ta_throttle_refund(c.dst, (res - c.copied) << PAGE_SHIFT);
 		cond_resched();
 	}
 

@@ -19,10 +19,13 @@
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/idr.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pseudo_fs.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -39,6 +42,49 @@ struct address_space *ta_mapping;
 /* Handles are small integers; the mmap offset is handle << TA_REGION_SHIFT. */
 static DEFINE_IDA(ta_handle_ida);
 #define TA_MAX_HANDLE	((1U << (63 - TA_REGION_SHIFT)) - 1)
+
+/*
+ * Live regions per user (real uid), so that no user can take the whole
+ * handle space (about 8.4 M handles, and the metadata behind them) from
+ * the others.  Over the limit, creating or cloning fails with -EDQUOT.
+ */
+static unsigned int max_regions_per_user = 65536;
+module_param(max_regions_per_user, uint, 0644);
+MODULE_PARM_DESC(max_regions_per_user,
+		 "Live regions one user may hold (0: no limit; default 65536)");
+
+static DEFINE_MUTEX(ta_users_lock);
+static DEFINE_XARRAY(ta_users);		/* uid -> xa_mk_value(live regions) */
+
+static int ta_user_charge(kuid_t uid)
+{
+	unsigned long idx = __kuid_val(uid), n;
+	unsigned int max = READ_ONCE(max_regions_per_user);
+	void *old;
+	int ret;
+
+	mutex_lock(&ta_users_lock);
+	old = xa_load(&ta_users, idx);
+	n = old ? xa_to_value(old) : 0;
+	ret = max && n >= max ? -EDQUOT :
+	      xa_err(xa_store(&ta_users, idx, xa_mk_value(n + 1),
+			      GFP_KERNEL_ACCOUNT));
+	mutex_unlock(&ta_users_lock);
+	return ret;
+}
+
+static void ta_user_uncharge(kuid_t uid)
+{
+	unsigned long idx = __kuid_val(uid), n;
+
+	mutex_lock(&ta_users_lock);
+	n = xa_to_value(xa_load(&ta_users, idx));
+	if (n > 1)
+		xa_store(&ta_users, idx, xa_mk_value(n - 1), GFP_NOWAIT);
+	else
+		xa_erase(&ta_users, idx);
+	mutex_unlock(&ta_users_lock);
+}
 
 static int ta_fs_init_fs_context(struct fs_context *fc)
 {
@@ -78,72 +124,101 @@ void ta_regions_exit(void)
 }
 
 /*
- * Allocate 2^@order pages on @nid and nowhere else, as independent order-0
- * pages; zeroed unless the caller overwrites them whole (migration).  Huge
- * chunks do not retry hard: a 4 KiB fallback is better than a long
- * compaction stall in a page fault.
+ * Allocate 2^@order pages of @r on @nid and nowhere else, as independent
+ * order-0 pages, charged to @r's memory cgroup whoever runs this.  @gfp
+ * adds __GFP_ZERO unless the caller overwrites the pages whole (copies),
+ * and __GFP_RETRY_MAYFAIL where a refusal is an error for an ioctl rather
+ * than a reason for the memcg OOM killer.  Huge chunks do not retry hard:
+ * a 4 KiB fallback is better than a long compaction stall in a page fault.
  */
-struct page *ta_alloc_chunk(int nid, unsigned int order, bool zero)
+struct page *ta_alloc_chunk(struct ta_region *r, int nid, unsigned int order,
+			    gfp_t gfp)
 {
-	gfp_t gfp = GFP_HIGHUSER | __GFP_THISNODE | __GFP_NOWARN;
+	struct mem_cgroup *old;
 	struct page *page;
 
-	if (zero)
-		gfp |= __GFP_ZERO;
+	gfp |= GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_THISNODE | __GFP_NOWARN;
 	if (order)
-		gfp |= __GFP_NORETRY;
+		gfp = (gfp & ~__GFP_RETRY_MAYFAIL) | __GFP_NORETRY;
+	old = set_active_memcg(r->memcg);
 	page = alloc_pages_node(nid, gfp, order);
+	set_active_memcg(old);
 	if (page && order)
 		split_page(page, order);
 	return page;
 }
 
+/* Do the pages of the chunk [first, first + n) all belong to one tier? */
+static bool ta_chunk_one_tier(const struct ta_region *r, unsigned long first,
+			      unsigned long n)
+{
+	return !memchr_inv(&r->page_tier[first], r->page_tier[first], n);
+}
+
+static void ta_count_resident(struct ta_region *r, unsigned long first,
+			      unsigned long n, s64 sign)
+{
+	unsigned long i;
+
+	for (i = first; i < first + n; i++)
+		ta_stat_add(r->page_tier[i], TA_STAT_RESIDENT_BYTES,
+			    sign * (s64)PAGE_SIZE);
+}
+
 /*
  * Give the chunk of pages [first, first + n) its pages: zeroed, or copies
- * of @src's pages at the same indices (a clone).  Called with move_lock
- * held for read; racing faults on the same chunk allocate in parallel and
- * the loser frees its pages.  A chunk is published whole under pages_lock,
- * so pages[first] != NULL means every page of it is present.
+ * of @src's pages at the same indices (a clone).  Every page goes to the
+ * node of its own tier: a chunk whose pages were partly moved (a pinned
+ * page stayed behind) gets 4 KiB pages on each page's node, never the
+ * whole chunk on one.  Called with move_lock held for read; racing faults
+ * on the same chunk allocate in parallel and the loser frees its pages.
+ * The chunk is published whole under pages_lock, its first entry last with
+ * release semantics (see ta_chunk_present()).
  */
 static int ta_region_fill(struct ta_region *r, unsigned long first,
-			  unsigned long n, struct ta_region *src)
+			  unsigned long n, struct ta_region *src, gfp_t gfp)
 {
 	u32 tier = r->page_tier[first];
-	int nid = ta_tier_node(tier);
+	bool one_tier = ta_chunk_one_tier(r, first, n);
 	struct page **tmp = NULL;
 	struct page *page = NULL;
 	unsigned long i;
-	bool huge_fb = false;
+	bool split;
 
+	if (src)
+		gfp = TA_GFP_COPY;
 	if (n == 1) {
-		page = ta_alloc_chunk(nid, 0, !src);
+		page = ta_alloc_chunk(r, ta_tier_node(tier), 0, gfp);
 		if (!page)
 			return -ENOMEM;
 		if (src)
 			copy_highpage(page, src->pages[first]);
+		/* A full barrier: publishes the page's contents too. */
 		if (cmpxchg(&r->pages[first], NULL, page)) {
 			__free_page(page);
 			return 0;
 		}
-		ta_stat_add(tier, TA_STAT_RESIDENT_BYTES, PAGE_SIZE);
+		ta_count_resident(r, first, 1, 1);
 		return 0;
 	}
 
-	page = ta_alloc_chunk(nid, TA_HUGE_ORDER, !src);
+	if (one_tier)
+		page = ta_alloc_chunk(r, ta_tier_node(tier), TA_HUGE_ORDER, gfp);
 	if (!page) {
-		/* No 2 MiB block on the node: 512 pages, same node. */
-		huge_fb = true;
+		/* No 2 MiB block (or several tiers): 4 KiB pages, each on its node. */
 		tmp = kmalloc_array(n, sizeof(*tmp), GFP_KERNEL);
 		if (!tmp)
 			return -ENOMEM;
 		for (i = 0; i < n; i++) {
-			tmp[i] = ta_alloc_chunk(nid, 0, !src);
+			tmp[i] = ta_alloc_chunk(r, ta_tier_node(r->page_tier[first + i]),
+						0, gfp);
 			if (!tmp[i])
 				goto fail;
 		}
 	}
+	split = !page;
 	for (i = 0; src && i < n; i++)
-		copy_highpage(huge_fb ? tmp[i] : page + i, src->pages[first + i]);
+		copy_highpage(split ? tmp[i] : page + i, src->pages[first + i]);
 
 	spin_lock(&r->pages_lock);
 	if (r->pages[first]) {
@@ -151,21 +226,24 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 		i = n;
 		goto fail;
 	}
-	for (i = 0; i < n; i++)
-		r->pages[first + i] = huge_fb ? tmp[i] : page + i;
+	for (i = n - 1; i > 0; i--)
+		WRITE_ONCE(r->pages[first + i], split ? tmp[i] : page + i);
+	/* Pairs with ta_chunk_present(): the first entry goes last. */
+	smp_store_release(&r->pages[first], split ? tmp[0] : page);
 	spin_unlock(&r->pages_lock);
 
 	kfree(tmp);
-	ta_stat_add(tier, huge_fb ? TA_STAT_HUGE_FALLBACKS : TA_STAT_HUGE_PAGES, 1);
-	ta_stat_add(tier, TA_STAT_RESIDENT_BYTES, n << PAGE_SHIFT);
+	if (one_tier)
+		ta_stat_add(tier, split ? TA_STAT_HUGE_FALLBACKS : TA_STAT_HUGE_PAGES, 1);
+	ta_count_resident(r, first, n, 1);
 	return 0;
 
 fail:
-	if (huge_fb) {
+	if (tmp) {
 		while (i--)
 			__free_page(tmp[i]);
 		kfree(tmp);
-		return r->pages[first] ? 0 : -ENOMEM;
+		return READ_ONCE(r->pages[first]) ? 0 : -ENOMEM;
 	}
 	for (i = 0; i < n; i++)
 		__free_page(page + i);
@@ -175,6 +253,57 @@ fail:
 static unsigned long ta_chunk_pages(const struct ta_region *r)
 {
 	return r->flags & TA_REGION_HUGE ? TA_HUGE_NR : 1;
+}
+
+/*
+ * The region's metadata, once its creator holds a reservation and a
+ * per-user count for it: charged to the creator's memory cgroup, whose
+ * reference the region keeps to charge its pages later.
+ */
+static struct ta_region *ta_region_alloc(unsigned long nr_pages, u32 flags)
+{
+	struct ta_region *r;
+	int ret;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&r->kref);
+	init_rwsem(&r->move_lock);
+	spin_lock_init(&r->pages_lock);
+	r->flags = flags;
+	r->nr_pages = nr_pages;
+	r->owner = current_uid();
+	r->pages = kvcalloc(r->nr_pages, sizeof(*r->pages),
+			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	r->page_tier = kvmalloc(r->nr_pages, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	ret = -ENOMEM;
+	if (!r->pages || !r->page_tier)
+		goto err_free;
+
+	ret = ida_alloc_range(&ta_handle_ida, 1, TA_MAX_HANDLE, GFP_KERNEL);
+	if (ret < 0)
+		goto err_free;
+	r->handle = ret;
+	r->pgoff = (pgoff_t)r->handle << (TA_REGION_SHIFT - PAGE_SHIFT);
+	r->memcg = get_mem_cgroup_from_mm(current->mm);
+	return r;
+
+err_free:
+	kvfree(r->page_tier);
+	kvfree(r->pages);
+	kfree(r);
+	return ERR_PTR(ret);
+}
+
+/* Free what ta_region_alloc() made; the region holds no page any more. */
+static void ta_region_free_meta(struct ta_region *r)
+{
+	mem_cgroup_put(r->memcg);
+	ida_free(&ta_handle_ida, r->handle);
+	kvfree(r->page_tier);
+	kvfree(r->pages);
+	kfree(r);
 }
 
 static void ta_region_release(struct kref *kref)
@@ -202,11 +331,8 @@ static void ta_region_release(struct kref *kref)
 	ta_stat_add(r->tier, TA_STAT_FREE_CALLS, 1);
 	ta_stat_add(r->tier, TA_STAT_BYTES_FREED, size);
 	atomic64_dec(&ta_live_regions);
-
-	ida_free(&ta_handle_ida, r->handle);
-	kvfree(r->page_tier);
-	kvfree(r->pages);
-	kfree(r);
+	ta_user_uncharge(r->owner);
+	ta_region_free_meta(r);
 }
 
 void ta_region_put(struct ta_region *r)
@@ -214,67 +340,31 @@ void ta_region_put(struct ta_region *r)
 	kref_put(&r->kref, ta_region_release);
 }
 
+/*
+ * Allocate every page now.  Tokens are charged chunk by chunk for the work
+ * done; a fatal signal (an OOM kill) stops it at the next chunk.
+ */
 static int ta_region_populate(struct ta_region *r)
 {
 	unsigned long n = ta_chunk_pages(r), i;
+	u64 bytes = (u64)n << PAGE_SHIFT;
 	int ret;
 
 	for (i = 0; i < r->nr_pages; i += n) {
-		ret = ta_throttle(r->tier, n << PAGE_SHIFT, false);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		ret = ta_throttle(r->tier, bytes, false);
 		if (ret)
 			return ret;
-		ret = ta_region_fill(r, i, n, NULL);
+		ret = ta_region_fill(r, i, n, NULL, TA_GFP_IOCTL);
 		if (ret) {
+			ta_throttle_refund(r->tier, bytes);
 			ta_stat_add(r->tier, TA_STAT_FAULT_FAILURES, 1);
 			return ret;
 		}
 		cond_resched();
 	}
 	return 0;
-}
-
-/* A region of @nr_pages pages with a handle; nothing reserved or counted yet. */
-static struct ta_region *ta_region_alloc(unsigned long nr_pages, u32 flags)
-{
-	struct ta_region *r;
-	int ret;
-
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r)
-		return ERR_PTR(-ENOMEM);
-	kref_init(&r->kref);
-	init_rwsem(&r->move_lock);
-	spin_lock_init(&r->pages_lock);
-	r->flags = flags;
-	r->nr_pages = nr_pages;
-	r->pages = kvcalloc(r->nr_pages, sizeof(*r->pages),
-			    GFP_KERNEL | __GFP_NOWARN);
-	r->page_tier = kvmalloc(r->nr_pages, GFP_KERNEL | __GFP_NOWARN);
-	ret = -ENOMEM;
-	if (!r->pages || !r->page_tier)
-		goto err_free;
-
-	ret = ida_alloc_range(&ta_handle_ida, 1, TA_MAX_HANDLE, GFP_KERNEL);
-	if (ret < 0)
-		goto err_free;
-	r->handle = ret;
-	r->pgoff = (pgoff_t)r->handle << (TA_REGION_SHIFT - PAGE_SHIFT);
-	return r;
-
-err_free:
-	kvfree(r->page_tier);
-	kvfree(r->pages);
-	kfree(r);
-	return ERR_PTR(ret);
-}
-
-/* Undo ta_region_alloc() for a region that never held a reservation. */
-static void ta_region_discard_unborn(struct ta_region *r)
-{
-	ida_free(&ta_handle_ida, r->handle);
-	kvfree(r->page_tier);
-	kvfree(r->pages);
-	kfree(r);
 }
 
 /* @r holds its reservation: count it; ta_region_release() undoes this. */
@@ -287,10 +377,18 @@ static void ta_region_born(struct ta_region *r)
 	atomic64_inc(&ta_live_regions);
 }
 
+/*
+ * Create a region.  The order makes every step reachable only when the one
+ * before it holds: the per-user count, then the capacity reservation, and
+ * only then the metadata (which can be large for a large region), so a
+ * request that a cap or a limit refuses allocates nothing.
+ */
 struct ta_region *ta_region_create(struct ta_region_create *req)
 {
 	u64 unit = req->flags & TA_REGION_HUGE ? TA_HUGE_SIZE : PAGE_SIZE;
+	kuid_t uid = current_uid();
 	struct ta_region *r;
+	u32 tier, result;
 	u64 size;
 	int ret;
 
@@ -300,16 +398,20 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 	if ((size >> PAGE_SHIFT) > totalram_pages())
 		return ERR_PTR(-ENOMEM);
 
+	ret = ta_user_charge(uid);
+	if (ret)
+		return ERR_PTR(ret);
+	ret = ta_tier_grant(req->placement, req->flags, size, &tier, &result);
+	if (ret)
+		goto err_user;
 	r = ta_region_alloc(size >> PAGE_SHIFT,
 			    req->flags & (TA_REGION_HUGE | TA_REGION_POPULATE));
-	if (IS_ERR(r))
-		return r;
-	ret = ta_tier_grant(req->placement, req->flags, size, &r->tier,
-			    &req->result);
-	if (ret) {
-		ta_region_discard_unborn(r);
-		return ERR_PTR(ret);
+	if (IS_ERR(r)) {
+		ta_tier_unreserve(tier, size);
+		ret = PTR_ERR(r);
+		goto err_user;
 	}
+	r->tier = tier;
 	memset(r->page_tier, r->tier, r->nr_pages);
 	r->reserved[r->tier] = size;
 	ta_region_born(r);
@@ -323,55 +425,86 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 		}
 	}
 
+	req->result = result;
 	req->tier = r->tier;
 	req->handle = r->handle;
 	req->offset = TA_REGION_OFFSET(r->handle);
 	req->granted_size = size;
 	return r;
+
+err_user:
+	ta_user_uncharge(uid);
+	return ERR_PTR(ret);
+}
+
+static void ta_unreserve_all(const u64 *res)
+{
+	u32 t;
+
+	for (t = 0; t < TA_NR_TIERS; t++)
+		if (res[t])
+			ta_tier_unreserve(t, res[t]);
+}
+
+/* Reserve @res[] on exactly those tiers, all or nothing. */
+static int ta_reserve_all(const u64 *res)
+{
+	u32 t;
+
+	for (t = 0; t < TA_NR_TIERS; t++) {
+		if (res[t] && ta_tier_reserve(t, res[t])) {
+			while (t--)
+				if (res[t])
+					ta_tier_unreserve(t, res[t]);
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 /*
  * Copy every page @src has into a new region (TA_IOC_REGION_CLONE), on the
- * tiers the source's pages had when the clone began.  Each chunk is copied
- * with the source's move_lock held for read, so no migration or discard
- * replaces or frees its pages meanwhile; faults may still add some (a chunk
- * is published whole, so one seen present is present entirely).
+ * tiers the source's pages had when the clone began.  The reservation and
+ * the metadata are taken with the source's move_lock held for read, so the
+ * per-tier split copied is the one reserved.  Each chunk is copied with
+ * move_lock held for read too, so no migration or discard replaces or
+ * frees its pages meanwhile; faults may still add some (a chunk is
+ * published whole, so one seen present is present entirely).  A fatal
+ * signal stops the copy at the next chunk.
  */
 struct ta_region *ta_region_clone(struct ta_region *src,
 				  struct ta_region_clone *req)
 {
 	unsigned long n = ta_chunk_pages(src), i;
+	u64 bytes = (u64)n << PAGE_SHIFT;
+	kuid_t uid = current_uid();
 	struct ta_region *r;
 	u64 copied = 0;
-	int ret = 0;
-	u32 t;
+	int ret;
 
-	r = ta_region_alloc(src->nr_pages, src->flags & TA_REGION_HUGE);
-	if (IS_ERR(r))
-		return r;
+	ret = ta_user_charge(uid);
+	if (ret)
+		return ERR_PTR(ret);
 	down_read(&src->move_lock);
-	for (t = 0; t < TA_NR_TIERS && !ret; t++) {
-		if (!src->reserved[t])
-			continue;
-		ret = ta_tier_reserve(t, src->reserved[t]);
-		if (!ret)
-			r->reserved[t] = src->reserved[t];
-	}
+	ret = ta_reserve_all(src->reserved);
 	if (ret) {
 		up_read(&src->move_lock);
-		for (t = 0; t < TA_NR_TIERS; t++)
-			if (r->reserved[t])
-				ta_tier_unreserve(t, r->reserved[t]);
-		ta_region_discard_unborn(r);
-		return ERR_PTR(ret);
+		goto err_user;
 	}
+	r = ta_region_alloc(src->nr_pages, src->flags & TA_REGION_HUGE);
+	if (IS_ERR(r)) {
+		up_read(&src->move_lock);
+		ret = PTR_ERR(r);
+		ta_unreserve_all(src->reserved);
+		goto err_user;
+	}
+	memcpy(r->reserved, src->reserved, sizeof(r->reserved));
 	r->tier = src->tier;
 	memcpy(r->page_tier, src->page_tier, r->nr_pages);
 	ta_region_born(r);
 
 	for (i = 0; i < r->nr_pages; i += n) {
-		/* Pairs with the publication in ta_region_fill(). */
-		if (!smp_load_acquire(&src->pages[i]))
+		if (!ta_chunk_present(src, i))
 			continue;
 		/*
 		 * An enforcing tier makes us wait for tokens: never with
@@ -379,15 +512,23 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 		 * behind it).  The chunk may be discarded meanwhile.
 		 */
 		up_read(&src->move_lock);
-		ret = ta_throttle(r->page_tier[i], n << PAGE_SHIFT, true);
+		ret = fatal_signal_pending(current) ? -EINTR :
+		      ta_throttle(r->page_tier[i], bytes, true);
 		down_read(&src->move_lock);
-		/* Still there?  Acquire as above. */
-		if (!ret && smp_load_acquire(&src->pages[i])) {
-			ret = ta_region_fill(r, i, n, src);
-			copied += n << PAGE_SHIFT;
+		if (ret)
+			break;
+		/* Still there?  If not, nothing was copied: no charge. */
+		ret = ta_chunk_present(src, i) ?
+		      ta_region_fill(r, i, n, src, TA_GFP_COPY) : -ENODATA;
+		if (ret)
+			ta_throttle_refund(r->page_tier[i], bytes);
+		if (ret == -ENODATA) {
+			ret = 0;
+			continue;
 		}
 		if (ret)
 			break;
+		copied += bytes;
 		cond_resched();
 	}
 	up_read(&src->move_lock);
@@ -402,6 +543,10 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 	req->copied_bytes = copied;
 	req->tier = r->tier;
 	return r;
+
+err_user:
+	ta_user_uncharge(uid);
+	return ERR_PTR(ret);
 }
 
 /*
@@ -450,7 +595,7 @@ int ta_region_discard(struct ta_region *r, struct ta_region_discard *req)
 		ta_stat_add(r->page_tier[i], TA_STAT_RESIDENT_BYTES,
 			    -(s64)PAGE_SIZE);
 		put_page(r->pages[i]);
-		r->pages[i] = NULL;
+		WRITE_ONCE(r->pages[i], NULL);
 		if ((i & 511) == 511)
 			cond_resched();
 	}
@@ -470,7 +615,7 @@ void ta_region_info(struct ta_region *r, struct ta_region_info *info)
 	for (t = 0; t < TA_NR_TIERS; t++)
 		info->reserved_bytes[t] = r->reserved[t];
 	for (i = 0; i < r->nr_pages; i++) {
-		if (r->pages[i])
+		if (READ_ONCE(r->pages[i]))
 			info->resident_bytes[r->page_tier[i]] += PAGE_SIZE;
 		if ((i & 4095) == 4095)
 			cond_resched();
@@ -512,41 +657,44 @@ static vm_fault_t ta_map(struct vm_fault *vmf, struct ta_region *r,
 	return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 }
 
+/*
+ * Fault: allocate the chunk if it is absent, charge its tokens, map it.
+ * In enforce mode the toucher must then wait for its tokens, but never
+ * while holding move_lock or mmap_lock (another user's munmap, mprotect
+ * or fork would wait behind it): it drops both, sleeps (bounded, killable)
+ * and has the fault retried, which maps the page now present.  A fault
+ * that may not be retried (some get_user_pages() callers) maps at once.
+ */
 static vm_fault_t ta_vm_fault(struct vm_fault *vmf)
 {
 	struct ta_region *r = vmf->vma->vm_private_data;
 	unsigned long idx = vmf->pgoff - r->pgoff;
 	unsigned long n = ta_chunk_pages(r);
 	unsigned long first = round_down(idx, n);
-	bool enforce = false;
+	u64 bytes = (u64)n << PAGE_SHIFT;
 	vm_fault_t ret;
-	u32 tier = 0;
+	u64 wait = 0;
+	u32 tier;
 
 	if (idx >= r->nr_pages)
 		return VM_FAULT_SIGBUS;
 
 	down_read(&r->move_lock);
-	if (!r->pages[first]) {
+	if (!ta_chunk_present(r, first)) {
 		tier = r->page_tier[first];
-		if (ta_region_fill(r, first, n, NULL)) {
+		if (ta_region_fill(r, first, n, NULL, TA_GFP_FAULT)) {
 			up_read(&r->move_lock);
 			ta_stat_add(tier, TA_STAT_FAULT_FAILURES, 1);
 			return VM_FAULT_SIGBUS;
 		}
-		enforce = READ_ONCE(ta_tiers[tier].bucket.mode) ==
-			  TA_THROTTLE_ENFORCE;
-		if (!enforce)
-			ta_throttle(tier, n << PAGE_SHIFT, false);
+		wait = ta_throttle_charge(tier, bytes);
 	}
-	/*
-	 * An enforcing tier makes the toucher wait for its tokens.  Never sleep
-	 * with move_lock held: leave the page unmapped, wait, and let the
-	 * access fault again to map it.
-	 */
-	if (enforce) {
+	if (wait && ta_fault_may_retry(vmf)) {
 		up_read(&r->move_lock);
-		ta_throttle(tier, n << PAGE_SHIFT, false);
-		return VM_FAULT_NOPAGE;
+		ta_fault_unlock(vmf);
+		/* The page is ours and stays: its tokens are due either way. */
+		ta_throttle_wait(tier, wait, false);
+		return VM_FAULT_RETRY;
 	}
 	ret = ta_map(vmf, r, idx, first, n);
 	up_read(&r->move_lock);

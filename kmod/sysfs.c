@@ -8,6 +8,7 @@
 #include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/kernel.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -88,6 +89,37 @@ static ssize_t ta_cfg_show(struct device *dev, struct device_attribute *da,
 	return sysfs_emit(buf, "%llu\n", ta_cfg_value(&cfg, a->field));
 }
 
+/*
+ * A size or rate: decimal digits with an optional K, M, G, T, P or E
+ * (binary multiples), then nothing but whitespace.  -EINVAL for anything
+ * else, -ERANGE past 2^64 - 1; memparse() would wrap or stop silently.
+ */
+static int ta_parse_size(const char *buf, u64 *out)
+{
+	static const char units[] = "KMGTPE";
+	const char *s = buf, *u;
+	unsigned int shift = 0;
+	u64 v = 0;
+
+	if (!isdigit(*s))
+		return -EINVAL;
+	for (; isdigit(*s); s++)
+		if (check_mul_overflow(v, 10ULL, &v) ||
+		    check_add_overflow(v, (u64)(*s - '0'), &v))
+			return -ERANGE;
+	u = *s ? strchr(units, toupper(*s)) : NULL;
+	if (u) {
+		shift = 10 * (u - units + 1);
+		s++;
+	}
+	if (*skip_spaces(s))
+		return -EINVAL;
+	if (shift && v > (U64_MAX >> shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
 static ssize_t ta_cfg_store(struct device *dev, struct device_attribute *da,
 			    const char *buf, size_t count)
 {
@@ -96,7 +128,6 @@ static ssize_t ta_cfg_store(struct device *dev, struct device_attribute *da,
 		.tier = a->tier,
 		.valid = ta_cfg_valid[a->field],
 	};
-	char *end;
 	u64 v;
 	int ret;
 
@@ -122,10 +153,9 @@ static ssize_t ta_cfg_store(struct device *dev, struct device_attribute *da,
 			return ret;
 		break;
 	default:
-		/* Sizes and rates take K/M/G/T suffixes. */
-		v = memparse(buf, &end);
-		if (end == buf || (*end && !isspace(*end)))
-			return -EINVAL;
+		ret = ta_parse_size(buf, &v);
+		if (ret)
+			return ret;
 		if (a->field == TA_F_SOFT_CAP)
 			cfg.soft_cap = v;
 		else if (a->field == TA_F_HARD_CAP)

@@ -21,11 +21,14 @@
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/xarray.h>
 #include <linux/tieralloc.h>
 
 #define TA_HUGE_ORDER		(TA_HUGE_SHIFT - PAGE_SHIFT)
 #define TA_HUGE_NR		BIT(TA_HUGE_ORDER)
+
+struct mem_cgroup;
 
 /* Token bucket, kept as a GCRA "theoretical arrival time" (see throttle.c). */
 struct ta_bucket {
@@ -63,28 +66,62 @@ extern const char * const ta_tier_names[TA_NR_TIERS];
  *
  * Locking:
  *  - @move_lock: page faults hold it for read while they look a page up and
- *    map it; migration holds it for write while it unmaps, copies and swaps
- *    pages, so no fault can map a page that is being replaced.
+ *    map it; migration and discard hold it for write while they unmap,
+ *    copy, swap or free pages, so no fault can map a page being replaced.
  *  - @pages_lock: serialises publishing newly allocated pages into @pages
- *    (faults race each other under the read side of @move_lock).
+ *    (faults race each other under the read side of @move_lock).  A chunk
+ *    is published whole: its other entries first, then its first entry
+ *    with release semantics.  Lockless readers test the first entry with
+ *    acquire (ta_chunk_present()); seeing it set, they see every page.
  *  - @page_tier and @reserved change only under @move_lock held for write,
  *    and so do entries of @pages that are replaced (migration) or cleared
  *    (discard).  A chunk's pages are all present or all absent.
- * Lock order: mmap_lock (or the VMA lock) -> move_lock -> pages_lock.
+ *
+ * Lock order:
+ *   mmap_lock (or the VMA lock) -> move_lock -> pages_lock
+ *   ta_config_lock -> ta_tier_state.cap_lock
+ *   ta_users_lock and the file's xarray lock nest under nothing.
+ * No sleep for tokens happens under move_lock or mmap_lock: the fault
+ * path drops both and asks for a retry (ta_vm_fault()).
+ *
+ * Lifetimes:
+ *  - A region is created with one reference (its "creation reference") and
+ *    becomes reachable from user space only when the handle that owns that
+ *    reference is stored in a file, after the ioctl's copy-out succeeded
+ *    (ta_file_add()); before that no other thread can find it.
+ *  - Every VMA mapping it holds a reference (ta_vm_open/close), and so does
+ *    every ioctl working on it (ta_file_region()).  The last put frees the
+ *    pages, returns the reservation and the per-user count, and drops
+ *    @memcg; nothing touches the region after its put.
+ *  - @memcg is the memory cgroup of the creating task, pinned for the
+ *    region's life: every page and byte of metadata is charged to it,
+ *    whoever faults, moves or clones later.
+ *  - Pages are refcounted: the region holds one reference per entry; a pin
+ *    (GUP) or a mapping holds its own, so a page outlives its entry when it
+ *    is discarded while pinned.
  */
 struct ta_region {
 	struct kref kref;
 	u32 handle;
 	u32 flags;		/* TA_REGION_HUGE | TA_REGION_POPULATE */
 	u32 tier;		/* tier granted at creation, or the last full move */
+	kuid_t owner;		/* counted against max_regions_per_user */
 	unsigned long nr_pages;
 	pgoff_t pgoff;
+	struct mem_cgroup *memcg;	/* charged for everything; may be NULL */
 	struct rw_semaphore move_lock;
 	spinlock_t pages_lock;	/* publishing into pages[] */
 	struct page **pages;
 	u8 *page_tier;
 	u64 reserved[TA_NR_TIERS];
 };
+
+/* Is the chunk starting at @first published (pairs with ta_region_fill())? */
+static inline bool ta_chunk_present(struct ta_region *r, unsigned long first)
+{
+	/* Pairs with the release of the chunk's first entry. */
+	return smp_load_acquire(&r->pages[first]);
+}
 
 /* An open /dev/tieralloc: the region handles it owns. */
 struct ta_file {
@@ -152,7 +189,15 @@ u64 ta_node_capacity(int nid);
 u64 ta_node_free(int nid);
 
 /* throttle.c */
+/*
+ * Longest single wait for tokens in enforce mode; a backlog beyond it is
+ * forgiven, so no user can make another wait longer per charge.
+ */
+#define TA_THROTTLE_MAX_WAIT_NS	NSEC_PER_SEC
 void ta_bucket_config(struct ta_bucket *b, u64 rate, u64 burst, u32 mode);
+u64 ta_throttle_charge(u32 tier, u64 bytes);
+int ta_throttle_wait(u32 tier, u64 wait_ns, bool interruptible);
+void ta_throttle_refund(u32 tier, u64 bytes);
 int ta_throttle(u32 tier, u64 bytes, bool interruptible);
 
 /* region.c */
@@ -168,7 +213,12 @@ void ta_region_info(struct ta_region *r, struct ta_region_info *info);
 int ta_region_range(struct ta_region *r, u64 offset, u64 length,
 		    unsigned long *first, unsigned long *last);
 int ta_region_discard(struct ta_region *r, struct ta_region_discard *req);
-struct page *ta_alloc_chunk(int nid, unsigned int order, bool zero);
+struct page *ta_alloc_chunk(struct ta_region *r, int nid, unsigned int order,
+			    gfp_t gfp);
+/* ta_alloc_chunk() flags of the callers */
+#define TA_GFP_FAULT	(__GFP_ZERO)			/* may OOM in the memcg */
+#define TA_GFP_IOCTL	(__GFP_ZERO | __GFP_RETRY_MAYFAIL)	/* refused, never OOM */
+#define TA_GFP_COPY	(__GFP_RETRY_MAYFAIL)		/* overwritten whole */
 
 /* migrate.c */
 int ta_region_move(struct ta_region *r, struct ta_region_move *req);

@@ -250,6 +250,42 @@ struct ta_stats_query {
 	__u32 reserved;
 };
 
+/*
+ * Errors.  Every ioctl returns 0 or -1 with errno:
+ *   EFAULT  the argument could not be read or written back; a region a
+ *           CREATE or CLONE made is then freed again, never left behind
+ *   EINVAL  a reserved field or unknown flag is set, a size is 0 or over
+ *           TA_REGION_MAX_SIZE, a range is misaligned or outside the region
+ *   ENOTTY  not a TierAlloc ioctl
+ *   ENOENT  no such region handle in this file (INFO, MOVE, DISCARD, FREE,
+ *           CLONE's source)
+ *   EBADF   CLONE: src_fd is not an open file
+ *   ENOMEM  over a hard cap (after routing, if the policy routes), more
+ *           than the machine's memory, or no memory for the pages or the
+ *           region's metadata -- including the caller's memory cgroup being
+ *           at memory.max (POPULATE and CLONE are refused, never OOM-kill)
+ *   EDQUOT  CREATE, CLONE: the calling user already holds
+ *           max_regions_per_user live regions (module parameter)
+ *   ENOSPC  CREATE, CLONE: the machine-wide handle space is used up
+ *   EINTR   POPULATE, CLONE, MOVE: stopped by a signal (MOVE: any signal,
+ *           reporting how far it got; the others: a fatal signal)
+ *   EPERM   SET_TIER without CAP_SYS_ADMIN
+ *   ENODEV  SET_TIER: the node is offline or has no memory
+ *
+ * Charging: every page of a region and its metadata are charged to the
+ * memory cgroup of the task that created it, whoever touches, moves or
+ * clones it later.  A page fault over memory.max behaves as for anonymous
+ * memory (reclaim, then the cgroup's OOM killer); a fault that finds no
+ * memory on the tier's node raises SIGBUS.
+ *
+ * Waits: in enforce mode a task waits at most 1 s for tokens per charge
+ * (a backlog beyond that is forgiven); page faults wait with no lock held.
+ *
+ * Visibility: stats and tier configuration are machine-wide and readable by
+ * every user of the device, like /proc/meminfo; handles are machine-wide
+ * numbers, but a handle works only through the file that holds it.
+ */
+
 #define TA_IOC_MAGIC		0xB8
 
 #define TA_IOC_VERSION		_IOR(TA_IOC_MAGIC, 0x00, struct ta_version)
