@@ -115,7 +115,7 @@ static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
 
 	/* A fully resident chunk stays physically contiguous if it can. */
 	if (huge && res == TA_HUGE_NR) {
-		chunk = ta_alloc_chunk(r, c->nid, TA_HUGE_ORDER, TA_GFP_COPY);
+		chunk = ta_alloc_chunk(r, c->nid, TA_HUGE_ORDER, false);
 		if (!chunk)
 			c->fallbacks++;
 	}
@@ -132,7 +132,7 @@ static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
 		}
 		if (r->pages[i]) {
 			newp = chunk ? chunk + (i - first) :
-				       ta_alloc_chunk(r, c->nid, 0, TA_GFP_COPY);
+				       ta_alloc_chunk(r, c->nid, 0, false);
 			if (!newp || !ta_move_page(r, i, newp)) {
 				/* Chunk pages are split: each frees alone. */
 				if (newp)

@@ -125,21 +125,26 @@ void ta_regions_exit(void)
 
 /*
  * Allocate 2^@order pages of @r on @nid and nowhere else, as independent
- * order-0 pages, charged to @r's memory cgroup whoever runs this.  @gfp
- * adds __GFP_ZERO unless the caller overwrites the pages whole (copies),
- * and __GFP_RETRY_MAYFAIL where a refusal is an error for an ioctl rather
- * than a reason for the memcg OOM killer.  Huge chunks do not retry hard:
- * a 4 KiB fallback is better than a long compaction stall in a page fault.
+ * order-0 pages, zeroed unless the caller overwrites them whole, and
+ * charged to @r's memory cgroup whoever runs this.
+ *
+ * Over memory.max this reclaims and then fails: never an OOM kill, in the
+ * cgroup (__GFP_RETRY_MAYFAIL) or machine-wide (__GFP_THISNODE).  The OOM
+ * killer ranks tasks by what they map, and a region's pages may be held
+ * unmapped: it would pick a bystander.  So a fault gets SIGBUS and an
+ * ioctl -ENOMEM instead, as hugetlbfs does.  Huge chunks do not retry
+ * hard: a 4 KiB fallback beats a long compaction stall in a page fault.
  */
 struct page *ta_alloc_chunk(struct ta_region *r, int nid, unsigned int order,
-			    gfp_t gfp)
+			    bool zero)
 {
+	gfp_t gfp = GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_THISNODE | __GFP_NOWARN;
 	struct mem_cgroup *old;
 	struct page *page;
 
-	gfp |= GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_THISNODE | __GFP_NOWARN;
-	if (order)
-		gfp = (gfp & ~__GFP_RETRY_MAYFAIL) | __GFP_NORETRY;
+	if (zero)
+		gfp |= __GFP_ZERO;
+	gfp |= order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
 	old = set_active_memcg(r->memcg);
 	page = alloc_pages_node(nid, gfp, order);
 	set_active_memcg(old);
@@ -176,7 +181,7 @@ static void ta_count_resident(struct ta_region *r, unsigned long first,
  * release semantics (see ta_chunk_present()).
  */
 static int ta_region_fill(struct ta_region *r, unsigned long first,
-			  unsigned long n, struct ta_region *src, gfp_t gfp)
+			  unsigned long n, struct ta_region *src)
 {
 	u32 tier = r->page_tier[first];
 	bool one_tier = ta_chunk_one_tier(r, first, n);
@@ -185,10 +190,8 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 	unsigned long i;
 	bool split;
 
-	if (src)
-		gfp = TA_GFP_COPY;
 	if (n == 1) {
-		page = ta_alloc_chunk(r, ta_tier_node(tier), 0, gfp);
+		page = ta_alloc_chunk(r, ta_tier_node(tier), 0, !src);
 		if (!page)
 			return -ENOMEM;
 		if (src)
@@ -203,7 +206,7 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 	}
 
 	if (one_tier)
-		page = ta_alloc_chunk(r, ta_tier_node(tier), TA_HUGE_ORDER, gfp);
+		page = ta_alloc_chunk(r, ta_tier_node(tier), TA_HUGE_ORDER, !src);
 	if (!page) {
 		/* No 2 MiB block (or several tiers): 4 KiB pages, each on its node. */
 		tmp = kmalloc_array(n, sizeof(*tmp), GFP_KERNEL);
@@ -211,7 +214,7 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 			return -ENOMEM;
 		for (i = 0; i < n; i++) {
 			tmp[i] = ta_alloc_chunk(r, ta_tier_node(r->page_tier[first + i]),
-						0, gfp);
+						0, !src);
 			if (!tmp[i])
 				goto fail;
 		}
@@ -356,7 +359,7 @@ static int ta_region_populate(struct ta_region *r)
 		ret = ta_throttle(r->tier, bytes, false);
 		if (ret)
 			return ret;
-		ret = ta_region_fill(r, i, n, NULL, TA_GFP_IOCTL);
+		ret = ta_region_fill(r, i, n, NULL);
 		if (ret) {
 			ta_throttle_refund(r->tier, bytes);
 			ta_stat_add(r->tier, TA_STAT_FAULT_FAILURES, 1);
@@ -519,7 +522,7 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 			break;
 		/* Still there?  If not, nothing was copied: no charge. */
 		ret = ta_chunk_present(src, i) ?
-		      ta_region_fill(r, i, n, src, TA_GFP_COPY) : -ENODATA;
+		      ta_region_fill(r, i, n, src) : -ENODATA;
 		if (ret)
 			ta_throttle_refund(r->page_tier[i], bytes);
 		if (ret == -ENODATA) {
@@ -682,7 +685,7 @@ static vm_fault_t ta_vm_fault(struct vm_fault *vmf)
 	down_read(&r->move_lock);
 	if (!ta_chunk_present(r, first)) {
 		tier = r->page_tier[first];
-		if (ta_region_fill(r, first, n, NULL, TA_GFP_FAULT)) {
+		if (ta_region_fill(r, first, n, NULL)) {
 			up_read(&r->move_lock);
 			ta_stat_add(tier, TA_STAT_FAULT_FAILURES, 1);
 			return VM_FAULT_SIGBUS;

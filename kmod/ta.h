@@ -214,11 +214,7 @@ int ta_region_range(struct ta_region *r, u64 offset, u64 length,
 		    unsigned long *first, unsigned long *last);
 int ta_region_discard(struct ta_region *r, struct ta_region_discard *req);
 struct page *ta_alloc_chunk(struct ta_region *r, int nid, unsigned int order,
-			    gfp_t gfp);
-/* ta_alloc_chunk() flags of the callers */
-#define TA_GFP_FAULT	(__GFP_ZERO)			/* may OOM in the memcg */
-#define TA_GFP_IOCTL	(__GFP_ZERO | __GFP_RETRY_MAYFAIL)	/* refused, never OOM */
-#define TA_GFP_COPY	(__GFP_RETRY_MAYFAIL)		/* overwritten whole */
+			    bool zero);
 
 /* migrate.c */
 int ta_region_move(struct ta_region *r, struct ta_region_move *req);

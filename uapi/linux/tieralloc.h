@@ -274,9 +274,10 @@ struct ta_stats_query {
  *
  * Charging: every page of a region and its metadata are charged to the
  * memory cgroup of the task that created it, whoever touches, moves or
- * clones it later.  A page fault over memory.max behaves as for anonymous
- * memory (reclaim, then the cgroup's OOM killer); a fault that finds no
- * memory on the tier's node raises SIGBUS.
+ * clones it later.  Over memory.max, or with no memory left on the tier's
+ * node, allocation reclaims and then fails -- a page fault with SIGBUS, an
+ * ioctl with ENOMEM -- and never invokes the OOM killer (which ranks tasks
+ * by what they map, and a region can be held unmapped).
  *
  * Waits: in enforce mode a task waits at most 1 s for tokens per charge
  * (a backlog beyond that is forgiven); page faults wait with no lock held.
