@@ -26,13 +26,15 @@ static inline void ta_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 #endif
 
 /*
- * May this fault drop its lock and return VM_FAULT_RETRY?  Not when the
- * caller forbids it, nor when it asked for a retry without waiting.
+ * May this fault drop its lock, wait and return VM_FAULT_RETRY?  Not when
+ * the caller forbids it, nor when it asked for a retry without waiting, nor
+ * on a retry already (fault_flag_allow_retry_first()): a second fault maps
+ * at once, so no DISCARD loop can starve the toucher.
  */
 static inline bool ta_fault_may_retry(const struct vm_fault *vmf)
 {
 	return (vmf->flags & FAULT_FLAG_ALLOW_RETRY) &&
-	       !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT);
+	       !(vmf->flags & (FAULT_FLAG_RETRY_NOWAIT | FAULT_FLAG_TRIED));
 }
 
 /*

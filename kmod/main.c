@@ -82,7 +82,8 @@ static long ta_file_add(struct ta_file *tf, struct ta_region *r,
 	u32 handle = r->handle;
 	int ret;
 
-	ret = xa_reserve(&tf->regions, handle, GFP_KERNEL_ACCOUNT);
+	ret = xa_reserve(&tf->regions, handle,
+			 GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (ret)
 		goto err_put;
 	if (copy_to_user(argp, req, size)) {
@@ -90,7 +91,8 @@ static long ta_file_add(struct ta_file *tf, struct ta_region *r,
 		goto err_release;
 	}
 	/* A FREE of the reserved handle may have dropped the reservation. */
-	ret = xa_err(xa_store(&tf->regions, handle, r, GFP_KERNEL_ACCOUNT));
+	ret = xa_err(xa_store(&tf->regions, handle, r,
+			      GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL));
 	if (ret)
 		goto err_release;
 	return 0;

@@ -21,6 +21,7 @@
  * here, interruptibly).
  */
 #include <linux/highmem.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/page_ref.h>
 #include <linux/sched/signal.h>
@@ -84,7 +85,7 @@ static bool ta_move_page(struct ta_region *r, unsigned long i,
 	if (!page_ref_freeze(old, 1))
 		return false;
 	copy_highpage(newp, old);
-	r->pages[i] = newp;
+	WRITE_ONCE(r->pages[i], newp);
 	page_ref_unfreeze(old, 1);
 	put_page(old);
 	return true;
@@ -167,7 +168,7 @@ int ta_region_move(struct ta_region *r, struct ta_region_move *req)
 		.partial = req->flags & TA_MOVE_PARTIAL,
 	};
 	unsigned long first, last, i, n, need, res;
-	u64 start = ktime_get_ns();
+	u64 start = ktime_get_ns(), added;
 	int ret;
 	u32 t;
 
@@ -202,9 +203,11 @@ int ta_region_move(struct ta_region *r, struct ta_region_move *req)
 		 * batch then does not copy (pinned, over the cap, discarded
 		 * meanwhile) is refunded.
 		 */
+		down_read(&r->move_lock);
 		ta_batch_need(r, i, n, c.dst, &res);
+		up_read(&r->move_lock);
 		ret = signal_pending(current) ? -EINTR :
-		      ta_throttle(c.dst, (u64)res << PAGE_SHIFT, true);
+		      ta_throttle(c.dst, (u64)res << PAGE_SHIFT, true, &added);
 		if (ret)
 			break;
 		c.copied = 0;
@@ -223,7 +226,8 @@ int ta_region_move(struct ta_region *r, struct ta_region_move *req)
 		}
 		up_write(&r->move_lock);
 		if (res > c.copied)
-			ta_throttle_refund(c.dst, (res - c.copied) << PAGE_SHIFT);
+			ta_throttle_refund(c.dst, div64_u64(added * (res - c.copied),
+							    res));
 		cond_resched();
 	}
 

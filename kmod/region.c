@@ -68,7 +68,7 @@ static int ta_user_charge(kuid_t uid)
 	n = old ? xa_to_value(old) : 0;
 	ret = max && n >= max ? -EDQUOT :
 	      xa_err(xa_store(&ta_users, idx, xa_mk_value(n + 1),
-			      GFP_KERNEL_ACCOUNT));
+			      GFP_KERNEL | __GFP_RETRY_MAYFAIL));
 	mutex_unlock(&ta_users_lock);
 	return ret;
 }
@@ -178,7 +178,8 @@ static void ta_count_resident(struct ta_region *r, unsigned long first,
  * whole chunk on one.  Called with move_lock held for read; racing faults
  * on the same chunk allocate in parallel and the loser frees its pages.
  * The chunk is published whole under pages_lock, its first entry last with
- * release semantics (see ta_chunk_present()).
+ * release semantics (see ta_chunk_present()).  Returns 1 if this call
+ * published the chunk, 0 if a racing fill did, or -ENOMEM.
  */
 static int ta_region_fill(struct ta_region *r, unsigned long first,
 			  unsigned long n, struct ta_region *src)
@@ -202,14 +203,15 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 			return 0;
 		}
 		ta_count_resident(r, first, 1, 1);
-		return 0;
+		return 1;
 	}
 
 	if (one_tier)
 		page = ta_alloc_chunk(r, ta_tier_node(tier), TA_HUGE_ORDER, !src);
 	if (!page) {
 		/* No 2 MiB block (or several tiers): 4 KiB pages, each on its node. */
-		tmp = kmalloc_array(n, sizeof(*tmp), GFP_KERNEL);
+		tmp = kmalloc_array(n, sizeof(*tmp),
+				    GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 		if (!tmp)
 			return -ENOMEM;
 		for (i = 0; i < n; i++) {
@@ -239,7 +241,7 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 	if (one_tier)
 		ta_stat_add(tier, split ? TA_STAT_HUGE_FALLBACKS : TA_STAT_HUGE_PAGES, 1);
 	ta_count_resident(r, first, n, 1);
-	return 0;
+	return 1;
 
 fail:
 	if (tmp) {
@@ -263,12 +265,14 @@ static unsigned long ta_chunk_pages(const struct ta_region *r)
  * per-user count for it: charged to the creator's memory cgroup, whose
  * reference the region keeps to charge its pages later.
  */
-static struct ta_region *ta_region_alloc(unsigned long nr_pages, u32 flags)
+static struct ta_region *ta_region_alloc(unsigned long nr_pages, u32 flags,
+					 kuid_t owner)
 {
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
 	struct ta_region *r;
 	int ret;
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	r = kzalloc(sizeof(*r), gfp);
 	if (!r)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&r->kref);
@@ -276,10 +280,9 @@ static struct ta_region *ta_region_alloc(unsigned long nr_pages, u32 flags)
 	spin_lock_init(&r->pages_lock);
 	r->flags = flags;
 	r->nr_pages = nr_pages;
-	r->owner = current_uid();
-	r->pages = kvcalloc(r->nr_pages, sizeof(*r->pages),
-			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	r->page_tier = kvmalloc(r->nr_pages, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	r->owner = owner;
+	r->pages = kvcalloc(r->nr_pages, sizeof(*r->pages), gfp);
+	r->page_tier = kvmalloc(r->nr_pages, gfp);
 	ret = -ENOMEM;
 	if (!r->pages || !r->page_tier)
 		goto err_free;
@@ -350,18 +353,18 @@ void ta_region_put(struct ta_region *r)
 static int ta_region_populate(struct ta_region *r)
 {
 	unsigned long n = ta_chunk_pages(r), i;
-	u64 bytes = (u64)n << PAGE_SHIFT;
+	u64 bytes = (u64)n << PAGE_SHIFT, added;
 	int ret;
 
 	for (i = 0; i < r->nr_pages; i += n) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		ret = ta_throttle(r->tier, bytes, false);
+		ret = ta_throttle(r->tier, bytes, false, &added);
 		if (ret)
 			return ret;
 		ret = ta_region_fill(r, i, n, NULL);
-		if (ret) {
-			ta_throttle_refund(r->tier, bytes);
+		if (ret < 0) {
+			ta_throttle_refund(r->tier, added);
 			ta_stat_add(r->tier, TA_STAT_FAULT_FAILURES, 1);
 			return ret;
 		}
@@ -408,7 +411,7 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 	if (ret)
 		goto err_user;
 	r = ta_region_alloc(size >> PAGE_SHIFT,
-			    req->flags & (TA_REGION_HUGE | TA_REGION_POPULATE));
+			    req->flags & (TA_REGION_HUGE | TA_REGION_POPULATE), uid);
 	if (IS_ERR(r)) {
 		ta_tier_unreserve(tier, size);
 		ret = PTR_ERR(r);
@@ -479,7 +482,7 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 				  struct ta_region_clone *req)
 {
 	unsigned long n = ta_chunk_pages(src), i;
-	u64 bytes = (u64)n << PAGE_SHIFT;
+	u64 bytes = (u64)n << PAGE_SHIFT, added, res[TA_NR_TIERS];
 	kuid_t uid = current_uid();
 	struct ta_region *r;
 	u64 copied = 0;
@@ -489,19 +492,21 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 	if (ret)
 		return ERR_PTR(ret);
 	down_read(&src->move_lock);
-	ret = ta_reserve_all(src->reserved);
+	/* The split reserved is the split copied: both under move_lock. */
+	memcpy(res, src->reserved, sizeof(res));
+	ret = ta_reserve_all(res);
 	if (ret) {
 		up_read(&src->move_lock);
 		goto err_user;
 	}
-	r = ta_region_alloc(src->nr_pages, src->flags & TA_REGION_HUGE);
+	r = ta_region_alloc(src->nr_pages, src->flags & TA_REGION_HUGE, uid);
 	if (IS_ERR(r)) {
 		up_read(&src->move_lock);
 		ret = PTR_ERR(r);
-		ta_unreserve_all(src->reserved);
+		ta_unreserve_all(res);
 		goto err_user;
 	}
-	memcpy(r->reserved, src->reserved, sizeof(r->reserved));
+	memcpy(r->reserved, res, sizeof(r->reserved));
 	r->tier = src->tier;
 	memcpy(r->page_tier, src->page_tier, r->nr_pages);
 	ta_region_born(r);
@@ -516,21 +521,22 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 		 */
 		up_read(&src->move_lock);
 		ret = fatal_signal_pending(current) ? -EINTR :
-		      ta_throttle(r->page_tier[i], bytes, true);
+		      ta_throttle(r->page_tier[i], bytes, true, &added);
 		down_read(&src->move_lock);
 		if (ret)
 			break;
 		/* Still there?  If not, nothing was copied: no charge. */
 		ret = ta_chunk_present(src, i) ?
 		      ta_region_fill(r, i, n, src) : -ENODATA;
-		if (ret)
-			ta_throttle_refund(r->page_tier[i], bytes);
+		if (ret < 0)
+			ta_throttle_refund(r->page_tier[i], added);
 		if (ret == -ENODATA) {
 			ret = 0;
 			continue;
 		}
-		if (ret)
+		if (ret < 0)
 			break;
+		ret = 0;
 		copied += bytes;
 		cond_resched();
 	}
@@ -609,12 +615,13 @@ int ta_region_discard(struct ta_region *r, struct ta_region_discard *req)
 void ta_region_info(struct ta_region *r, struct ta_region_info *info)
 {
 	unsigned long i;
-	u32 t, best = r->tier;
+	u32 t, best;
 
 	info->flags = r->flags;
 	info->size = (u64)r->nr_pages << PAGE_SHIFT;
 	info->offset = TA_REGION_OFFSET(r->handle);
 	down_read(&r->move_lock);
+	best = r->tier;
 	for (t = 0; t < TA_NR_TIERS; t++)
 		info->reserved_bytes[t] = r->reserved[t];
 	for (i = 0; i < r->nr_pages; i++) {
@@ -674,10 +681,11 @@ static vm_fault_t ta_vm_fault(struct vm_fault *vmf)
 	unsigned long idx = vmf->pgoff - r->pgoff;
 	unsigned long n = ta_chunk_pages(r);
 	unsigned long first = round_down(idx, n);
-	u64 bytes = (u64)n << PAGE_SHIFT;
+	u64 bytes = (u64)n << PAGE_SHIFT, added;
 	vm_fault_t ret;
 	u64 wait = 0;
-	u32 tier;
+	u32 tier = 0;
+	int filled;
 
 	if (idx >= r->nr_pages)
 		return VM_FAULT_SIGBUS;
@@ -685,18 +693,23 @@ static vm_fault_t ta_vm_fault(struct vm_fault *vmf)
 	down_read(&r->move_lock);
 	if (!ta_chunk_present(r, first)) {
 		tier = r->page_tier[first];
-		if (ta_region_fill(r, first, n, NULL)) {
+		filled = ta_region_fill(r, first, n, NULL);
+		if (filled < 0) {
 			up_read(&r->move_lock);
 			ta_stat_add(tier, TA_STAT_FAULT_FAILURES, 1);
 			return VM_FAULT_SIGBUS;
 		}
-		wait = ta_throttle_charge(tier, bytes);
+		/* Only the fault that allocated the chunk pays for it. */
+		if (filled)
+			wait = ta_throttle_charge(tier, bytes, &added);
 	}
 	if (wait && ta_fault_may_retry(vmf)) {
+		bool intr = vmf->flags & FAULT_FLAG_INTERRUPTIBLE;
+
 		up_read(&r->move_lock);
 		ta_fault_unlock(vmf);
 		/* The page is ours and stays: its tokens are due either way. */
-		ta_throttle_wait(tier, wait, false);
+		ta_throttle_wait(tier, wait, intr);
 		return VM_FAULT_RETRY;
 	}
 	ret = ta_map(vmf, r, idx, first, n);

@@ -73,7 +73,7 @@ u64 ta_stat_read(u32 tier, enum ta_stat stat)
 		return READ_ONCE(ta_tiers[tier].reserved);
 
 	for_each_possible_cpu(cpu)
-		sum += per_cpu_ptr(ta_pcpu_stats, cpu)->v[tier][stat];
+		sum += READ_ONCE(per_cpu_ptr(ta_pcpu_stats, cpu)->v[tier][stat]);
 	return sum;
 }
 

@@ -68,21 +68,27 @@ extern const char * const ta_tier_names[TA_NR_TIERS];
  *  - @move_lock: page faults hold it for read while they look a page up and
  *    map it; migration and discard hold it for write while they unmap,
  *    copy, swap or free pages, so no fault can map a page being replaced.
- *  - @pages_lock: serialises publishing newly allocated pages into @pages
- *    (faults race each other under the read side of @move_lock).  A chunk
- *    is published whole: its other entries first, then its first entry
- *    with release semantics.  Lockless readers test the first entry with
- *    acquire (ta_chunk_present()); seeing it set, they see every page.
- *  - @page_tier and @reserved change only under @move_lock held for write,
- *    and so do entries of @pages that are replaced (migration) or cleared
- *    (discard).  A chunk's pages are all present or all absent.
+ *  - @pages_lock: serialises publishing a newly allocated 2 MiB chunk into
+ *    @pages (faults race each other under the read side of @move_lock; a
+ *    4 KiB page is published with cmpxchg()).  A chunk is published whole:
+ *    its other entries first, then its first entry with release
+ *    semantics.  Lockless readers test the first entry with acquire
+ *    (ta_chunk_present()); seeing it set, they see every page.
+ *  - @tier, @page_tier and @reserved change only under @move_lock held for
+ *    write, and so do entries of @pages that are replaced (migration) or
+ *    cleared (discard).  A chunk's pages are all present or all absent.
  *
  * Lock order:
- *   mmap_lock (or the VMA lock) -> move_lock -> pages_lock
+ *   mmap_lock -> move_lock -> pages_lock
+ *   mmap_lock -> move_lock -> i_mmap_rwsem (unmap_mapping_range())
+ *   mmap_lock -> move_lock -> ta_tier_state.cap_lock (moves, clones)
+ *   mmap_lock -> ta_users_lock, cap_lock (the last put, from munmap)
+ *   mmap_lock -> the file's xarray lock (mmap)
  *   ta_config_lock -> ta_tier_state.cap_lock
- *   ta_users_lock and the file's xarray lock nest under nothing.
- * No sleep for tokens happens under move_lock or mmap_lock: the fault
- * path drops both and asks for a retry (ta_vm_fault()).
+ * .fault runs under mmap_lock: with no ->map_pages, a fault taken under
+ * the VMA lock is retried under mmap_lock by the core.  No sleep for
+ * tokens happens under move_lock or mmap_lock: the fault path drops both
+ * and asks for a retry (ta_vm_fault()).
  *
  * Lifetimes:
  *  - A region is created with one reference (its "creation reference") and
@@ -94,8 +100,9 @@ extern const char * const ta_tier_names[TA_NR_TIERS];
  *    pages, returns the reservation and the per-user count, and drops
  *    @memcg; nothing touches the region after its put.
  *  - @memcg is the memory cgroup of the creating task, pinned for the
- *    region's life: every page and byte of metadata is charged to it,
- *    whoever faults, moves or clones later.
+ *    region's life: its pages and its metadata are charged to it, whoever
+ *    faults, moves or clones later (the file's handle slots are charged
+ *    to whoever calls the ioctl, a fault's scratch array to nobody).
  *  - Pages are refcounted: the region holds one reference per entry; a pin
  *    (GUP) or a mapping holds its own, so a page outlives its entry when it
  *    is discarded while pinned.
@@ -195,10 +202,10 @@ u64 ta_node_free(int nid);
  */
 #define TA_THROTTLE_MAX_WAIT_NS	NSEC_PER_SEC
 void ta_bucket_config(struct ta_bucket *b, u64 rate, u64 burst, u32 mode);
-u64 ta_throttle_charge(u32 tier, u64 bytes);
+u64 ta_throttle_charge(u32 tier, u64 bytes, u64 *added);
 int ta_throttle_wait(u32 tier, u64 wait_ns, bool interruptible);
-void ta_throttle_refund(u32 tier, u64 bytes);
-int ta_throttle(u32 tier, u64 bytes, bool interruptible);
+void ta_throttle_refund(u32 tier, u64 added);
+int ta_throttle(u32 tier, u64 bytes, bool interruptible, u64 *added);
 
 /* region.c */
 extern struct address_space *ta_mapping;

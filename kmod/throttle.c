@@ -45,23 +45,25 @@ static u64 ta_deficit(u64 tat, u64 now, u64 tol)
 #define TA_THROTTLE_MAX_MODEL_NS	(86400ULL * NSEC_PER_SEC)
 
 /*
- * Charge @bytes to @tier's bucket and return how long the charging task
- * must wait for them: 0 in account mode (the deficit is counted as
- * simulated wait instead), at most TA_THROTTLE_MAX_WAIT_NS in enforce mode.
- * The mode is read once.  The TAT never runs more than the longest wait
- * (enforce) or a day (account) past the burst, so it cannot overflow and
- * nobody can pile up a backlog that others would pay for.  Callers keep
- * @bytes at most TA_REGION_MAX_SIZE; with rate >= 4096 the products below
- * then fit in 64 bits.
+ * Charge @bytes to @tier's bucket.  Returns how long the charging task must
+ * wait for them: 0 in account mode (the deficit is counted as simulated
+ * wait instead), at most TA_THROTTLE_MAX_WAIT_NS in enforce mode.  *@added
+ * is what the charge really added to the bucket, in ns: all that a refund
+ * may give back.  The mode is read once.  The TAT never runs more than the
+ * longest wait (enforce) or a day (account) past the burst, so it cannot
+ * overflow and nobody can pile up a backlog that others would pay for.
+ * Callers keep @bytes at most TA_REGION_MAX_SIZE; with rate >= 4096 the
+ * products below then fit in 64 bits.
  */
-u64 ta_throttle_charge(u32 tier, u64 bytes)
+u64 ta_throttle_charge(u32 tier, u64 bytes, u64 *added)
 {
 	struct ta_bucket *b = &ta_tiers[tier].bucket;
 	u64 rate = READ_ONCE(b->rate);
 	bool enforce = READ_ONCE(b->mode) == TA_THROTTLE_ENFORCE;
-	u64 cost, tol, now, limit, before, after;
+	u64 cost, tol, now, limit, start, before, after;
 	s64 old, new;
 
+	*added = 0;
 	if (!rate || !bytes)
 		return 0;
 	cost = mul_u64_u64_div_u64(bytes, NSEC_PER_SEC, rate);
@@ -72,68 +74,81 @@ u64 ta_throttle_charge(u32 tier, u64 bytes)
 
 	old = atomic64_read(&b->tat);
 	do {
-		new = min_t(u64, max_t(u64, old, now) + cost, limit);
+		start = max_t(u64, old, now);
+		new = max_t(u64, min_t(u64, start + cost, limit), old);
 	} while (!atomic64_try_cmpxchg(&b->tat, &old, new));
 
-	before = ta_deficit(max_t(u64, old, now), now, tol);
+	*added = new - max_t(u64, old, now);
+	before = ta_deficit(start, now, tol);
 	after = ta_deficit(new, now, tol);
 	if (!enforce) {
-		ta_stat_add(tier, TA_STAT_SIM_WAIT_NS,
-			    after > before ? after - before : 0);
+		ta_stat_add(tier, TA_STAT_SIM_WAIT_NS, after - before);
 		return 0;
 	}
-	return after;
+	return min_t(u64, after, TA_THROTTLE_MAX_WAIT_NS);
 }
 
 /*
- * Give back the tokens of @bytes charged for work that was not done (a
- * failed allocation, a page left in place, an interrupted populate).
+ * Give back @added ns that a charge put into @tier's bucket for work that
+ * was then not done (a failed allocation, a page left in place, an
+ * interrupted wait).  Never more than the charge added: a charge clipped
+ * at the limit refunds only what it pushed.
  */
-void ta_throttle_refund(u32 tier, u64 bytes)
+void ta_throttle_refund(u32 tier, u64 added)
 {
 	struct ta_bucket *b = &ta_tiers[tier].bucket;
-	u64 rate = READ_ONCE(b->rate);
-	u64 cost;
 	s64 old, new;
 
-	if (!rate || !bytes)
+	if (!added)
 		return;
-	cost = mul_u64_u64_div_u64(bytes, NSEC_PER_SEC, rate);
 	old = atomic64_read(&b->tat);
 	do {
-		new = old > cost ? old - cost : 0;
+		new = old > added ? old - added : 0;
 	} while (!atomic64_try_cmpxchg(&b->tat, &old, new));
 }
 
 /*
- * Sleep @wait_ns (at most TA_THROTTLE_MAX_WAIT_NS), killable, or also
- * interruptible by any signal.  Returns 0 or -EINTR.  Never called with
- * mmap_lock or a region's move_lock held.
+ * Sleep @wait_ns (at most TA_THROTTLE_MAX_WAIT_NS): killable, or stopped by
+ * any signal if @interruptible.  Returns 0, or -EINTR for a signal (never
+ * for a spurious wakeup).  Never called with mmap_lock or a region's
+ * move_lock held.
  */
 int ta_throttle_wait(u32 tier, u64 wait_ns, bool interruptible)
 {
 	u64 start = ktime_get_ns();
 	ktime_t until;
-	int ret;
+	int ret = 0;
 
 	if (!wait_ns)
 		return 0;
 	until = ns_to_ktime(start + min_t(u64, wait_ns, TA_THROTTLE_MAX_WAIT_NS));
-	__set_current_state(interruptible ? TASK_INTERRUPTIBLE : TASK_KILLABLE);
-	ret = schedule_hrtimeout_range(&until, 0, HRTIMER_MODE_ABS);
+	do {
+		set_current_state(interruptible ? TASK_INTERRUPTIBLE :
+						  TASK_KILLABLE);
+		if (!schedule_hrtimeout_range(&until, 0, HRTIMER_MODE_ABS))
+			break;
+		if (interruptible ? signal_pending(current) :
+				    fatal_signal_pending(current))
+			ret = -EINTR;
+	} while (!ret);
 	__set_current_state(TASK_RUNNING);
 	ta_stat_add(tier, TA_STAT_THROTTLE_WAIT_NS,
 		    min_t(u64, ktime_get_ns() - start, wait_ns));
-	return ret ? -EINTR : 0;
+	return ret;
 }
 
-/* Charge @bytes and wait for them; on -EINTR the tokens are given back. */
-int ta_throttle(u32 tier, u64 bytes, bool interruptible)
+/*
+ * Charge @bytes and wait for them.  *@added is as for ta_throttle_charge();
+ * on -EINTR it has been refunded already and is 0.
+ */
+int ta_throttle(u32 tier, u64 bytes, bool interruptible, u64 *added)
 {
-	int ret = ta_throttle_wait(tier, ta_throttle_charge(tier, bytes),
+	int ret = ta_throttle_wait(tier, ta_throttle_charge(tier, bytes, added),
 				   interruptible);
 
-	if (ret)
-		ta_throttle_refund(tier, bytes);
+	if (ret) {
+		ta_throttle_refund(tier, *added);
+		*added = 0;
+	}
 	return ret;
 }

@@ -267,8 +267,8 @@ struct ta_stats_query {
  *   EDQUOT  CREATE, CLONE: the calling user already holds
  *           max_regions_per_user live regions (module parameter)
  *   ENOSPC  CREATE, CLONE: the machine-wide handle space is used up
- *   EINTR   POPULATE, CLONE, MOVE: stopped by a signal (MOVE: any signal,
- *           reporting how far it got; the others: a fatal signal)
+ *   EINTR   stopped by a signal: MOVE (reporting how far it got) and CLONE
+ *           by any signal, a POPULATE create by a fatal one
  *   EPERM   SET_TIER without CAP_SYS_ADMIN
  *   ENODEV  SET_TIER: the node is offline or has no memory
  *
