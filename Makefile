@@ -3,10 +3,11 @@
 #   make              build the module for every installed kernel, libta,
 #                     the preload library, tools and tests
 #   make KVER=<rel>   build the module for one kernel release only
-#   make check        host tests + selftests in the VM on 6.1 and 6.12
+#   make check        host tests + selftests in the VM on 6.1, 6.12 and 7.3
 #   make demo         the emulated three-tier machine, end to end
 #   make bench        benchmarks -> build/bench/results.json
-#   make deps         install the Debian packages the project needs
+#   make deps         install the Debian packages the project needs, and
+#                     cache Linux 7.3 with its build chroot (tools/trixie-kernel)
 #
 # Component makefiles (libta/libta.mk, preload/preload.mk, tools/tools.mk,
 # selftests/selftests.mk, pytorch/pytorch.mk) add their outputs to ALL and
@@ -32,9 +33,13 @@ $(B)/.deps-installed.mk:
 	@$(SRC)/tools/deps
 	@mkdir -p $(@D) && echo '# tools/deps ran' >$@
 
-# Kernel releases with both an image and headers installed, newest last.
+# Kernel releases with both an image and headers installed, newest last, and
+# the Linux 7.x kernels of trixie-backports that tools/trixie-kernel caches
+# (image and headers in a Debian 13 chroot; modules for them are built in it).
+TRIXIE := $(SRC)/tools/trixie-kernel
+TRIXIE_KVERS := $(shell $(TRIXIE) list --buildable 2>/dev/null)
 KVERS ?= $(sort $(foreach v,$(patsubst /boot/vmlinuz-%,%,$(wildcard /boot/vmlinuz-*)),\
-	$(if $(wildcard /lib/modules/$(v)/build/Makefile),$(v))))
+	$(if $(wildcard /lib/modules/$(v)/build/Makefile),$(v))) $(TRIXIE_KVERS))
 ifdef KVER
 KVERS := $(KVER)
 endif
@@ -91,14 +96,16 @@ KBUILD_EXTRA ?= W=1
 modules: $(MODULES)
 
 # Kbuild builds in the source tree; copy it to a per-release directory so
-# builds for several kernels never share objects.
+# builds for several kernels never share objects.  A trixie-backports kernel
+# is built for in the chroot (gcc-14; the repo is at the same path there).
 $(B)/kmod/%/tieralloc.ko: $(KMOD_SRCS) | deps-ok
 	@mkdir -p $(B)/kmod/$*/src
 	@cp $(SRC)/Kbuild $(B)/kmod/$*/src/
 	@mkdir -p $(B)/kmod/$*/src/kmod $(B)/kmod/$*/src/uapi/linux
 	@cp $(SRC)/kmod/*.c $(SRC)/kmod/*.h $(B)/kmod/$*/src/kmod/
 	@cp $(SRC)/uapi/linux/tieralloc.h $(B)/kmod/$*/src/uapi/linux/
-	$(MAKE) -C /lib/modules/$*/build M=$(B)/kmod/$*/src $(KBUILD_EXTRA) modules
+	$(if $(filter $*,$(TRIXIE_KVERS)),$(TRIXIE) run )$(MAKE) -C /lib/modules/$*/build \
+		M=$(B)/kmod/$*/src $(KBUILD_EXTRA) modules
 	@cp $(B)/kmod/$*/src/tieralloc.ko $@
 
 -include $(SRC)/libta/libta.mk
@@ -111,7 +118,7 @@ include $(SRC)/selftests/selftests.mk
 all: $(ALL)
 
 # ---- tests ----
-VM_KERNELS ?= 6.1 6.12
+VM_KERNELS ?= 6.1 6.12 7.3
 RESULTS := $(B)/results
 
 # Every test program under build/ is a prerequisite, listed in ALL or not.
@@ -128,16 +135,26 @@ check: all $(TEST_BINS)
 # The debug lane runs the module's own selftests (2 x 10^5 fuzz operations,
 # 3000 trinity calls), the libta kernel-backend test and stress-ng on the
 # KASAN/lockdep/kmemleak kernel; make check adds 4 x 10^5 fuzz operations on
-# each of 6.1 and 6.12: 10^6 per CI run.  (The fuzzer is ~15x slower under
-# KASAN + kmemleak, and more so the longer each worker runs.)
+# each of 6.1, 6.12 and 7.3: 1.4 x 10^6 per CI run.  (The fuzzer is ~15x
+# slower under KASAN + kmemleak, and more so the longer each worker runs.)
+# Then the same on the KCSAN/lockdep kernel (2 x 10^5 fuzz operations take
+# ~3 min there, the whole lane ~7 min under TCG on 2 cores, so it runs as
+# many).  DEBUG_FUZZ_OPS_<variant> would set one lane's count.  Each lane
+# runs even when the other failed; results in build/results/debug (kasan)
+# and build/results/debug-kcsan.
+DEBUG_VARIANTS ?= kasan kcsan
 DEBUG_TESTS ?= $(SELFTESTS) $(SRC)/selftests/modparams_test.sh $(SRC)/selftests/trinity_test.sh \
 	$(filter %/libta-kernel,$(GUEST_TESTS))
 DEBUG_FUZZ_OPS ?= 200000
 DEBUG_TRINITY_OPS ?= 3000
 
 check-debug: all
-	@TA_GUEST_TESTS="$(DEBUG_TESTS)" TA_FUZZ_OPS=$(DEBUG_FUZZ_OPS) \
-		TA_TRINITY_OPS=$(DEBUG_TRINITY_OPS) $(SRC)/tools/check-debug
+	@rc=0; $(foreach v,$(DEBUG_VARIANTS),\
+	TA_GUEST_TESTS="$(DEBUG_TESTS)" \
+		TA_FUZZ_OPS=$(or $(DEBUG_FUZZ_OPS_$(v)),$(DEBUG_FUZZ_OPS)) \
+		TA_TRINITY_OPS=$(DEBUG_TRINITY_OPS) \
+		$(SRC)/tools/check-debug --variant $(v) || rc=1;) \
+	exit $$rc
 
 check-host: all $(TEST_BINS)
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)

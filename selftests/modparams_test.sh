@@ -4,6 +4,7 @@
 # bad parameters are refused with a clear message, unload works once
 # nobody uses the module, and a plain reload discovers the tiers again.
 # Leaves the module loaded as it found it.  TAP output.
+# shellcheck disable=SC2016,SC2034 # check() evals its single-quoted conditions
 cd "$(dirname "$0")/.." 2>/dev/null || exit 1
 n=0
 fails=0
@@ -14,11 +15,11 @@ check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
 
 echo "TAP version 13"
 echo "1..6"
-if [ "${TA_VM_KERNEL:-}" = debug ]; then
-	ko=build/kmod/debug/tieralloc.ko
-else
-	ko=build/kmod/$(uname -r)/tieralloc.ko
-fi
+# The debug kernels' modules are built by tools/check-debug (see tools/vmrun).
+case ${TA_VM_KERNEL:-} in
+debug | debug-*) ko=build/kmod/$TA_VM_KERNEL/tieralloc.ko ;;
+*) ko=build/kmod/$(uname -r)/tieralloc.ko ;;
+esac
 if [ "$(id -u)" != 0 ] || [ ! -f "$ko" ] || [ ! -e /dev/tieralloc ] ||
    [ "$(cat /sys/devices/system/node/has_memory 2>/dev/null)" != 0-2 ]; then
 	for t in unload reject-bad-node override-nodes override-flags rediscover reload; do

@@ -2,13 +2,15 @@
 /*
  * Helpers shared by the TierAlloc selftests: the device, regions, tier
  * configuration, and independent views of where pages are (move_pages(2),
- * /proc/self/numa_maps, pagemap) and of each node's free memory.
+ * /proc/self/numa_maps, pagemap) and of each node's free memory; other
+ * users, memory cgroups and the kernel's own reports (/dev/kmsg).
  */
 #ifndef TA_TEST_H
 #define TA_TEST_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,8 +18,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <linux/tieralloc.h>
 
 /*
@@ -282,6 +287,230 @@ static inline int ta_memory_nodes(void)
 		s++;
 	}
 	return count;
+}
+
+/*
+ * Become @uid/@gid for good: real, effective and saved IDs, and no
+ * supplementary groups (root's would stay otherwise).  For the other user
+ * of a test, in a forked child.  0, or -errno.
+ */
+static inline int ta_become_user(uid_t uid, gid_t gid)
+{
+	uid_t r, e, s;
+
+	if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+		return -errno;
+	if (getresuid(&r, &e, &s) || r != uid || e != uid || s != uid)
+		return -EPERM;
+	return 0;
+}
+
+/* Whole-file helpers for sysfs, procfs and cgroupfs: 0 (bytes read), or -errno. */
+static inline int ta_write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static inline int ta_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return (int)n;
+}
+
+/*
+ * Kernel reports: open /dev/kmsg positioned after the last record, so that
+ * ta_kmsg_reports() sees only what the kernel logs from now on.
+ */
+static inline int ta_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Read every record logged since ta_kmsg_open() (or the last call) and
+ * count those that report a kernel bug: WARN(), BUG(), refcount and list
+ * corruption, oopses, KASAN, UBSAN and lockdep.  Each is printed as a TAP
+ * comment with the 40 records after it (its stack).  KCSAN data races are
+ * left to the debug lane's tools/dmesg-scan, which tells the module's
+ * races from the core kernel's.
+ */
+static inline int ta_kmsg_reports(int fd)
+{
+	static const char *const keys[] = {
+		"WARNING:",
+		"BUG:",
+		"refcount_t:",
+		"Oops",
+		"general protection",
+		"KASAN",
+		"UBSAN",
+		"list_add corruption",
+		"list_del corruption",
+		"possible circular locking",
+	};
+	char rec[8192], *msg, *nl;
+	int bad = 0, ctx = 0;
+	size_t k;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && (errno == EPIPE || errno == EINTR))
+			continue; /* records overwritten before we read them: go on */
+		if (n <= 0)
+			break; /* EAGAIN: nothing more */
+		rec[n] = 0;
+		/* "prio,seq,usec,flags;message\n" and " KEY=value" lines after it. */
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		nl = strchr(msg, '\n');
+		if (nl)
+			*nl = 0;
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (strstr(msg, keys[k]) && !strstr(msg, "BUG: KCSAN:"))
+				break;
+		if (k < sizeof(keys) / sizeof(keys[0])) {
+			printf("# kernel: %s\n", msg);
+			bad++;
+			ctx = 40;
+		} else if (ctx > 0) {
+			ctx--;
+			printf("# kernel:   %s\n", msg);
+		}
+	}
+	return bad;
+}
+
+/*
+ * A memory cgroup of its own for a test: cgroup2 at /sys/fs/cgroup with the
+ * memory controller enabled for the root's children.
+ */
+#define TA_CGROUP_ROOT "/sys/fs/cgroup"
+
+struct ta_cgroup {
+	char path[128];
+};
+
+/*
+ * Make TA_CGROUP_ROOT/@name with memory.max = @max.  0; or -1 with the
+ * reason in @why (cgroup2 not mounted, no memory controller, ...).
+ */
+static inline int ta_cg_make(struct ta_cgroup *cg, const char *name, uint64_t max, char *why,
+			     size_t whylen)
+{
+	char buf[512], file[192];
+	struct statfs sfs;
+	int ret;
+
+	cg->path[0] = 0;
+	if (statfs(TA_CGROUP_ROOT, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		snprintf(why, whylen, "cgroup2 is not mounted at " TA_CGROUP_ROOT);
+		return -1;
+	}
+	ret = ta_read_file(TA_CGROUP_ROOT "/cgroup.controllers", buf, sizeof(buf));
+	if (ret < 0 || !strstr(buf, "memory")) {
+		snprintf(why, whylen,
+			 "no memory controller in " TA_CGROUP_ROOT "/cgroup.controllers (%s)",
+			 ret < 0 ? strerror(-ret) : buf);
+		return -1;
+	}
+	ret = ta_write_file(TA_CGROUP_ROOT "/cgroup.subtree_control", "+memory");
+	if (ret) {
+		snprintf(why, whylen, "cannot enable +memory in cgroup.subtree_control: %s",
+			 strerror(-ret));
+		return -1;
+	}
+	snprintf(cg->path, sizeof(cg->path), TA_CGROUP_ROOT "/%s", name);
+	rmdir(cg->path); /* left over from a killed run */
+	if (mkdir(cg->path, 0755)) {
+		snprintf(why, whylen, "mkdir %s: %s", cg->path, strerror(errno));
+		cg->path[0] = 0;
+		return -1;
+	}
+	snprintf(file, sizeof(file), "%s/memory.max", cg->path);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)max);
+	ret = ta_write_file(file, buf);
+	if (ret) {
+		snprintf(why, whylen, "%s: %s", file, strerror(-ret));
+		rmdir(cg->path);
+		cg->path[0] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* Move @pid into the group.  0 or -errno. */
+static inline int ta_cg_enter(const struct ta_cgroup *cg, pid_t pid)
+{
+	char file[192], buf[32];
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", cg->path);
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	return ta_write_file(file, buf);
+}
+
+/* A file of the group holding one number (memory.current, memory.peak), or -1. */
+static inline long long ta_cg_get(const struct ta_cgroup *cg, const char *name)
+{
+	char file[192], buf[64];
+
+	snprintf(file, sizeof(file), "%s/%s", cg->path, name);
+	if (ta_read_file(file, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+/* The counter @key of the group's memory.events ("max", "oom", "oom_kill"), or -1. */
+static inline long long ta_cg_event(const struct ta_cgroup *cg, const char *key)
+{
+	char file[192], buf[512], *s;
+	size_t len = strlen(key);
+
+	snprintf(file, sizeof(file), "%s/memory.events", cg->path);
+	if (ta_read_file(file, buf, sizeof(buf)) <= 0)
+		return -1;
+	for (s = buf; s;) {
+		if (!strncmp(s, key, len) && s[len] == ' ')
+			return strtoll(s + len + 1, NULL, 10);
+		s = strchr(s, '\n');
+		if (s)
+			s++;
+	}
+	return -1;
+}
+
+/* Remove the group once its processes are gone (they may take a moment). */
+static inline void ta_cg_remove(struct ta_cgroup *cg)
+{
+	int i;
+
+	if (!cg->path[0])
+		return;
+	for (i = 0; i < 100 && rmdir(cg->path) && errno == EBUSY; i++)
+		usleep(10 * 1000);
+	cg->path[0] = 0;
 }
 
 /* Let freed pages settle: drain per-CPU lists by compacting is overkill; wait. */

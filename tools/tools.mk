@@ -9,7 +9,7 @@ CTL_JSON_LIBS := $(or $(shell pkg-config --libs json-c 2>/dev/null),-ljson-c)
 ALL += $(B)/tierallocctl
 ALL += $(B)/tests/tierallocctl_host_test $(B)/tests/tierallocctl_guest_test
 HOST_TESTS += $(B)/tests/tierallocctl_host_test $(SRC)/tools/tests/kernel-style \
-	$(SRC)/tools/tests/userspace-style
+	$(SRC)/tools/tests/userspace-style $(SRC)/tools/tests/dmesg-scan-test
 GUEST_TESTS += $(B)/tests/tierallocctl_guest_test
 
 $(B)/tierallocctl: $(SRC)/tools/tierallocctl.c $(CTL_LIB_SRCS) $(CTL_HDRS)
