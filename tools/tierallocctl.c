@@ -585,9 +585,14 @@ static void print_features(uint32_t f)
 		uint32_t bit;
 		const char *name;
 	} feats[] = {
+		/* One name per TA_FEAT_* bit, one a line. */
+		/* clang-format off */
 		{ TA_FEAT_HUGE, "huge" },
 		{ TA_FEAT_HUGE_PMD, "huge_pmd" },
 		{ TA_FEAT_MIGRATE, "migrate" },
+		{ TA_FEAT_DISCARD, "discard" },
+		{ TA_FEAT_CLONE, "clone" },
+		/* clang-format on */
 	};
 	bool any = false;
 
