@@ -312,12 +312,21 @@ static void ta_region_free_meta(struct ta_region *r)
 	kfree(r);
 }
 
+/* Give back a reservation of @res[t] bytes on each tier t. */
+static void ta_unreserve_all(const u64 *res)
+{
+	u32 t;
+
+	for (t = 0; t < TA_NR_TIERS; t++)
+		if (res[t])
+			ta_tier_unreserve(t, res[t]);
+}
+
 static void ta_region_release(struct kref *kref)
 {
 	struct ta_region *r = container_of(kref, struct ta_region, kref);
 	u64 size = (u64)r->nr_pages << PAGE_SHIFT;
 	unsigned long i;
-	u32 t;
 
 	/* No mapping is left, so we hold the only reference to each page. */
 	for (i = 0; i < r->nr_pages; i++) {
@@ -329,9 +338,7 @@ static void ta_region_release(struct kref *kref)
 		if ((i & 511) == 511)
 			cond_resched();
 	}
-	for (t = 0; t < TA_NR_TIERS; t++)
-		if (r->reserved[t])
-			ta_tier_unreserve(t, r->reserved[t]);
+	ta_unreserve_all(r->reserved);
 
 	ta_stat_add(r->tier, TA_STAT_REGIONS, -1);
 	ta_stat_add(r->tier, TA_STAT_FREE_CALLS, 1);
@@ -441,15 +448,6 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 err_user:
 	ta_user_uncharge(uid);
 	return ERR_PTR(ret);
-}
-
-static void ta_unreserve_all(const u64 *res)
-{
-	u32 t;
-
-	for (t = 0; t < TA_NR_TIERS; t++)
-		if (res[t])
-			ta_tier_unreserve(t, res[t]);
 }
 
 /* Reserve @res[] on exactly those tiers, all or nothing. */
