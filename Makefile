@@ -6,6 +6,8 @@
 #   make check        host tests + selftests in the VM on 6.1, 6.12 and 7.3
 #   make demo         the emulated three-tier machine, end to end
 #   make bench        benchmarks -> build/bench/results.json
+#   make install      [DESTDIR=] [PREFIX=/usr/local]; make uninstall
+#                     (what goes where: tools/install/install.mk)
 #   make deps         install the Debian packages the project needs, and
 #                     cache Linux 7.3 with its build chroot (tools/trixie-kernel)
 #
@@ -112,6 +114,8 @@ $(B)/kmod/%/tieralloc.ko: $(KMOD_SRCS) | deps-ok
 -include $(SRC)/preload/preload.mk
 -include $(SRC)/tools/tools.mk
 -include $(SRC)/pytorch/pytorch.mk
+# make install, make uninstall (layout and variables: tools/install/install.mk)
+include $(SRC)/tools/install/install.mk
 include $(SRC)/tools/demo/demo.mk
 include $(SRC)/selftests/selftests.mk
 
