@@ -2,8 +2,8 @@
 /*
  * tierallocctl: inspect and configure the tiers of /dev/tieralloc.
  *
- *   tierallocctl tiers
- *   tierallocctl stats [--json] [--raw] [--pid PID]
+ *   tierallocctl tiers [--json]
+ *   tierallocctl stats [--json | --raw | --prometheus] [--pid PID]
  *   tierallocctl set SETTING=VALUE...
  *   tierallocctl watch [--interval SECONDS] [--count N] [--raw]
  *   tierallocctl version
@@ -31,14 +31,20 @@ static const char usage_text[] =
 	"Usage: tierallocctl COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n"
-	"  tiers                 one line per tier: NUMA node, HMAT read latency (ns)\n"
+	"  tiers [--json]        one line per tier: NUMA node, HMAT read latency (ns)\n"
 	"                        and bandwidth (MB/s), node capacity and free memory,\n"
 	"                        soft/hard cap, cap policy, throttle mode/rate/burst,\n"
 	"                        reserved and resident bytes, info flags\n"
-	"                        (hmat, distance, override, shared)\n"
-	"  stats [--json] [--raw] [--pid PID]\n"
+	"                        (hmat, distance, override, shared); --json prints\n"
+	"                        {\"fast\": {...}, ...} with the names and values of the\n"
+	"                        sysfs files (.fast.soft_cap is fast/soft_cap)\n"
+	"  stats [--json | --raw | --prometheus] [--pid PID]\n"
 	"                        per-tier counters of struct ta_tier_stats and totals;\n"
 	"                        --raw prints exact numbers instead of 4K/1.5ms;\n"
+	"                        --prometheus prints the Prometheus text format\n"
+	"                        (tieralloc_FIELD{tier,node}; _ns fields in seconds,\n"
+	"                        counters named _total) for node_exporter's textfile\n"
+	"                        collector;\n"
 	"                        --json prints JSON (keys below); --pid PID reads\n"
 	"                        the libta statistics a process run under\n"
 	"                        libta_preload.so publishes in /dev/shm/tieralloc.PID\n"
@@ -133,18 +139,34 @@ static int cmd_tiers(int argc, char **argv)
 	struct ta_tier_config cfg[TA_NR_TIERS];
 	struct ta_stats st;
 	struct ctl_dev dev;
+	bool json = false;
 	int ret;
 
-	if (argc > 1)
-		return usage_error("tiers: unexpected argument '%s'", argv[1]);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json"))
+			return usage_error("tiers: unexpected argument '%s'", argv[i]);
+		json = true;
+	}
 	ret = ctl_dev_open(&dev, false);
 	if (ret)
 		return ret;
 	ret = read_all(&dev, cfg, &st);
-	if (!ret)
-		ctl_print_tiers(stdout, cfg, &st);
 	ctl_dev_close(&dev);
-	return ret;
+	if (ret)
+		return ret;
+	if (!json) {
+		ctl_print_tiers(stdout, cfg, &st);
+		return CTL_EXIT_OK;
+	}
+	char *s = ctl_tiers_json(cfg, &st, true);
+
+	if (!s) {
+		fprintf(stderr, "tierallocctl: out of memory\n");
+		return CTL_EXIT_ERR;
+	}
+	puts(s);
+	free(s);
+	return CTL_EXIT_OK;
 }
 
 /*
@@ -299,8 +321,9 @@ static void print_pid_header(long pid)
 
 static int cmd_stats(int argc, char **argv)
 {
-	bool json = false, raw = false;
+	bool json = false, raw = false, prom = false;
 	long pid = -1;
+	struct ta_tier_config cfg[TA_NR_TIERS];
 	struct ta_stats st;
 	struct ctl_dev dev;
 	int ret;
@@ -312,6 +335,8 @@ static int cmd_stats(int argc, char **argv)
 			json = true;
 		} else if (!strcmp(a, "--raw")) {
 			raw = true;
+		} else if (!strcmp(a, "--prometheus")) {
+			prom = true;
 		} else if (!strcmp(a, "--pid") || !strncmp(a, "--pid=", 6)) {
 			const char *v = a[5] == '=' ? a + 6 : argv[++i];
 			uint64_t n;
@@ -326,6 +351,11 @@ static int cmd_stats(int argc, char **argv)
 		}
 	}
 
+	if (prom && (json || raw || pid > 0))
+		return usage_error("stats: %s",
+				   "--prometheus goes with none of --json, --raw, --pid");
+	if (json && raw)
+		return usage_error("stats: %s", "--json and --raw exclude each other");
 	if (pid > 0) {
 		ret = pid_stats(pid, &st);
 		if (ret == -ESRCH) {
@@ -354,13 +384,15 @@ static int cmd_stats(int argc, char **argv)
 		ret = ctl_dev_open(&dev, false);
 		if (ret)
 			return ret;
-		ret = read_all(&dev, NULL, &st);
+		ret = read_all(&dev, prom ? cfg : NULL, &st);
 		ctl_dev_close(&dev);
 		if (ret)
 			return ret;
 	}
 
-	if (json) {
+	if (prom) {
+		ctl_print_prometheus(stdout, cfg, &st);
+	} else if (json) {
 		char *s = ctl_stats_json(&st, true);
 
 		if (!s) {

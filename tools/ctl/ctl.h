@@ -148,5 +148,9 @@ void ctl_print_tiers(FILE *f, const struct ta_tier_config *cfg, const struct ta_
 void ctl_print_stats(FILE *f, const struct ta_stats *st, bool raw);
 /* JSON text (pretty when @pretty), caller frees; NULL on allocation failure. */
 char *ctl_stats_json(const struct ta_stats *st, bool pretty);
+/* tiers --json: {"fast": {sysfs attribute: value, ...}, ...}; caller frees. */
+char *ctl_tiers_json(const struct ta_tier_config *cfg, const struct ta_stats *st, bool pretty);
+/* stats --prometheus: text exposition format, tier and node labels. */
+void ctl_print_prometheus(FILE *f, const struct ta_tier_config *cfg, const struct ta_stats *st);
 
 #endif /* TIERALLOCCTL_CTL_H */

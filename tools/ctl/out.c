@@ -3,6 +3,7 @@
  * tierallocctl: table and JSON output.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,4 +199,138 @@ char *ctl_stats_json(const struct ta_stats *st, bool pretty)
 			      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 	return out;
+}
+
+/*
+ * tiers --json: one object per tier, keyed like the sysfs directories
+ * (/sys/class/misc/tieralloc/TIER/ATTR -> .TIER.ATTR), with the sysfs
+ * files' names and values: numbers as numbers, policy and throttle_mode
+ * as the words sysfs prints.
+ */
+char *ctl_tiers_json(const struct ta_tier_config *cfg, const struct ta_stats *st, bool pretty)
+{
+	json_object *root = json_object_new_object();
+	char *out;
+
+	if (!root)
+		return NULL;
+	for (unsigned int t = 0; t < TA_NR_TIERS; t++) {
+		const struct ta_tier_config *c = &cfg[t];
+		json_object *o = json_object_new_object();
+
+		if (!o)
+			break;
+		json_object_object_add(o, "node", json_object_new_int(c->node));
+		json_object_object_add(o, "soft_cap", json_object_new_uint64(c->soft_cap));
+		json_object_object_add(o, "hard_cap", json_object_new_uint64(c->hard_cap));
+		json_object_object_add(o, "policy",
+				       json_object_new_string(ctl_policy_name(c->policy)));
+		json_object_object_add(o, "throttle_mode",
+				       json_object_new_string(ctl_mode_name(c->throttle_mode)));
+		json_object_object_add(o, "rate", json_object_new_uint64(c->rate));
+		json_object_object_add(o, "burst", json_object_new_uint64(c->burst));
+		json_object_object_add(o, "read_latency_ns",
+				       json_object_new_uint64(c->read_latency_ns));
+		json_object_object_add(o, "read_bandwidth_mbps",
+				       json_object_new_uint64(c->read_bandwidth_mbps));
+		json_object_object_add(o, "node_capacity",
+				       json_object_new_uint64(c->node_capacity));
+		json_object_object_add(o, "node_free", json_object_new_uint64(c->node_free));
+		json_object_object_add(o, "info_flags", json_object_new_uint64(c->info_flags));
+		json_object_object_add(o, "reserved_bytes",
+				       json_object_new_uint64(st->tier[t].reserved_bytes));
+		json_object_object_add(o, "resident_bytes",
+				       json_object_new_uint64(st->tier[t].resident_bytes));
+		json_object_object_add(root, ctl_tier_name(t), o);
+	}
+	out = strdup(json_object_to_json_string_ext(
+		root, (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+			      : JSON_C_TO_STRING_PLAIN) |
+			      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return out;
+}
+
+/*
+ * One metric family with a tier and a node label per tier; values exact
+ * (nanoseconds printed as seconds with nine decimals).
+ */
+static void prom_family(FILE *f, const char *name, const char *type, const char *help,
+			const struct ta_tier_config *cfg, const uint64_t *v, bool ns)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (unsigned int t = 0; t < TA_NR_TIERS; t++) {
+		fprintf(f, "%s{tier=\"%s\",node=\"%d\"} ", name, ctl_tier_name(t), cfg[t].node);
+		if (ns)
+			fprintf(f, "%" PRIu64 ".%09" PRIu64 "\n", v[t] / 1000000000,
+				v[t] % 1000000000);
+		else
+			fprintf(f, "%" PRIu64 "\n", v[t]);
+	}
+}
+
+/*
+ * stats --prometheus: the text exposition format (for node_exporter's
+ * textfile collector).  Every field of struct ta_tier_stats is a family
+ * tieralloc_FIELD with tier and node labels: the *_bytes fields and
+ * regions are gauges (see <linux/tieralloc.h>), the others counters named
+ * ..._total; nanoseconds become seconds (_ns -> _seconds).  The tiers'
+ * caps, rates and node sizes are gauges as well.
+ */
+void ctl_print_prometheus(FILE *f, const struct ta_tier_config *cfg, const struct ta_stats *st)
+{
+	/* clang-format off */
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} conf[] = {
+		{ "soft_cap_bytes", "Soft cap of the tier (0: none).",
+		  offsetof(struct ta_tier_config, soft_cap) },
+		{ "hard_cap_bytes", "Hard cap of the tier (0: none).",
+		  offsetof(struct ta_tier_config, hard_cap) },
+		{ "throttle_rate_bytes_per_second", "Token bucket refill rate (0: no throttle).",
+		  offsetof(struct ta_tier_config, rate) },
+		{ "throttle_burst_bytes", "Token bucket depth.",
+		  offsetof(struct ta_tier_config, burst) },
+		{ "node_capacity_bytes", "Memory of the tier's NUMA node.",
+		  offsetof(struct ta_tier_config, node_capacity) },
+		{ "node_free_bytes", "Free memory of the tier's NUMA node.",
+		  offsetof(struct ta_tier_config, node_free) },
+	};
+	/* clang-format on */
+	uint64_t v[TA_NR_TIERS];
+	char name[128], help[256];
+
+	fprintf(f,
+		"# HELP tieralloc_live_regions Live regions, all tiers.\n"
+		"# TYPE tieralloc_live_regions gauge\n"
+		"tieralloc_live_regions %" PRIu64 "\n",
+		(uint64_t)st->live_regions);
+	fprintf(f,
+		"# HELP tieralloc_open_files Open /dev/tieralloc files.\n"
+		"# TYPE tieralloc_open_files gauge\n"
+		"tieralloc_open_files %" PRIu64 "\n",
+		(uint64_t)st->open_files);
+	for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
+		const char *fn = ctl_stats_fields[i].name;
+		size_t len = strlen(fn);
+		bool ns = ctl_stats_fields[i].kind == CTL_NS;
+		bool gauge = (len > 6 && !strcmp(fn + len - 6, "_bytes")) || !strcmp(fn, "regions");
+
+		if (ns)
+			len -= 3; /* "_ns" */
+		snprintf(name, sizeof(name), "tieralloc_%.*s%s%s", (int)len, fn,
+			 ns ? "_seconds" : "", gauge ? "" : "_total");
+		snprintf(help, sizeof(help), "struct ta_tier_stats %s (sysfs TIER/%s)%s.", fn, fn,
+			 ns ? " in seconds" : "");
+		for (unsigned int t = 0; t < TA_NR_TIERS; t++)
+			v[t] = field(&st->tier[t], i);
+		prom_family(f, name, gauge ? "gauge" : "counter", help, cfg, v, ns);
+	}
+	for (size_t i = 0; i < sizeof(conf) / sizeof(conf[0]); i++) {
+		snprintf(name, sizeof(name), "tieralloc_%s", conf[i].name);
+		for (unsigned int t = 0; t < TA_NR_TIERS; t++)
+			memcpy(&v[t], (const char *)&cfg[t] + conf[i].off, sizeof(v[t]));
+		prom_family(f, name, "gauge", conf[i].help, cfg, v, false);
+	}
 }
