@@ -5,6 +5,8 @@
  *   tierallocctl tiers [--json]
  *   tierallocctl stats [--json | --raw | --prometheus] [--pid PID]
  *   tierallocctl set SETTING=VALUE...
+ *   tierallocctl apply [--check] FILE
+ *   tierallocctl show-config
  *   tierallocctl watch [--interval SECONDS] [--count N] [--raw]
  *   tierallocctl version
  *
@@ -50,6 +52,12 @@ static const char usage_text[] =
 	"                        libta_preload.so publishes in /dev/shm/tieralloc.PID\n"
 	"  set SETTING=VALUE...  change tiers (needs CAP_SYS_ADMIN); all arguments\n"
 	"                        are checked before anything is applied\n"
+	"  apply [--check] FILE  the settings of FILE (- for stdin), e.g.\n"
+	"                        /etc/tieralloc.conf: any number of SETTING=VALUE a\n"
+	"                        line, # comments; all or nothing: the file is checked\n"
+	"                        whole first, and tiers changed before the module\n"
+	"                        refused one are put back; --check: syntax only\n"
+	"  show-config           the running settings in apply's syntax\n"
 	"  watch [--interval SECONDS] [--count N] [--raw]\n"
 	"                        redraw the stats every SECONDS (default 1) with\n"
 	"                        per-second rates, N times (default: until ^C)\n"
@@ -121,7 +129,7 @@ static int read_all(struct ctl_dev *dev, struct ta_tier_config *cfg, struct ta_s
 	what = "reading tier configuration (TA_IOC_GET_TIER)";
 	for (unsigned int t = 0; t < TA_NR_TIERS && cfg && !ret; t++)
 		ret = ctl_get_tier(dev, t, &cfg[t]);
-	if (!ret) {
+	if (!ret && st) {
 		what = "reading statistics (TA_IOC_GET_STATS)";
 		ret = ctl_get_stats(dev, st);
 	}
@@ -434,6 +442,31 @@ static void print_applied(const struct ta_tier_config *c)
 		printf("throttle.%s.burst = %s\n", tn, ctl_fmt_size(c->burst, b, sizeof(b)));
 }
 
+/* Report a failed TA_IOC_SET_TIER (@err < 0) of @c; the exit code, 0 for @err 0. */
+static int set_failed(const char *cmd, const struct ctl_dev *dev, const struct ta_tier_config *c,
+		      int err)
+{
+	if (!err)
+		return CTL_EXIT_OK;
+	if (err == -EPERM || err == -EACCES) {
+		fprintf(stderr, "permission denied: setting tiers needs CAP_SYS_ADMIN\n");
+		return CTL_EXIT_PERM;
+	}
+	if (err == -ENOTTY) {
+		fprintf(stderr, "tierallocctl: %s: %s does not support TA_IOC_SET_TIER\n", cmd,
+			dev->path);
+		return CTL_EXIT_ERR;
+	}
+	fprintf(stderr, "tierallocctl: %s: the module rejected the settings of tier %s: %s\n", cmd,
+		ctl_tier_name(c->tier), strerror(-err));
+	if (err == -ENODEV)
+		fprintf(stderr, "hint: node %d does not exist or has no memory\n", c->node);
+	else if (err == -EINVAL)
+		fprintf(stderr, "hint: soft_cap must not exceed hard_cap; a rate "
+				"must be 0 or at least 4K/s; a burst at most 1T\n");
+	return CTL_EXIT_ERR;
+}
+
 static int cmd_set(int argc, char **argv)
 {
 	struct ctl_set set;
@@ -459,27 +492,7 @@ static int cmd_set(int argc, char **argv)
 
 		if (!c->valid)
 			continue;
-		ret = ctl_set_tier(&dev, c);
-		if (ret == -EPERM || ret == -EACCES) {
-			fprintf(stderr, "permission denied: setting tiers needs CAP_SYS_ADMIN\n");
-			ret = CTL_EXIT_PERM;
-		} else if (ret == -ENOTTY) {
-			fprintf(stderr, "tierallocctl: set: %s does not support TA_IOC_SET_TIER\n",
-				dev.path);
-			ret = CTL_EXIT_ERR;
-		} else if (ret) {
-			fprintf(stderr,
-				"tierallocctl: set: the module rejected the settings of tier %s: "
-				"%s\n",
-				ctl_tier_name(t), strerror(-ret));
-			if (ret == -ENODEV)
-				fprintf(stderr, "hint: node %d does not exist or has no memory\n",
-					c->node);
-			else if (ret == -EINVAL)
-				fprintf(stderr, "hint: soft_cap must not exceed hard_cap; a rate "
-						"must be 0 or at least 4K/s; a burst at most 1T\n");
-			ret = CTL_EXIT_ERR;
-		}
+		ret = set_failed("set", &dev, c, ctl_set_tier(&dev, c));
 		if (ret) {
 			if (applied)
 				fprintf(stderr, "tierallocctl: set: the settings printed above "
@@ -491,6 +504,183 @@ static int cmd_set(int argc, char **argv)
 	}
 	ctl_dev_close(&dev);
 	return ret;
+}
+
+/*
+ * Is @node in /sys/devices/system/node/has_memory (a list like "0-2,4")?
+ * 1 yes, 0 no, -1 cannot tell.
+ */
+static int node_has_memory(int node)
+{
+	char buf[4096], *p = buf, *end;
+	FILE *f = fopen("/sys/devices/system/node/has_memory", "r");
+	int ret = 0;
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	while (*p && *p != '\n') {
+		long lo = strtol(p, &end, 10), hi = lo;
+
+		if (end == p)
+			return -1;
+		p = end;
+		if (*p == '-') {
+			hi = strtol(p + 1, &end, 10);
+			p = end;
+		}
+		if (node >= lo && node <= hi)
+			ret = 1;
+		if (*p == ',')
+			p++;
+	}
+	return ret;
+}
+
+/*
+ * apply [--check] FILE: the settings of a configuration file, all or none.
+ * The file is parsed whole, then checked against the running settings
+ * (soft_cap <= hard_cap, nodes with memory) before anything changes; if
+ * the module still rejects a tier, the tiers already changed get their
+ * previous settings back.
+ */
+static int cmd_apply(int argc, char **argv)
+{
+	struct ta_tier_config old[TA_NR_TIERS];
+	const char *path = NULL;
+	bool check = false;
+	struct ctl_set set;
+	struct ctl_dev dev;
+	char err[512];
+	unsigned int done;
+	int ret, n = 0;
+	FILE *f;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--check"))
+			check = true;
+		else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("apply: unknown option '%s'", argv[i]);
+		else if (path)
+			return usage_error("apply: one file only ('%s')", argv[i]);
+		else
+			path = argv[i];
+	}
+	if (!path)
+		return usage_error("apply: %s",
+				   "which file? (e.g. /etc/tieralloc.conf, - for stdin)");
+	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "tierallocctl: apply: cannot open %s: %s\n", path, strerror(errno));
+		return CTL_EXIT_ERR;
+	}
+	ctl_set_init(&set);
+	ret = ctl_set_parse_file(&set, f, strcmp(path, "-") ? path : "<stdin>", err, sizeof(err));
+	if (f != stdin)
+		fclose(f);
+	if (ret) {
+		fprintf(stderr, "tierallocctl: apply: %s\nnothing was changed\n", err);
+		return CTL_EXIT_USAGE;
+	}
+	for (unsigned int t = 0; t < TA_NR_TIERS; t++)
+		n += __builtin_popcount(set.cfg[t].valid);
+	if (check) {
+		printf("%s: %d settings, syntax ok\n", path, n);
+		return CTL_EXIT_OK;
+	}
+	if (!n)
+		return CTL_EXIT_OK;
+
+	ret = ctl_dev_open(&dev, true);
+	if (ret)
+		return ret;
+	ret = read_all(&dev, old, NULL);
+	for (unsigned int t = 0; t < TA_NR_TIERS && !ret; t++) {
+		const struct ta_tier_config *c = &set.cfg[t];
+		uint64_t soft = c->valid & TA_CFG_SOFT_CAP ? c->soft_cap : old[t].soft_cap;
+		uint64_t hard = c->valid & TA_CFG_HARD_CAP ? c->hard_cap : old[t].hard_cap;
+		char b1[32], b2[32];
+
+		if (soft && hard && soft > hard) {
+			fprintf(stderr,
+				"tierallocctl: apply: %s: %s.soft_cap %s exceeds %s.hard_cap "
+				"%s%s\n",
+				path, ctl_tier_name(t), ctl_fmt_exact(soft, b1, sizeof(b1)),
+				ctl_tier_name(t), ctl_fmt_exact(hard, b2, sizeof(b2)),
+				c->valid & TA_CFG_HARD_CAP ? "" : " (running)");
+			ret = CTL_EXIT_USAGE;
+		} else if (c->valid & TA_CFG_NODE && !node_has_memory(c->node)) {
+			fprintf(stderr,
+				"tierallocctl: apply: %s: %s.node=%d: no such node with memory\n",
+				path, ctl_tier_name(t), c->node);
+			ret = CTL_EXIT_USAGE;
+		}
+	}
+	if (ret) {
+		if (ret == CTL_EXIT_USAGE)
+			fprintf(stderr, "nothing was changed\n");
+		ctl_dev_close(&dev);
+		return ret;
+	}
+	for (done = 0; done < TA_NR_TIERS; done++) {
+		const struct ta_tier_config *c = &set.cfg[done];
+
+		if (!c->valid)
+			continue;
+		ret = set_failed("apply", &dev, c, ctl_set_tier(&dev, c));
+		if (ret)
+			break;
+	}
+	if (ret) {
+		int bad = 0;
+
+		/* Put back what was changed, field by field as it was set. */
+		for (unsigned int t = 0; t < done; t++) {
+			struct ta_tier_config r = old[t];
+
+			if (!set.cfg[t].valid)
+				continue;
+			r.valid = set.cfg[t].valid;
+			if (ctl_set_tier(&dev, &r)) {
+				fprintf(stderr,
+					"tierallocctl: apply: cannot restore the settings of tier "
+					"%s: %s\n",
+					ctl_tier_name(t), strerror(errno));
+				bad++;
+			}
+		}
+		fprintf(stderr, bad ? "tierallocctl: apply: SOME SETTINGS WERE CHANGED\n"
+				    : "nothing was changed\n");
+	} else {
+		for (unsigned int t = 0; t < TA_NR_TIERS; t++)
+			print_applied(&set.cfg[t]);
+	}
+	ctl_dev_close(&dev);
+	return ret;
+}
+
+static int cmd_show_config(int argc, char **argv)
+{
+	struct ta_tier_config cfg[TA_NR_TIERS];
+	struct ctl_dev dev;
+	int ret;
+
+	if (argc > 1)
+		return usage_error("show-config: unexpected argument '%s'", argv[1]);
+	ret = ctl_dev_open(&dev, false);
+	if (ret)
+		return ret;
+	ret = read_all(&dev, cfg, NULL);
+	ctl_dev_close(&dev);
+	if (ret)
+		return ret;
+	printf("# tierallocctl show-config: the running settings, for tierallocctl apply\n");
+	ctl_print_config(stdout, cfg);
+	return CTL_EXIT_OK;
 }
 
 static double now_s(void)
@@ -681,8 +871,13 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
-		{ "tiers", cmd_tiers }, { "stats", cmd_stats },	    { "set", cmd_set },
-		{ "watch", cmd_watch }, { "version", cmd_version },
+		{ "tiers", cmd_tiers },
+		{ "stats", cmd_stats },
+		{ "set", cmd_set },
+		{ "watch", cmd_watch },
+		{ "version", cmd_version },
+		{ "apply", cmd_apply },
+		{ "show-config", cmd_show_config },
 	};
 
 	if (argc < 2) {

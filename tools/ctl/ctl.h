@@ -112,6 +112,20 @@ void ctl_set_init(struct ctl_set *set);
 /* Returns 0, or -1 after writing a one-line reason to @err. */
 int ctl_set_parse(struct ctl_set *set, const char *arg, char *err, size_t errlen);
 
+/*
+ * A configuration file (tierallocctl apply): settings of ctl_set_parse(),
+ * any number a line, separated by blanks; "#" starts a comment.  Returns 0,
+ * or -1 after writing "NAME:LINE: reason" to @err.
+ */
+int ctl_set_parse_file(struct ctl_set *set, FILE *f, const char *name, char *err, size_t errlen);
+/*
+ * The settings of the three tiers in that syntax (tierallocctl
+ * show-config), exact sizes; a node the module discovered is a comment.
+ */
+void ctl_print_config(FILE *f, const struct ta_tier_config *cfg);
+/* Exact size with the largest unit that divides it: "4096" -> "4K", "1536M". */
+char *ctl_fmt_exact(uint64_t v, char *buf, size_t len);
+
 /* Human size: "0", "512", "4K", "1.5G" (binary units). */
 char *ctl_fmt_size(uint64_t v, char *buf, size_t len);
 /* Human duration from nanoseconds: "0", "850ns", "12.3us", "1.20s". */

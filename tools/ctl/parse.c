@@ -452,3 +452,75 @@ char *ctl_fmt_info(uint32_t flags, char *buf, size_t len)
 		snprintf(buf, len, "-");
 	return buf;
 }
+
+char *ctl_fmt_exact(uint64_t v, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (u < 3 && v && !(v & ((1ULL << (10 * (u + 2))) - 1)))
+		u++;
+	if (u < 0)
+		snprintf(buf, len, "%" PRIu64, v);
+	else
+		snprintf(buf, len, "%" PRIu64 "%c", v >> (10 * (u + 1)), units[u]);
+	return buf;
+}
+
+int ctl_set_parse_file(struct ctl_set *set, FILE *f, const char *name, char *err, size_t errlen)
+{
+	char *line = NULL, *save, *word, why[256];
+	size_t cap = 0;
+	unsigned int lineno = 0;
+	int ret = 0;
+
+	while (!ret && getline(&line, &cap, f) >= 0) {
+		lineno++;
+		line[strcspn(line, "#")] = '\0';
+		for (word = strtok_r(line, " \t\r\n", &save); word && !ret;
+		     word = strtok_r(NULL, " \t\r\n", &save)) {
+			if (ctl_set_parse(set, word, why, sizeof(why))) {
+				snprintf(err, errlen, "%s:%u: %s", name, lineno, why);
+				ret = -1;
+			}
+		}
+	}
+	if (!ret && ferror(f)) {
+		snprintf(err, errlen, "%s: read error", name);
+		ret = -1;
+	}
+	free(line);
+	return ret;
+}
+
+/* "none" for 0, else the exact size. */
+static char *cap_exact(uint64_t v, char *buf, size_t len)
+{
+	if (!v) {
+		snprintf(buf, len, "none");
+		return buf;
+	}
+	return ctl_fmt_exact(v, buf, len);
+}
+
+void ctl_print_config(FILE *f, const struct ta_tier_config *cfg)
+{
+	char b[32];
+
+	for (unsigned int t = 0; t < TA_NR_TIERS; t++) {
+		const struct ta_tier_config *c = &cfg[t];
+		const char *tn = ctl_tier_name(t);
+
+		/* A node the module chose itself is left to it. */
+		if (c->info_flags & TA_TIER_INFO_OVERRIDE)
+			fprintf(f, "%s.node=%d\n", tn, c->node);
+		else
+			fprintf(f, "# %s.node=%d (discovered)\n", tn, c->node);
+		fprintf(f, "%s.soft_cap=%s\n", tn, cap_exact(c->soft_cap, b, sizeof(b)));
+		fprintf(f, "%s.hard_cap=%s\n", tn, cap_exact(c->hard_cap, b, sizeof(b)));
+		fprintf(f, "%s.policy=%s\n", tn, ctl_policy_name(c->policy));
+		fprintf(f, "throttle.%s.mode=%s\n", tn, ctl_mode_name(c->throttle_mode));
+		fprintf(f, "throttle.%s.rate=%s\n", tn, cap_exact(c->rate, b, sizeof(b)));
+		fprintf(f, "throttle.%s.burst=%s\n", tn, ctl_fmt_exact(c->burst, b, sizeof(b)));
+	}
+}

@@ -397,4 +397,158 @@ TEST_F(dev, watch_and_version)
 	EXPECT_NE(NULL, strstr(feat, "migrate")) TH_LOG("%s", o.out);
 }
 
+/* tiers --json against the module's own sysfs files, key by key. */
+TEST_F(dev, tiers_json_is_sysfs)
+{
+	json_object *root, *jt;
+	struct ctl_out o;
+
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "tiers", "--json", NULL)) TH_LOG("%s", o.err);
+	root = json_tokener_parse(o.out);
+	ASSERT_NE(NULL, root) TH_LOG("not JSON: %s", o.out);
+	for (int t = 0; t < TA_NR_TIERS; t++) {
+		int keys = 0;
+
+		ASSERT_TRUE(json_object_object_get_ex(root, tier_names[t], &jt));
+		json_object_object_foreach(jt, key, val)
+		{
+			char path[256], buf[64] = "";
+			FILE *f;
+
+			keys++;
+			snprintf(path, sizeof(path), "%s/%s/%s", CTL_SYSFS_DEFAULT, tier_names[t],
+				 key);
+			f = fopen(path, "r");
+			ASSERT_NE(NULL, f) TH_LOG("%s: %s", path, strerror(errno));
+			if (!fgets(buf, sizeof(buf), f))
+				buf[0] = '\0';
+			fclose(f);
+			buf[strcspn(buf, "\n")] = '\0';
+			/* node_free moves on its own */
+			if (strcmp(key, "node_free"))
+				EXPECT_STREQ(buf, json_object_get_string(val)) TH_LOG("%s", path);
+		}
+		EXPECT_EQ(14, keys);
+	}
+	json_object_put(root);
+}
+
+TEST_F(dev, stats_prometheus)
+{
+	struct ctl_out o;
+	char line[128];
+	FILE *p;
+
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "stats", "--prometheus", NULL))
+	TH_LOG("%s", o.err);
+	snprintf(line, sizeof(line), "\ntieralloc_hard_cap_bytes{tier=\"slow\",node=\"%d\"} ",
+		 self->saved[TA_TIER_SLOW].node);
+	EXPECT_NE(NULL, strstr(o.out, line)) TH_LOG("%s", o.out);
+	if (system("command -v promtool >/dev/null 2>&1"))
+		SKIP(return, "promtool not installed (Debian package prometheus)");
+	p = popen("promtool check metrics", "w");
+	ASSERT_NE(NULL, p);
+	fputs(o.out, p);
+	EXPECT_EQ(0, pclose(p));
+}
+
+static void write_conf(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void show_config(struct ctl_out *o, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!ctl_run(o, CTL_RUN_NOUID, NULL, "show-config", NULL))
+		snprintf(buf, len, "%s", o->out);
+}
+
+/*
+ * apply FILE: the settings are live; show-config prints them and its text
+ * applies back to the same; a file with a bad line, a soft cap over the
+ * hard cap, or a tier the module refuses changes nothing.
+ */
+TEST_F(dev, apply_and_show_config)
+{
+	static char before[sizeof(((struct ctl_out *)0)->out)], after[sizeof(before)],
+		again[sizeof(before)];
+	char conf[] = "/tmp/tieralloc-conf-XXXXXX";
+	struct ta_tier_config c;
+	struct ctl_out o;
+	int fd;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	fd = mkstemp(conf);
+	ASSERT_LE(0, fd);
+	close(fd);
+	write_conf(conf, "# boot settings\n"
+			 "fast.soft_cap=512M fast.hard_cap=768M\n"
+			 "slow.policy=fail   # at the cap\n"
+			 "throttle.normal.rate=2G throttle.normal.burst=32M\n"
+			 "throttle.normal.mode=enforce\n");
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "apply", conf, NULL)) TH_LOG("%s", o.err);
+	ASSERT_EQ(0, get_tier(self->fd, TA_TIER_FAST, &c));
+	EXPECT_EQ(512ULL << 20, c.soft_cap);
+	EXPECT_EQ(768ULL << 20, c.hard_cap);
+	ASSERT_EQ(0, get_tier(self->fd, TA_TIER_SLOW, &c));
+	EXPECT_EQ(TA_POLICY_FAIL, c.policy);
+	ASSERT_EQ(0, get_tier(self->fd, TA_TIER_NORMAL, &c));
+	EXPECT_EQ(2ULL << 30, c.rate);
+	EXPECT_EQ(32ULL << 20, c.burst);
+	EXPECT_EQ(TA_THROTTLE_ENFORCE, c.throttle_mode);
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "tiers", NULL));
+	EXPECT_NE(NULL, strstr(o.out, "768M")) TH_LOG("%s", o.out);
+
+	/* Round trip: show-config -> apply -> show-config. */
+	show_config(&o, before, sizeof(before));
+	EXPECT_NE(NULL, strstr(before, "\nfast.hard_cap=768M\n")) TH_LOG("%s", before);
+	EXPECT_NE(NULL, strstr(before, "\nthrottle.normal.mode=enforce\n")) TH_LOG("%s", before);
+	write_conf(conf, before);
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "apply", conf, NULL)) TH_LOG("%s", o.err);
+	show_config(&o, after, sizeof(after));
+	EXPECT_STREQ(before, after);
+
+	/* Refused, nothing changed: a bad line 3, then a soft cap over the hard cap. */
+	write_conf(conf, "fast.soft_cap=64M\nslow.policy=route_slow\nnormal.rate=lots\n");
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, NULL, "apply", conf, NULL));
+	EXPECT_NE(NULL, strstr(o.err, ":3: bad size 'lots'")) TH_LOG("%s", o.err);
+	write_conf(conf, "slow.policy=route_slow\nfast.soft_cap=1G\n");
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, NULL, "apply", conf, NULL));
+	EXPECT_NE(NULL, strstr(o.err, "exceeds fast.hard_cap 768M (running)")) TH_LOG("%s", o.err);
+	write_conf(conf, "fast.node=4095\n");
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, NULL, "apply", conf, NULL));
+	EXPECT_NE(NULL, strstr(o.err, "no such node")) TH_LOG("%s", o.err);
+	/* The module refuses slow's rate (under 4K/s) after fast was set: fast is put back. */
+	write_conf(conf, "fast.soft_cap=256M\nthrottle.slow.rate=1K\n");
+	EXPECT_EQ(1, ctl_run(&o, CTL_RUN_NOUID, NULL, "apply", conf, NULL));
+	EXPECT_NE(NULL, strstr(o.err, "rejected the settings of tier slow")) TH_LOG("%s", o.err);
+	EXPECT_NE(NULL, strstr(o.err, "nothing was changed")) TH_LOG("%s", o.err);
+	show_config(&o, again, sizeof(again));
+	EXPECT_STREQ(before, again);
+
+	/* Unprivileged: refused, nothing changed. */
+	char dir[64], bin[PATH_MAX], env_bin[PATH_MAX + 32], cmd[128];
+	const char *env[2] = { env_bin, NULL };
+
+	public_copy(dir, sizeof(dir), bin, sizeof(bin));
+	ASSERT_NE(0, bin[0]);
+	snprintf(env_bin, sizeof(env_bin), "TIERALLOCCTL_BIN=%s", bin);
+	chmod(conf, 0644);
+	write_conf(conf, "fast.soft_cap=128M\n");
+	EXPECT_EQ(4, ctl_run(&o, NOBODY, env, "apply", conf, NULL)) TH_LOG("%s", o.err);
+	show_config(&o, again, sizeof(again));
+	EXPECT_STREQ(before, again);
+	unlink(conf);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		TH_LOG("cannot remove %s", dir);
+}
+
 TEST_HARNESS_MAIN

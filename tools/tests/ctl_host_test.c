@@ -348,6 +348,132 @@ TEST(cli_pid_not_supported)
 	EXPECT_NE(NULL, strstr(o.err, "not supported yet"));
 }
 
+TEST(fmt_exact)
+{
+	static const struct {
+		uint64_t v;
+		const char *s;
+	} cases[] = {
+		{ 0, "0" },
+		{ 1, "1" },
+		{ 1000, "1000" },
+		{ 4096, "4K" },
+		{ 4097, "4097" },
+		{ 3ULL << 29, "1536M" },
+		{ 16ULL << 30, "16G" },
+		{ 1ULL << 40, "1T" },
+		{ 1ULL << 50, "1024T" },
+		{ UINT64_MAX, "18446744073709551615" },
+	};
+	char b[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *why;
+		uint64_t v;
+
+		EXPECT_STREQ(cases[i].s, ctl_fmt_exact(cases[i].v, b, sizeof(b)));
+		ASSERT_EQ(0, ctl_parse_size(b, &v, &why));
+		EXPECT_EQ(cases[i].v, v);
+	}
+}
+
+static int parse_text(struct ctl_set *set, const char *text, char *err, size_t len)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int ret;
+
+	ctl_set_init(set);
+	ret = ctl_set_parse_file(set, f, "t.conf", err, len);
+	fclose(f);
+	return ret;
+}
+
+TEST(config_file)
+{
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+		{ "fast.soft_cap=1G\nfast.hard_cap=2X\n", "t.conf:2: bad size '2X'" },
+		{ "# c\n\nfast.soft_cap=1G # x\nfast.soft_cap=2G\n",
+		  "t.conf:4: fast.soft_cap: fast.soft_cap is set twice" },
+		{ "fast.soft_cap = 1G\n", "t.conf:1: bad setting 'fast.soft_cap'" },
+		{ "policy=fail\nslow.policy=fail\n",
+		  "t.conf:2: slow.policy: slow.policy is set twice" },
+		{ "middle.node=1\n", "t.conf:1: unknown tier 'middle'" },
+	};
+	struct ctl_set set;
+	char err[512];
+
+	ASSERT_EQ(0, parse_text(&set, "", err, sizeof(err)));
+	for (int t = 0; t < TA_NR_TIERS; t++)
+		EXPECT_EQ(0, set.cfg[t].valid);
+	ASSERT_EQ(0, parse_text(&set,
+				"# comment\n\t fast.soft_cap=1G   fast.hard_cap=2G\r\n"
+				"policy=fail #fast.node=9\nthrottle.slow.rate=1G/s",
+				err, sizeof(err)))
+	TH_LOG("%s", err);
+	EXPECT_EQ(TA_CFG_SOFT_CAP | TA_CFG_HARD_CAP | TA_CFG_POLICY, set.cfg[0].valid);
+	EXPECT_EQ(1ULL << 30, set.cfg[0].soft_cap);
+	EXPECT_EQ(2ULL << 30, set.cfg[0].hard_cap);
+	EXPECT_EQ(TA_CFG_POLICY, set.cfg[1].valid);
+	EXPECT_EQ(TA_CFG_POLICY | TA_CFG_RATE, set.cfg[2].valid);
+	EXPECT_EQ(1ULL << 30, set.cfg[2].rate);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-1, parse_text(&set, bad[i].text, err, sizeof(err)));
+		EXPECT_EQ(0, strncmp(err, bad[i].err, strlen(bad[i].err)))
+		TH_LOG("want '%s', got '%s'", bad[i].err, err);
+	}
+}
+
+/* show-config's text, read back by apply's parser, is the same settings. */
+TEST(config_round_trip)
+{
+	struct ta_tier_config cfg[TA_NR_TIERS] = {
+		{ .tier = 0,
+		  .node = 0,
+		  .policy = TA_POLICY_ROUTE_SLOW,
+		  .soft_cap = 3ULL << 29,
+		  .hard_cap = 16ULL << 30,
+		  .info_flags = TA_TIER_INFO_HMAT,
+		  .burst = 1 << 20 },
+		{ .tier = 1,
+		  .node = 3,
+		  .policy = TA_POLICY_FAIL,
+		  .throttle_mode = TA_THROTTLE_ENFORCE,
+		  .info_flags = TA_TIER_INFO_OVERRIDE,
+		  .rate = 12345ULL << 12,
+		  .burst = 4097 },
+		{ .tier = 2, .node = 2, .soft_cap = 1, .hard_cap = UINT64_MAX, .rate = 1ULL << 40 },
+	};
+	char *text = NULL, err[512];
+	size_t len = 0;
+	struct ctl_set set;
+	FILE *f = open_memstream(&text, &len);
+
+	ASSERT_NE(NULL, f);
+	ctl_print_config(f, cfg);
+	fclose(f);
+	ASSERT_EQ(0, parse_text(&set, text, err, sizeof(err))) TH_LOG("%s\n%s", err, text);
+	for (int t = 0; t < TA_NR_TIERS; t++) {
+		const struct ta_tier_config *a = &cfg[t], *b = &set.cfg[t];
+		uint32_t node = a->info_flags & TA_TIER_INFO_OVERRIDE ? TA_CFG_NODE : 0;
+
+		EXPECT_EQ((TA_CFG_ALL & ~TA_CFG_NODE) | node, b->valid) TH_LOG("%s", text);
+		if (node)
+			EXPECT_EQ(a->node, b->node);
+		EXPECT_EQ(a->soft_cap, b->soft_cap);
+		EXPECT_EQ(a->hard_cap, b->hard_cap);
+		EXPECT_EQ(a->policy, b->policy);
+		EXPECT_EQ(a->throttle_mode, b->throttle_mode);
+		EXPECT_EQ(a->rate, b->rate);
+		EXPECT_EQ(a->burst, b->burst);
+	}
+	EXPECT_NE(NULL, strstr(text, "# fast.node=0 (discovered)\nfast.soft_cap=1536M\n"))
+	TH_LOG("%s", text);
+	EXPECT_NE(NULL, strstr(text, "\nnormal.node=3\n")) TH_LOG("%s", text);
+	free(text);
+}
+
 /* ---- sysfs fallback against a fake tree ---- */
 
 FIXTURE(fake_sysfs)
@@ -647,6 +773,67 @@ TEST_F(fake_sysfs, stats_prometheus)
 		(void)!system(line);
 	}
 	EXPECT_EQ(0, rc);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/*
+ * apply and show-config without a module: the syntax check, the checks
+ * against the running settings (read from the fake sysfs), and a module
+ * without TA_IOC_SET_TIER (nothing changed).  Applying to a live module is
+ * tested in the guest (ctl_guest_test.c).
+ */
+TEST_F(fake_sysfs, apply_and_show_config)
+{
+	char path[128], conf[128];
+	struct ctl_out o;
+
+	snprintf(conf, sizeof(conf), "%s/t.conf", self->dir);
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "show-config", NULL))
+	TH_LOG("%s", o.err);
+	EXPECT_NE(NULL, strstr(o.out, "\nfast.hard_cap=8G\n")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "\nnormal.node=1\n")) TH_LOG("%s", o.out); /* override */
+	EXPECT_NE(NULL, strstr(o.out, "\n# fast.node=0 (discovered)\n")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "\nthrottle.slow.rate=1G\n")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "\nthrottle.slow.mode=enforce\n")) TH_LOG("%s", o.out);
+	write_file(conf, o.out);
+	EXPECT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", "--check", conf, NULL))
+	TH_LOG("%s", o.err);
+	EXPECT_NE(NULL, strstr(o.out, "20 settings, syntax ok")) TH_LOG("%s", o.out);
+
+	write_file(conf, "fast.soft_cap=1G\n\nslow.burst=12Q\n");
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", conf, NULL));
+	EXPECT_NE(NULL, strstr(o.err, "t.conf:3: bad size '12Q' for slow.burst"))
+	TH_LOG("%s", o.err);
+	EXPECT_NE(NULL, strstr(o.err, "nothing was changed")) TH_LOG("%s", o.err);
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", "--check", conf, NULL));
+
+	/* fast's running hard cap is 8G */
+	write_file(conf, "fast.soft_cap=9G\n");
+	EXPECT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", "--check", conf, NULL));
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", conf, NULL));
+	EXPECT_NE(NULL, strstr(o.err, "fast.soft_cap 9G exceeds fast.hard_cap 8G (running)"))
+	TH_LOG("%s", o.err);
+	EXPECT_NE(NULL, strstr(o.err, "nothing was changed")) TH_LOG("%s", o.err);
+
+	write_file(conf, "fast.soft_cap=1G\n");
+	EXPECT_EQ(1, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", conf, NULL));
+	EXPECT_NE(NULL, strstr(o.err, "does not support TA_IOC_SET_TIER")) TH_LOG("%s", o.err);
+
+	snprintf(path, sizeof(path), "%s/absent.conf", self->dir);
+	EXPECT_EQ(1, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", path, NULL));
+	EXPECT_NE(NULL, strstr(o.err, "cannot open")) TH_LOG("%s", o.err);
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", NULL));
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", conf, conf, NULL));
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "show-config", "x", NULL));
 }
 
 TEST_HARNESS_MAIN
