@@ -26,6 +26,7 @@
 #include <linux/hrtimer.h>
 
 #include "ta.h"
+#include "ta_policy.h"
 
 void ta_bucket_config(struct ta_bucket *b, u64 rate, u64 burst, u32 mode)
 {
@@ -34,11 +35,6 @@ void ta_bucket_config(struct ta_bucket *b, u64 rate, u64 burst, u32 mode)
 	WRITE_ONCE(b->mode, mode);
 	/* Start full. */
 	atomic64_set(&b->tat, ktime_get_ns());
-}
-
-static u64 ta_deficit(u64 tat, u64 now, u64 tol)
-{
-	return tat > now + tol ? tat - now - tol : 0;
 }
 
 /* Modelled backlog kept in account mode: a day, far from any overflow. */
@@ -60,7 +56,7 @@ u64 ta_throttle_charge(u32 tier, u64 bytes, u64 *added)
 	struct ta_bucket *b = &ta_tiers[tier].bucket;
 	u64 rate = READ_ONCE(b->rate);
 	bool enforce = READ_ONCE(b->mode) == TA_THROTTLE_ENFORCE;
-	u64 cost, tol, now, limit, start, before, after;
+	u64 cost, tol, now, limit, before, after;
 	s64 old, new;
 
 	*added = 0;
@@ -74,13 +70,12 @@ u64 ta_throttle_charge(u32 tier, u64 bytes, u64 *added)
 
 	old = atomic64_read(&b->tat);
 	do {
-		start = max_t(u64, old, now);
-		new = max_t(u64, min_t(u64, start + cost, limit), old);
+		new = tapol_gcra_next(old, now, cost, limit);
 	} while (!atomic64_try_cmpxchg(&b->tat, &old, new));
 
 	*added = new - max_t(u64, old, now);
-	before = ta_deficit(start, now, tol);
-	after = ta_deficit(new, now, tol);
+	before = tapol_gcra_deficit(max_t(u64, old, now), now, tol);
+	after = tapol_gcra_deficit(new, now, tol);
 	if (!enforce) {
 		ta_stat_add(tier, TA_STAT_SIM_WAIT_NS, after - before);
 		return 0;

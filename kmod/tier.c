@@ -18,6 +18,7 @@
 #include <linux/vmstat.h>
 
 #include "ta.h"
+#include "ta_policy.h"
 
 static int node_fast = NUMA_NO_NODE;
 static int node_normal = NUMA_NO_NODE;
@@ -28,11 +29,6 @@ module_param(node_normal, int, 0444);
 MODULE_PARM_DESC(node_normal, "NUMA node of the NORMAL tier (default: discovered)");
 module_param(node_slow, int, 0444);
 MODULE_PARM_DESC(node_slow, "NUMA node of the SLOW tier (default: discovered)");
-
-/* Default depth of a tier's token bucket when HMAT gives its bandwidth. */
-#define TA_DEFAULT_BURST	(64ULL << 20)
-/* Lowest non-zero rate: keeps the bucket's ns arithmetic within 64 bits. */
-#define TA_MIN_RATE		4096ULL
 
 struct ta_tier_state ta_tiers[TA_NR_TIERS];
 /* Serialises configuration changes (TA_IOC_SET_TIER, sysfs stores). */
@@ -224,7 +220,7 @@ int ta_tiers_init(void)
 			rate = 0;
 		}
 		/* Model the tier's bandwidth by default; never delay. */
-		ta_bucket_config(&t->bucket, rate, rate ? TA_DEFAULT_BURST : 0,
+		ta_bucket_config(&t->bucket, rate, rate ? TAPOL_DEFAULT_BURST : 0,
 				 TA_THROTTLE_ACCOUNT);
 	}
 	ta_tiers_mark_shared();
@@ -246,88 +242,50 @@ int ta_tiers_init(void)
  */
 static int ta_tier_try_reserve(struct ta_tier_state *t, u64 bytes)
 {
-	u64 hard, soft, sum;
-	int ret = 0;
+	u64 sum;
+	int ret;
 
 	spin_lock(&t->cap_lock);
-	hard = READ_ONCE(t->hard_cap);
-	soft = READ_ONCE(t->soft_cap);
-	if (check_add_overflow(t->reserved, bytes, &sum) ||
-	    (hard && sum > hard)) {
-		spin_unlock(&t->cap_lock);
-		return -ENOMEM;
-	}
-	WRITE_ONCE(t->reserved, sum);
-	if (soft && sum > soft)
-		ret = 1;
+	ret = tapol_reserve(t->reserved, bytes, READ_ONCE(t->soft_cap),
+			    READ_ONCE(t->hard_cap), &sum);
+	if (ret >= 0)
+		WRITE_ONCE(t->reserved, sum);
 	spin_unlock(&t->cap_lock);
-	return ret;
-}
-
-/* PREFER_FAST takes FAST only while the grant keeps FAST under its soft cap. */
-static bool ta_fast_has_soft_room(u64 bytes)
-{
-	struct ta_tier_state *t = &ta_tiers[TA_TIER_FAST];
-	u64 soft = READ_ONCE(t->soft_cap);
-
-	return !soft || READ_ONCE(t->reserved) + bytes <= soft;
+	return ret < 0 ? -ENOMEM : ret;
 }
 
 /*
  * Choose and reserve the tier for a new region of @bytes.  @placement is a
- * hint, or a tier with TA_REGION_TIER.  Over a tier's hard cap the tier's
- * policy decides: route to the next slower tier, or fail.  PIN_FAST is never
- * rerouted.
+ * hint, or a tier with TA_REGION_TIER.  The rules are ta_policy.h's: over
+ * a tier's hard cap the tier's policy decides whether the request goes on
+ * to the next slower tier or fails; pinned requests fail.
  */
 int ta_tier_grant(u32 placement, u32 flags, u64 bytes, u32 *tier, u32 *result)
 {
-	bool pinned = false;
-	u32 t;
-	int ret;
+	struct ta_tier_state *fast = &ta_tiers[TA_TIER_FAST];
+	u32 key = placement;
+	int t, ret;
 
 	*result = 0;
 	if (flags & TA_REGION_TIER) {
 		if (placement >= TA_NR_TIERS)
 			return -EINVAL;
-		t = placement;
-	} else {
-		switch (placement) {
-		case TA_HINT_HOT:
-			t = TA_TIER_FAST;
-			break;
-		case TA_HINT_WARM:
-			t = TA_TIER_NORMAL;
-			break;
-		case TA_HINT_COLD:
-			t = TA_TIER_SLOW;
-			break;
-		case TA_HINT_PIN_FAST:
-			t = TA_TIER_FAST;
-			pinned = true;
-			break;
-		case TA_HINT_PREFER_FAST:
-			t = TA_TIER_FAST;
-			if (!ta_fast_has_soft_room(bytes)) {
-				t = TA_TIER_NORMAL;
-				*result |= TA_RESULT_REROUTED;
-			}
-			break;
-		default:
-			return -EINVAL;
-		}
+		key = TA_NR_HINTS + placement;
+	} else if (placement >= TA_NR_HINTS) {
+		return -EINVAL;
 	}
-
+	t = tapol_first_tier(key, bytes, READ_ONCE(fast->soft_cap),
+			     READ_ONCE(fast->reserved), result);
 	for (;;) {
 		ret = ta_tier_try_reserve(&ta_tiers[t], bytes);
 		if (ret >= 0)
 			break;
 		ta_stat_add(t, TA_STAT_HARD_VIOLATIONS, 1);
-		if (pinned || t == TA_TIER_SLOW ||
-		    READ_ONCE(ta_tiers[t].policy) == TA_POLICY_FAIL)
+		t = tapol_next_tier(key, t, READ_ONCE(ta_tiers[t].policy));
+		if (t < 0)
 			return -ENOMEM;
-		ta_stat_add(t, TA_STAT_REROUTES, 1);
+		ta_stat_add(t - 1, TA_STAT_REROUTES, 1);
 		*result |= TA_RESULT_REROUTED;
-		t++;
 	}
 	if (ret > 0) {
 		ta_stat_add(t, TA_STAT_SOFT_VIOLATIONS, 1);
@@ -412,7 +370,7 @@ int ta_tier_set(const struct ta_tier_config *cfg)
 	mode = cfg->valid & TA_CFG_THROTTLE_MODE ? cfg->throttle_mode :
 						   t->bucket.mode;
 	if ((soft && hard && soft > hard) ||
-	    (rate && rate < TA_MIN_RATE) || burst > TA_REGION_MAX_SIZE) {
+	    (rate && rate < TAPOL_MIN_RATE) || burst > TA_REGION_MAX_SIZE) {
 		mutex_unlock(&ta_config_lock);
 		return -EINVAL;
 	}

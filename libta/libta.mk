@@ -12,7 +12,7 @@
 
 LIBTA_DIR := $(SRC)/libta
 LIBTA_SRCS := $(sort $(wildcard $(LIBTA_DIR)/src/*.c))
-LIBTA_DEPS := $(wildcard $(LIBTA_DIR)/src/*.h) $(LIBTA_DIR)/include/tieralloc.h \
+LIBTA_DEPS := $(wildcard $(LIBTA_DIR)/src/*.h) $(LIBTA_DIR)/include/tieralloc.h $(SRC)/kmod/ta_policy.h \
 	$(SRC)/uapi/linux/tieralloc.h $(LIBTA_DIR)/libta.mk
 LIBTA_TESTS := $(patsubst $(LIBTA_DIR)/tests/test_%.c,%,$(sort $(wildcard $(LIBTA_DIR)/tests/test_*.c)))
 LIBTA_TEST_DEPS := $(LIBTA_DEPS) $(wildcard $(LIBTA_DIR)/tests/*.h)

@@ -76,6 +76,13 @@ int ta_tier_of(const void *p);
  */
 void *ta_move(void *p, ta_tier_t dst);
 
+/*
+ * The tier @hint places blocks on while no cap is reached: FAST for HOT and
+ * PIN_FAST, NORMAL for WARM, SLOW for COLD; -1 for PREFER_FAST, whose tier
+ * depends on FAST's soft cap, and -1 with errno = EINVAL for a bad hint.
+ */
+int ta_hint_tier(ta_hint_t hint);
+
 /* ---- per-thread default hint, for code that cannot pass one ---- */
 
 /* Default: TA_HINT_WARM, or $TA_DEFAULT_HINT.  Returns -1 + EINVAL for a bad hint. */

@@ -336,15 +336,15 @@ TA_EXPORT int ta_owns(const void *p)
 	return ta_map_lookup(p) != NULL;
 }
 
-/* Key to allocate a copy of a block of @seg with: its own tier. */
+/*
+ * Key to allocate a copy of a block of @seg with: its own tier.  Its key if
+ * that names the tier (a hint's fixed tier, or exact), or pins, else exact.
+ */
 static unsigned same_tier_key(const struct ta_segment *seg)
 {
 	unsigned k = seg->key;
 
-	if ((k == TA_HINT_HOT && seg->tier == TA_TIER_FAST) ||
-	    (k == TA_HINT_WARM && seg->tier == TA_TIER_NORMAL) ||
-	    (k == TA_HINT_COLD && seg->tier == TA_TIER_SLOW) || k >= TA_NR_HINTS ||
-	    k == TA_HINT_PIN_FAST)
+	if (k >= TA_NR_HINTS || k == TA_HINT_PIN_FAST || tapol_key_tier(k) == (int)seg->tier)
 		return k;
 	return ta_key_exact(seg->tier);
 }

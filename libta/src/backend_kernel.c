@@ -87,15 +87,6 @@ static void region_free(int fd, uint32_t handle)
 		ta_msg("TA_IOC_REGION_FREE(%u): %s", handle, ta_strerror(errno));
 }
 
-/* Tier a hint asks for first (for counting reroutes and refusals). */
-static unsigned asked_tier(unsigned key)
-{
-	static const uint8_t t[TA_NR_HINTS] = { TA_TIER_FAST, TA_TIER_NORMAL, TA_TIER_SLOW,
-						TA_TIER_FAST, TA_TIER_FAST };
-
-	return key < TA_NR_HINTS ? t[key] : key - TA_NR_HINTS;
-}
-
 int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg)
 {
 	struct ta_region_create rc;
@@ -112,7 +103,7 @@ int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_seg
 		flags |= TA_REGION_HUGE;
 	if (region_create(kfd, len, placement, flags, &rc)) {
 		if (errno == ENOMEM)
-			ta_stat_add(&ta_g.cnt[asked_tier(key)].hard_violations, 1);
+			ta_stat_add(&ta_g.cnt[tapol_key_asked(key)].hard_violations, 1);
 		return -1;
 	}
 	if ((flags & TA_REGION_TIER) && rc.tier != placement) {
@@ -135,7 +126,7 @@ int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_seg
 		return -1;
 	}
 	if (rc.result & TA_RESULT_REROUTED)
-		ta_stat_add(&ta_g.cnt[asked_tier(key)].reroutes, 1);
+		ta_stat_add(&ta_g.cnt[tapol_key_asked(key)].reroutes, 1);
 	if (rc.result & TA_RESULT_SOFT_OVER)
 		ta_stat_add(&ta_g.cnt[rc.tier].soft_violations, 1);
 	seg->handle = rc.handle;

@@ -178,7 +178,7 @@ static void parse_tiers(bool kernel)
 				       name, s);
 				continue;
 			}
-			if (w == 2 && v[w] && v[w] < 4096) {
+			if (w == 2 && v[w] && v[w] < TAPOL_MIN_RATE) {
 				ta_msg("%s='%s': a rate below 4K bytes/s is not supported; keeping "
 				       "the default",
 				       name, s);

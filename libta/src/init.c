@@ -22,8 +22,6 @@ struct ta_global ta_g = {
 
 static TA_TLS bool initialising; /* this thread runs init_once() */
 
-#define TA_DEFAULT_BURST (64ull << 20)
-
 static void atfork_prepare(void)
 {
 	ta_heaps_atfork_prepare();
@@ -80,7 +78,7 @@ static void init_once(void)
 		/* Like the kernel: model each tier's HMAT bandwidth, never delay. */
 		for (unsigned t = 0; t < TA_NR_TIERS; t++) {
 			ta_g.tier[t].rate = (uint64_t)ta_g.tier[t].read_bandwidth_mbps * 1000000u;
-			ta_g.tier[t].burst = ta_g.tier[t].rate ? TA_DEFAULT_BURST : 0;
+			ta_g.tier[t].burst = ta_g.tier[t].rate ? TAPOL_DEFAULT_BURST : 0;
 			ta_g.tier[t].throttle_mode = TA_THROTTLE_ACCOUNT;
 		}
 		if (ta_g.disabled)

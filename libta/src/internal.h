@@ -16,7 +16,8 @@
  *    reserved to its segment: O(1) pointer -> owner and ta_owns().
  *
  * Placement keys: 0..4 are the hints of the UAPI, 5..7 an exact tier (used by
- * ta_move and ta_realloc).  Each thread heap has a sub-heap per key.
+ * ta_move and ta_realloc), as in ../../kmod/ta_policy.h.  Each thread heap
+ * has a sub-heap per key.
  *
  * Fast paths take no lock and no atomic read-modify-write: the owner thread
  * allocates from page->free and frees onto page->local_free; other threads
@@ -34,6 +35,8 @@
 
 #include <linux/tieralloc.h>
 #include "tieralloc.h"
+/* The placement rules and the GCRA arithmetic, shared with the module. */
+#include "../../kmod/ta_policy.h"
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)

@@ -21,24 +21,6 @@ static struct ta_segment *cache[TA_NR_TIERS];
 static unsigned ncached[TA_NR_TIERS];
 static size_t cached_bytes[TA_NR_TIERS];
 
-/* Tier a placement key asks for when nothing is capped; -1 when it depends. */
-static int key_tier(unsigned key)
-{
-	switch (key) {
-	case TA_HINT_HOT:
-	case TA_HINT_PIN_FAST:
-		return TA_TIER_FAST;
-	case TA_HINT_WARM:
-		return TA_TIER_NORMAL;
-	case TA_HINT_COLD:
-		return TA_TIER_SLOW;
-	case TA_HINT_PREFER_FAST:
-		return -1;
-	default:
-		return (int)(key - TA_NR_HINTS);
-	}
-}
-
 static size_t page_round(size_t n)
 {
 	return (n + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1);
@@ -200,7 +182,7 @@ void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 	if (align > off)
 		off = align < TA_SEG_SIZE ? align : TA_SEG_SIZE;
 	if (off == TA_SLICE_SIZE && !huge) {
-		seg = cache_take(key_tier(key), len);
+		seg = cache_take(tapol_key_tier(key), len);
 		if (seg && seg->data_len < len && ta_large_grow(seg, len)) {
 			ta_seg_free(seg);
 			seg = NULL;
@@ -217,7 +199,7 @@ void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 		}
 	}
 	seg = ta_seg_new(TA_SEG_LARGE, key, off, len, align > TA_SEG_SIZE ? align : 0, huge);
-	if ((!seg || (int)seg->tier != key_tier(key)) && cache_flush(key_tier(key))) {
+	if ((!seg || (int)seg->tier != tapol_key_tier(key)) && cache_flush(tapol_key_tier(key))) {
 		/* Refused or rerouted while cached blocks held the tier's capacity: retry. */
 		if (seg)
 			ta_seg_free(seg);

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * User backend placement policy, the same rules as the kernel's
- * ta_tier_grant(): a hint names a tier (HOT, PIN_FAST -> FAST, WARM ->
- * NORMAL, COLD -> SLOW, PREFER_FAST -> FAST while FAST stays under its soft
- * cap, else NORMAL); a request over a tier's hard cap goes on to the next
- * slower tier (TA_POLICY_ROUTE_SLOW) or fails (TA_POLICY_FAIL).  PIN_FAST and
- * exact-tier requests (ta_move, ta_realloc) are never rerouted.
+ * User backend placement policy: the kernel's ta_tier_grant() loop over the
+ * rules both include from kmod/ta_policy.h (which tier a key asks for,
+ * PREFER_FAST and FAST's soft cap, what happens at a hard cap).
  *
  * Caps are charged per region (a 4 MiB arena or a large block), never per
  * object, so the lock here is off the allocation fast path.
@@ -19,70 +16,41 @@ static uint64_t reserved[TA_NR_TIERS];
 static int try_reserve(unsigned t, uint64_t bytes)
 {
 	const struct ta_tier_conf *c = &ta_g.tier[t];
-	uint64_t sum;
+	__u64 sum;
+	int ret = tapol_reserve(reserved[t], bytes, c->soft_cap, c->hard_cap, &sum);
 
-	if (__builtin_add_overflow(reserved[t], bytes, &sum) || (c->hard_cap && sum > c->hard_cap))
-		return -1;
-	reserved[t] = sum;
-	return c->soft_cap && sum > c->soft_cap;
+	if (ret >= 0)
+		reserved[t] = sum;
+	return ret;
 }
 
 int ta_policy_grant(unsigned key, uint64_t bytes, unsigned *tier, uint32_t *result)
 {
-	bool pinned = false;
-	unsigned t;
-	int ret;
+	int t, ret;
 
 	*result = 0;
 	pthread_mutex_lock(&pol_lock);
-	switch (key) {
-	case TA_HINT_HOT:
-		t = TA_TIER_FAST;
-		break;
-	case TA_HINT_WARM:
-		t = TA_TIER_NORMAL;
-		break;
-	case TA_HINT_COLD:
-		t = TA_TIER_SLOW;
-		break;
-	case TA_HINT_PIN_FAST:
-		t = TA_TIER_FAST;
-		pinned = true;
-		break;
-	case TA_HINT_PREFER_FAST: {
-		uint64_t soft = ta_g.tier[TA_TIER_FAST].soft_cap;
-
-		t = TA_TIER_FAST;
-		if (soft && reserved[TA_TIER_FAST] + bytes > soft) {
-			t = TA_TIER_NORMAL;
-			*result |= TA_RESULT_REROUTED;
-		}
-		break;
-	}
-	default:
-		t = key - TA_NR_HINTS;
-		pinned = true;
-		break;
-	}
+	t = (int)tapol_first_tier(key, bytes, ta_g.tier[TA_TIER_FAST].soft_cap,
+				  reserved[TA_TIER_FAST], result);
 	for (;;) {
-		ret = try_reserve(t, bytes);
+		ret = try_reserve((unsigned)t, bytes);
 		if (ret >= 0)
 			break;
 		ta_stat_add(&ta_g.cnt[t].hard_violations, 1);
-		if (pinned || t == TA_TIER_SLOW || ta_g.tier[t].policy == TA_POLICY_FAIL) {
+		t = tapol_next_tier(key, (unsigned)t, ta_g.tier[t].policy);
+		if (t < 0) {
 			pthread_mutex_unlock(&pol_lock);
 			return -1;
 		}
-		ta_stat_add(&ta_g.cnt[t].reroutes, 1);
+		ta_stat_add(&ta_g.cnt[t - 1].reroutes, 1);
 		*result |= TA_RESULT_REROUTED;
-		t++;
 	}
 	pthread_mutex_unlock(&pol_lock);
 	if (ret > 0) {
 		ta_stat_add(&ta_g.cnt[t].soft_violations, 1);
 		*result |= TA_RESULT_SOFT_OVER;
 	}
-	*tier = t;
+	*tier = (unsigned)t;
 	return 0;
 }
 

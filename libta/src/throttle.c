@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * User backend token buckets, one per tier, refilled at rate bytes/s up to
- * burst bytes, kept like the kernel's as a GCRA "theoretical arrival time":
- * charging n bytes pushes TAT forward by n/rate; the bucket is in deficit by
- * TAT - now - burst/rate.  Account mode counts the deficit a charge adds as
+ * burst bytes, kept like the kernel's as a GCRA "theoretical arrival time"
+ * with the arithmetic of kmod/ta_policy.h: charging n bytes pushes TAT
+ * forward by n/rate; the bucket is in deficit by TAT - now - burst/rate.  Account mode counts the deficit a charge adds as
  * simulated wait; enforce mode sleeps it off.  Charged per region (bulk).
  */
 #include <time.h>
@@ -16,11 +16,6 @@
  * region never reads the clock.
  */
 static _Atomic uint64_t tat[TA_NR_TIERS];
-
-static uint64_t deficit(uint64_t t, uint64_t now, uint64_t tol)
-{
-	return t > now + tol ? t - now - tol : 0;
-}
 
 static uint64_t ns_for(uint64_t bytes, uint64_t rate)
 {
@@ -41,11 +36,11 @@ void ta_throttle_charge(unsigned tier, uint64_t bytes)
 	now = ta_now_ns();
 	old = atomic_load_explicit(&tat[tier], memory_order_relaxed);
 	do
-		nw = (old > now ? old : now) + cost;
+		nw = tapol_gcra_next(old, now, cost, UINT64_MAX);
 	while (!atomic_compare_exchange_weak_explicit(&tat[tier], &old, nw, memory_order_relaxed,
 						      memory_order_relaxed));
-	before = deficit(old > now ? old : now, now, tol);
-	after = deficit(nw, now, tol);
+	before = tapol_gcra_deficit(old > now ? old : now, now, tol);
+	after = tapol_gcra_deficit(nw, now, tol);
 	if (c->throttle_mode != TA_THROTTLE_ENFORCE) {
 		ta_stat_add(&ta_g.cnt[tier].sim_wait_ns, after - before);
 		return;

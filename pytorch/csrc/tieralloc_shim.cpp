@@ -247,22 +247,6 @@ LargeCache &large_cache()
 	return LargeCache::cache();
 }
 
-/* The tier a hint names, for the cache; -1 when it depends on the caps. */
-int hint_tier(int hint)
-{
-	switch (hint) {
-	case TA_HINT_HOT:
-	case TA_HINT_PIN_FAST:
-		return TA_TIER_FAST;
-	case TA_HINT_WARM:
-		return TA_TIER_NORMAL;
-	case TA_HINT_COLD:
-		return TA_TIER_SLOW;
-	default:
-		return -1;
-	}
-}
-
 /* The deleter of every DataPtr we make, and our raw_deleter(). */
 void tensor_free(void *p)
 {
@@ -344,10 +328,12 @@ private:
 		}
 
 		int hint = effective_hint();
+		/* The large-block cache serves hints whose tier does not depend on the caps. */
+		int tier = n >= TA_LARGE_MIN ? ta_hint_tier(static_cast<ta_hint_t>(hint)) : -1;
 		void *p = nullptr;
 
-		if (n >= TA_LARGE_MIN && hint_tier(hint) >= 0) {
-			p = large_cache().take(hint_tier(hint), n);
+		if (tier >= 0) {
+			p = large_cache().take(tier, n);
 			counters().cache_hits.fetch_add(p != nullptr, kRelaxed);
 			counters().cache_misses.fetch_add(p == nullptr, kRelaxed);
 		}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * TierAlloc's placement rules and token-bucket arithmetic, written once.
+ *
+ * Pure functions of their arguments, compiled into the module (tier.c,
+ * throttle.c) and into libta (policy.c, throttle.c and every place that
+ * needs the tier of a hint), so that the user backend decides exactly as
+ * the module does.  Freestanding: nothing but <linux/types.h> and the
+ * UAPI, no libc and no kernel-only type; the callers hold their own locks
+ * and keep their own counters.
+ *
+ * A placement key is a hint (0 .. TA_NR_HINTS - 1) or, from TA_NR_HINTS
+ * on, TA_NR_HINTS + an exact tier (a move, a realloc that keeps its tier,
+ * or TA_REGION_TIER).
+ */
+#ifndef _TA_POLICY_H
+#define _TA_POLICY_H
+
+#include <linux/types.h>
+#include <linux/tieralloc.h>
+
+/* Depth of a tier's token bucket by default, when its bandwidth is known. */
+#define TAPOL_DEFAULT_BURST	(64ULL << 20)
+/* Lowest non-zero rate (bytes/s): keeps the bucket's ns arithmetic in 64 bits. */
+#define TAPOL_MIN_RATE		4096ULL
+
+/*
+ * The tier a valid key asks for first: its exact tier, or the hint's (HOT
+ * and PIN_FAST: FAST, WARM: NORMAL, COLD: SLOW, PREFER_FAST: FAST while
+ * FAST has soft room, see tapol_first_tier()).
+ */
+static inline __u32 tapol_key_asked(__u32 key)
+{
+	if (key >= TA_NR_HINTS)
+		return key - TA_NR_HINTS;
+	switch (key) {
+	case TA_HINT_WARM:
+		return TA_TIER_NORMAL;
+	case TA_HINT_COLD:
+		return TA_TIER_SLOW;
+	default:
+		return TA_TIER_FAST;
+	}
+}
+
+/* A pinned request fails at its tier's hard cap instead of moving on. */
+static inline int tapol_key_pinned(__u32 key)
+{
+	return key == TA_HINT_PIN_FAST || key >= TA_NR_HINTS;
+}
+
+/*
+ * The tier a valid key is granted when no cap is reached, or -1 when that
+ * depends on the caps (PREFER_FAST).
+ */
+static inline int tapol_key_tier(__u32 key)
+{
+	return key == TA_HINT_PREFER_FAST ? -1 : (int)tapol_key_asked(key);
+}
+
+/*
+ * The tier to try first for a valid key: PREFER_FAST takes FAST only while
+ * the grant keeps FAST within its soft cap (@fast_soft, 0 = none, with
+ * @fast_reserved bytes reserved there), else NORMAL, which counts as a
+ * reroute (*@result |= TA_RESULT_REROUTED).
+ */
+static inline __u32 tapol_first_tier(__u32 key, __u64 bytes, __u64 fast_soft,
+				     __u64 fast_reserved, __u32 *result)
+{
+	if (key == TA_HINT_PREFER_FAST && fast_soft &&
+	    fast_reserved + bytes > fast_soft) {
+		*result |= TA_RESULT_REROUTED;
+		return TA_TIER_NORMAL;
+	}
+	return tapol_key_asked(key);
+}
+
+/*
+ * Whether @bytes more fit on a tier with @reserved bytes reserved and caps
+ * @soft and @hard (0 = none): -1 over the hard cap (or past 2^64), else
+ * *@sum is the new reservation and the result 1 beyond the soft cap, 0
+ * within it.
+ */
+static inline int tapol_reserve(__u64 reserved, __u64 bytes, __u64 soft,
+				__u64 hard, __u64 *sum)
+{
+	if (__builtin_add_overflow(reserved, bytes, sum) || (hard && *sum > hard))
+		return -1;
+	return soft && *sum > soft;
+}
+
+/*
+ * After a refusal at @tier's hard cap, the tier to try next, or -1 to fail
+ * the request: pinned keys, the slowest tier and TA_POLICY_FAIL (@policy,
+ * the refusing tier's) fail.
+ */
+static inline int tapol_next_tier(__u32 key, __u32 tier, __u32 policy)
+{
+	if (tapol_key_pinned(key) || tier >= TA_TIER_SLOW ||
+	    policy == TA_POLICY_FAIL)
+		return -1;
+	return (int)tier + 1;
+}
+
+/*
+ * Token buckets as GCRA: a tier's bucket is its "theoretical arrival time"
+ * (TAT, ns); a TAT in the past counts as now.  Charging n bytes at rate r
+ * pushes the TAT n/r s forward; with a burst of b bytes the bucket is in
+ * deficit (a charge must wait) by TAT - now - b/r.
+ */
+static inline __u64 tapol_gcra_deficit(__u64 tat, __u64 now, __u64 tol)
+{
+	return tat > now + tol ? tat - now - tol : 0;
+}
+
+/*
+ * The TAT after charging @cost ns at @now onto a bucket whose TAT was
+ * @old, never past @limit (~0ULL: no limit) and never back before @old.
+ */
+static inline __u64 tapol_gcra_next(__u64 old, __u64 now, __u64 cost,
+				    __u64 limit)
+{
+	__u64 start = old > now ? old : now;
+	__u64 tat = start + cost < limit ? start + cost : limit;
+
+	return tat > old ? tat : old;
+}
+
+#endif /* _TA_POLICY_H */
