@@ -316,7 +316,7 @@ sys.stdin.read()'
 coproc PYC { TA_DEFAULT_HINT=cold TA_STATS_INTERVAL_MS=1 LD_PRELOAD=$TA_PRELOAD /usr/bin/python3 -c "$PY"; }
 read -r -t 60 pid <&"${PYC[0]}"
 sleep 0.2
-json=$("$CTL" stats --pid "${pid:-0}" --json --raw 2> "$TMP/ctl.err")
+json=$("$CTL" stats --pid "${pid:-0}" --json 2> "$TMP/ctl.err")
 rc=$?
 exec {PYC[1]}>&-
 wait "$PYC_PID" 2>/dev/null
