@@ -52,7 +52,7 @@ INST_MANS := $(wildcard $(SRC)/Documentation/man/*.[1-8])
 INST_BUILT := $(INST)/libta.so.$(TA_VERSION) $(B)/libta.a $(B)/libta_preload.so $(B)/tierallocctl
 
 ALL += $(INST)/libta.so.$(TA_VERSION)
-HOST_TESTS += $(INST_DIR)/install-test
+HOST_TESTS += $(INST_DIR)/install-test $(SRC)/Documentation/man/check-man
 
 .PHONY: install uninstall
 install: $(INST_BUILT)
