@@ -34,11 +34,7 @@ struct ta_tier_state ta_tiers[TA_NR_TIERS];
 /* Serialises configuration changes (TA_IOC_SET_TIER, sysfs stores). */
 DEFINE_MUTEX(ta_config_lock);
 
-const char * const ta_tier_names[TA_NR_TIERS] = {
-	[TA_TIER_FAST]		= "fast",
-	[TA_TIER_NORMAL]	= "normal",
-	[TA_TIER_SLOW]		= "slow",
-};
+const char * const ta_tier_names[TA_NR_TIERS] = TA_TIER_NAMES;
 
 struct ta_node_rank {
 	int nid;

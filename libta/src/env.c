@@ -23,6 +23,7 @@
 
 #include "internal.h"
 
+/* The tiers' names in upper case, as in TA_FAST_SOFT. */
 static const char *const tier_env[TA_NR_TIERS] = { "FAST", "NORMAL", "SLOW" };
 
 /* Returns 0 and *out, or -1 for a malformed or overflowing size. */
@@ -135,8 +136,8 @@ static void mark_shared(void)
 /* Tier-shaping variables; only meaningful for the user backend. */
 static void parse_tiers(bool kernel)
 {
-	static const char *const pol[] = { "route_slow", "fail" };
-	static const char *const thr[] = { "account", "enforce" };
+	static const char *const pol[TA_NR_POLICIES] = TA_POLICY_NAMES;
+	static const char *const thr[TA_NR_THROTTLE_MODES] = TA_THROTTLE_MODE_NAMES;
 	const char *s;
 	char name[32];
 	int i;
@@ -145,7 +146,8 @@ static void parse_tiers(bool kernel)
 		if (kernel)
 			ta_msg("TA_ON_HARDCAP: ignored, the kernel backend's policy is the "
 			       "kernel's");
-		else if ((i = parse_word("TA_ON_HARDCAP", s, pol, 2, "fail or route_slow")) >= 0)
+		else if ((i = parse_word("TA_ON_HARDCAP", s, pol, TA_NR_POLICIES,
+					 "fail or route_slow")) >= 0)
 			for (unsigned t = 0; t < TA_NR_TIERS; t++)
 				ta_g.tier[t].policy = (uint32_t)i;
 	}
@@ -153,7 +155,8 @@ static void parse_tiers(bool kernel)
 		if (kernel)
 			ta_msg("TA_THROTTLE: ignored, the kernel backend's throttle is the "
 			       "kernel's");
-		else if ((i = parse_word("TA_THROTTLE", s, thr, 2, "account or enforce")) >= 0)
+		else if ((i = parse_word("TA_THROTTLE", s, thr, TA_NR_THROTTLE_MODES,
+					 "account or enforce")) >= 0)
 			for (unsigned t = 0; t < TA_NR_TIERS; t++)
 				ta_g.tier[t].throttle_mode = (uint32_t)i;
 	}
@@ -243,7 +246,7 @@ static void parse_nodes(void)
 int ta_env_parse_early(void)
 {
 	static const char *const be[] = { "user", "kernel", "auto" };
-	static const char *const hints[] = { "hot", "warm", "cold", "pin_fast", "prefer_fast" };
+	static const char *const hints[TA_NR_HINTS] = TA_HINT_NAMES;
 	const char *s;
 	uint64_t v;
 	bool b;
@@ -258,7 +261,7 @@ int ta_env_parse_early(void)
 	if ((s = get("TA_PURGE_DELAY_MS")) && !parse_uint("TA_PURGE_DELAY_MS", s, 10000, &v))
 		ta_g.purge_delay_ns = v * 1000000ull;
 	if ((s = get("TA_DEFAULT_HINT")) &&
-	    (i = parse_word("TA_DEFAULT_HINT", s, hints, 5,
+	    (i = parse_word("TA_DEFAULT_HINT", s, hints, TA_NR_HINTS,
 			    "hot, warm, cold, pin_fast or prefer_fast")) >= 0)
 		ta_g.default_hint = (ta_hint_t)i;
 	if ((s = get("TA_BACKEND")) &&

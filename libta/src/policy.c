@@ -7,6 +7,8 @@
  * Caps are charged per region (a 4 MiB arena or a large block), never per
  * object, so the lock here is off the allocation fast path.
  */
+#include <errno.h>
+
 #include "internal.h"
 
 static pthread_mutex_t pol_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -91,4 +93,13 @@ void ta_policy_atfork_parent(void)
 void ta_policy_atfork_child(void)
 {
 	pthread_mutex_init(&pol_lock, NULL);
+}
+
+TA_EXPORT int ta_hint_tier(ta_hint_t hint)
+{
+	if ((unsigned)hint >= TA_NR_HINTS) {
+		errno = EINVAL;
+		return -1;
+	}
+	return tapol_key_tier((unsigned)hint);
 }

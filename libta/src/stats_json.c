@@ -10,7 +10,8 @@
 
 #include "internal.h"
 
-static const char *const tier_name[TA_NR_TIERS] = { "fast", "normal", "slow" };
+static const char *const tier_names[TA_NR_TIERS] = TA_TIER_NAMES;
+static const char *const policy_names[TA_NR_POLICIES] = TA_POLICY_NAMES;
 
 static void put_u64(json_object *o, const char *k, uint64_t v)
 {
@@ -20,11 +21,10 @@ static void put_u64(json_object *o, const char *k, uint64_t v)
 static json_object *tier_json(const struct ta_lib_tier_stats *t)
 {
 	json_object *o = json_object_new_object();
+	const char *policy = t->policy < TA_NR_POLICIES ? policy_names[t->policy] : "unknown";
 
 	json_object_object_add(o, "node", json_object_new_int(t->node));
-	json_object_object_add(
-		o, "policy",
-		json_object_new_string(t->policy == TA_POLICY_FAIL ? "fail" : "route_slow"));
+	json_object_object_add(o, "policy", json_object_new_string(policy));
 	put_u64(o, "soft_cap", t->soft_cap);
 	put_u64(o, "hard_cap", t->hard_cap);
 	put_u64(o, "reserved_bytes", t->reserved_bytes);
@@ -50,6 +50,7 @@ static json_object *tier_json(const struct ta_lib_tier_stats *t)
 
 static json_object *kernel_json(const struct ta_stats *k)
 {
+	static const char *const stat_names[TA_NR_TIER_STATS] = TA_TIER_STAT_NAMES;
 	json_object *o = json_object_new_object(), *tiers = json_object_new_object();
 
 	put_u64(o, "live_regions", k->live_regions);
@@ -58,33 +59,9 @@ static json_object *kernel_json(const struct ta_stats *k)
 		const struct ta_tier_stats *s = &k->tier[i];
 		json_object *t = json_object_new_object();
 
-#define F(f) put_u64(t, #f, s->f)
-		F(reserved_bytes);
-		F(resident_bytes);
-		F(regions);
-		F(alloc_calls);
-		F(free_calls);
-		F(bytes_allocated);
-		F(bytes_freed);
-		F(sim_wait_ns);
-		F(throttle_wait_ns);
-		F(soft_violations);
-		F(hard_violations);
-		F(reroutes);
-		F(fault_failures);
-		F(huge_pages);
-		F(huge_fallbacks);
-		F(migrations_in);
-		F(migrations_out);
-		F(pages_moved_in);
-		F(pages_moved_out);
-		F(bytes_moved_in);
-		F(bytes_moved_out);
-		F(migrate_skipped);
-		F(migrate_failures);
-		F(migrate_ns);
-#undef F
-		json_object_object_add(tiers, tier_name[i], t);
+		for (unsigned f = 0; f < TA_NR_TIER_STATS; f++)
+			put_u64(t, stat_names[f], ((const __u64 *)s)[f]);
+		json_object_object_add(tiers, tier_names[i], t);
 	}
 	json_object_object_add(o, "tiers", tiers);
 	return o;
@@ -120,7 +97,7 @@ TA_EXPORT int ta_stats_json(char *buf, size_t n)
 	put_u64(root, "foreign_frees", st.foreign_frees);
 	tiers = json_object_new_object();
 	for (unsigned t = 0; t < TA_NR_TIERS; t++)
-		json_object_object_add(tiers, tier_name[t], tier_json(&st.tier[t]));
+		json_object_object_add(tiers, tier_names[t], tier_json(&st.tier[t]));
 	json_object_object_add(root, "tiers", tiers);
 	if (st.kernel_valid)
 		json_object_object_add(root, "kernel", kernel_json(&st.kernel));

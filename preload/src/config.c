@@ -103,8 +103,7 @@ static int parse_size(const char *s, uint64_t *out)
 
 static void parse_env(void)
 {
-	static const char *const hints[TA_NR_HINTS] = { "hot", "warm", "cold", "pin_fast",
-							"prefer_fast" };
+	static const char *const hints[TA_NR_HINTS] = TA_HINT_NAMES;
 	bool interpose = true;
 	const char *s;
 	uint64_t v;
@@ -112,13 +111,12 @@ static void parse_env(void)
 	parse_bool("TA_INTERPOSE", &interpose);
 	pl.tiered = interpose && !pl.disabled;
 	if ((s = get("TA_LARGE_HINT"))) {
-		int i;
+		int h = 0;
 
-		for (i = 0; i < TA_NR_HINTS; i++)
-			if (!strcasecmp(s, hints[i]))
-				break;
-		if (i < TA_NR_HINTS)
-			pl.large_hint = i;
+		while (h < TA_NR_HINTS && strcasecmp(s, hints[h]))
+			h++;
+		if (h < TA_NR_HINTS)
+			pl.large_hint = h;
 		else
 			ta_msg("TA_LARGE_HINT='%s': expected hot, warm, cold, pin_fast or "
 			       "prefer_fast; keeping the default (none)",

@@ -350,7 +350,7 @@ PL_EXPORT struct mallinfo mallinfo(void)
 
 PL_EXPORT void malloc_stats(void)
 {
-	static const char *const name[TA_NR_TIERS] = { "fast", "normal", "slow" };
+	static const char *const name[TA_NR_TIERS] = TA_TIER_NAMES;
 	struct ta_lib_stats st;
 	char buf[160];
 	int e = errno;

@@ -84,8 +84,9 @@ namespace {
 constexpr size_t kAlign = 64;		// c10::gAlignment on x86-64
 constexpr uint8_t kPriority = 100;	// above c10's default CPU allocator (0)
 
-const char *const kHintNames[TA_NR_HINTS] = { "hot", "warm", "cold", "pin_fast", "prefer_fast" };
-const char *const kTierNames[TA_NR_TIERS] = { "fast", "normal", "slow" };
+// The UAPI's one table of names (designators in order: g++ takes them).
+const char *const kHintNames[TA_NR_HINTS] = TA_HINT_NAMES;
+const char *const kTierNames[TA_NR_TIERS] = TA_TIER_NAMES;
 
 struct Counters {
 	std::atomic<uint64_t> allocs{ 0 };	// libta blocks handed out (seq_cst, see disable)
@@ -694,8 +695,14 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m)
 		large_cache().flush();
 	}, py::arg("bytes_per_tier"), "Bytes of free large blocks kept per tier (0: none)");
 	m.def("counters", &counters_dict);
-	m.attr("HINTS") = py::make_tuple("hot", "warm", "cold", "pin_fast", "prefer_fast");
-	m.attr("TIERS") = py::make_tuple("fast", "normal", "slow");
+	py::tuple hints(TA_NR_HINTS), tiers(TA_NR_TIERS);
+
+	for (int h = 0; h < TA_NR_HINTS; h++)
+		hints[h] = kHintNames[h];
+	for (int t = 0; t < TA_NR_TIERS; t++)
+		tiers[t] = kTierNames[t];
+	m.attr("HINTS") = hints;
+	m.attr("TIERS") = tiers;
 	m.attr("LARGE_MIN") = (size_t)TA_LARGE_MIN;
 	m.attr("ALIGNMENT") = kAlign;
 	m.attr("TORCH_VERSION") = TORCH_VERSION;

@@ -92,3 +92,9 @@ def test_empty_tensor(on):
     e = torch.empty(0)
     assert tt.is_tiered(e) and tt.tier_of(e) is None
     assert tt.move(e, "slow") is e
+
+
+def test_names_are_the_uapi_names():
+    """tieralloc.HINTS/TIERS mirror the shim's, which it builds from the UAPI's TA_*_NAMES."""
+    shim = _native.shim()
+    assert shim.HINTS == tieralloc.HINTS and shim.TIERS == tieralloc.TIERS

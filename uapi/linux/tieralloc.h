@@ -33,6 +33,18 @@ enum ta_tier {
 
 #define TA_NR_TIERS	3
 
+/*
+ * Names.  Each list of this header is named once, here, as an array
+ * initializer indexed by value, for the module (messages, sysfs), libta
+ * (ta_tier_name() and the others), the preload and tierallocctl:
+ *	static const char * const names[TA_NR_TIERS] = TA_TIER_NAMES;
+ */
+#define TA_TIER_NAMES {					\
+	[TA_TIER_FAST]		= "fast",		\
+	[TA_TIER_NORMAL]	= "normal",		\
+	[TA_TIER_SLOW]		= "slow",		\
+}
+
 /* Placement hints; resolved to a tier by the kernel (or by libta's user backend). */
 enum ta_hint {
 	TA_HINT_HOT		= 0,	/* FAST, rerouted slower over its hard cap */
@@ -44,17 +56,37 @@ enum ta_hint {
 
 #define TA_NR_HINTS	5
 
+#define TA_HINT_NAMES {					\
+	[TA_HINT_HOT]		= "hot",		\
+	[TA_HINT_WARM]		= "warm",		\
+	[TA_HINT_COLD]		= "cold",		\
+	[TA_HINT_PIN_FAST]	= "pin_fast",		\
+	[TA_HINT_PREFER_FAST]	= "prefer_fast",	\
+}
+
 /* What happens to a request that would exceed a tier's hard cap. */
 enum ta_cap_policy {
 	TA_POLICY_ROUTE_SLOW	= 0,	/* try the next slower tier */
 	TA_POLICY_FAIL		= 1,	/* fail with ENOMEM */
 };
 
+#define TA_NR_POLICIES	2
+#define TA_POLICY_NAMES {				\
+	[TA_POLICY_ROUTE_SLOW]	= "route_slow",		\
+	[TA_POLICY_FAIL]	= "fail",		\
+}
+
 /* Token bucket mode of a tier. */
 enum ta_throttle_mode {
 	TA_THROTTLE_ACCOUNT	= 0,	/* never delay; count simulated wait */
 	TA_THROTTLE_ENFORCE	= 1,	/* really wait for tokens */
 };
+
+#define TA_NR_THROTTLE_MODES	2
+#define TA_THROTTLE_MODE_NAMES {			\
+	[TA_THROTTLE_ACCOUNT]	= "account",		\
+	[TA_THROTTLE_ENFORCE]	= "enforce",		\
+}
 
 #define TA_PAGE_SHIFT		12
 #define TA_HUGE_SHIFT		21
@@ -67,10 +99,15 @@ enum ta_throttle_mode {
 
 /* struct ta_version: answer of TA_IOC_VERSION. */
 #define TA_FEAT_HUGE		_BITUL(0)	/* 2 MiB regions */
-#define TA_FEAT_HUGE_PMD	_BITUL(1)	/* huge regions are PMD-mapped */
+/* HUGE chunks are PMD-mapped where THP is not "never" (else 512 PTEs) */
+#define TA_FEAT_HUGE_PMD	_BITUL(1)
 #define TA_FEAT_MIGRATE		_BITUL(2)	/* TA_IOC_REGION_MOVE */
 #define TA_FEAT_DISCARD		_BITUL(3)	/* TA_IOC_REGION_DISCARD */
 #define TA_FEAT_CLONE		_BITUL(4)	/* TA_IOC_REGION_CLONE */
+
+/* Names of the TA_FEAT_* bits, indexed by bit number. */
+#define TA_NR_FEATS		5
+#define TA_FEAT_NAMES { "huge", "huge_pmd", "migrate", "discard", "clone" }
 
 struct ta_version {
 	__u32 abi_version;	/* TIERALLOC_ABI_VERSION */
@@ -232,6 +269,30 @@ struct ta_tier_stats {
 	__u64 migrate_failures;	/* moves into this tier that failed */
 	__u64 migrate_ns;	/* time spent moving into this tier */
 };
+
+/*
+ * Names of the fields of struct ta_tier_stats, for a program that reads it
+ * as an array of __u64 (as the module and tierallocctl do): indexed by
+ * field, each name tied to its field by offsetof.  Fields named *_bytes or
+ * bytes_* count bytes, *_ns nanoseconds, the others events or objects.
+ */
+#define TA_STAT_NAME_(f)						\
+	[__builtin_offsetof(struct ta_tier_stats, f) / sizeof(__u64)] = #f
+#define TA_NR_TIER_STATS (sizeof(struct ta_tier_stats) / sizeof(__u64))
+#define TA_TIER_STAT_NAMES {						\
+	TA_STAT_NAME_(reserved_bytes),	TA_STAT_NAME_(resident_bytes),	\
+	TA_STAT_NAME_(regions),		TA_STAT_NAME_(alloc_calls),	\
+	TA_STAT_NAME_(free_calls),	TA_STAT_NAME_(bytes_allocated),	\
+	TA_STAT_NAME_(bytes_freed),	TA_STAT_NAME_(sim_wait_ns),	\
+	TA_STAT_NAME_(throttle_wait_ns), TA_STAT_NAME_(soft_violations), \
+	TA_STAT_NAME_(hard_violations),	TA_STAT_NAME_(reroutes),	\
+	TA_STAT_NAME_(fault_failures),	TA_STAT_NAME_(huge_pages),	\
+	TA_STAT_NAME_(huge_fallbacks),	TA_STAT_NAME_(migrations_in),	\
+	TA_STAT_NAME_(migrations_out),	TA_STAT_NAME_(pages_moved_in),	\
+	TA_STAT_NAME_(pages_moved_out),	TA_STAT_NAME_(bytes_moved_in),	\
+	TA_STAT_NAME_(bytes_moved_out),	TA_STAT_NAME_(migrate_skipped),	\
+	TA_STAT_NAME_(migrate_failures), TA_STAT_NAME_(migrate_ns),	\
+}
 
 struct ta_stats {
 	__u64 live_regions;	/* all tiers */
