@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The few kernel API differences between Linux 6.1 and 6.12 that TierAlloc
- * meets, kept in one place.  Kbuild defines TA_HAVE_* from probes of the
+ * The few kernel API differences between Linux 6.1, 6.12 and 7.3 that
+ * TierAlloc meets, kept in one place.  Kbuild defines TA_HAVE_* from probes of the
  * target kernel's headers.
  */
 #ifndef _TA_COMPAT_H
@@ -49,5 +49,21 @@ static inline void ta_fault_unlock(struct vm_fault *vmf)
 	mmap_read_unlock(vmf->vma->vm_mm);
 #endif
 }
+
+/*
+ * PMD-mapping a driver's own refcounted 2 MiB folio needs
+ * vmf_insert_folio_pmd() (6.15), and a VMA without VM_MIXEDMAP, whose
+ * PTE path then needs vmf_insert_page_mkwrite() (6.12): with VM_MIXEDMAP
+ * the kernel never splits a PMD of ours cleanly (__split_huge_pmd_locked()
+ * leaves "special" mappings alone), so a partial munmap would leak the
+ * folio.  Where both exist, HUGE chunks are PMD-mapped (TA_PMD_MAP);
+ * elsewhere every page is PTE-mapped through VM_MIXEDMAP.
+ */
+#if defined(TA_HAVE_INSERT_FOLIO_PMD) && defined(TA_HAVE_INSERT_PAGE_MKWRITE) && \
+	defined(CONFIG_TRANSPARENT_HUGEPAGE)
+#define TA_PMD_MAP	1
+#else
+#define TA_PMD_MAP	0
+#endif
 
 #endif /* _TA_COMPAT_H */

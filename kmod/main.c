@@ -13,10 +13,12 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "ta.h"
 
 static int ta_open(struct inode *inode, struct file *file)
@@ -278,7 +280,8 @@ static long ta_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			.abi_version = TIERALLOC_ABI_VERSION,
 			.nr_tiers = TA_NR_TIERS,
 			.features = TA_FEAT_HUGE | TA_FEAT_MIGRATE |
-				    TA_FEAT_DISCARD | TA_FEAT_CLONE,
+				    TA_FEAT_DISCARD | TA_FEAT_CLONE |
+				    (TA_PMD_MAP ? TA_FEAT_HUGE_PMD : 0),
 		};
 
 		return copy_to_user(argp, &v, sizeof(v)) ? -EFAULT : 0;
@@ -311,6 +314,10 @@ static const struct file_operations ta_fops = {
 	.open		= ta_open,
 	.release	= ta_release,
 	.mmap		= ta_mmap,
+#if TA_PMD_MAP
+	/* 2 MiB aligned addresses, so that HUGE chunks can take a PMD. */
+	.get_unmapped_area = thp_get_unmapped_area,
+#endif
 	.unlocked_ioctl	= ta_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,

@@ -8,12 +8,15 @@
  *
  *   1. zap every mapping of the batch in every process
  *      (unmap_mapping_range() on the shared address_space);
- *   2. freeze each old page's refcount at 1 -- the region's own reference.
- *      A page someone else still holds (get_user_pages() pin, in-flight
- *      I/O) cannot be frozen; it is skipped and reported, never copied
- *      behind its user's back.  A frozen page cannot be grabbed by
- *      GUP-fast either, as the kernel's own migration relies on;
- *   3. copy it to a page on the destination node and swap the pointer.
+ *   2. freeze each old page's refcount at 1 -- the region's own reference;
+ *      a 2 MiB folio is frozen whole.  A page someone else still holds
+ *      (get_user_pages() pin, in-flight I/O) cannot be frozen; it is
+ *      skipped and reported, never copied behind its user's back, and a
+ *      folio with a pinned page stays whole where it is.  A frozen page
+ *      cannot be grabbed by GUP-fast either, as the kernel's own migration
+ *      relies on;
+ *   3. copy it to a page (a 2 MiB folio to a folio) on the destination
+ *      node and swap the pointers.
  *
  * Accesses during the move fault, wait on move_lock, and map the new page.
  * The destination's capacity is reserved before anything is copied, and
@@ -42,6 +45,7 @@ struct ta_move_ctx {
 	u64 copied;		/* pages copied to dst by this batch */
 	u64 skipped;		/* pages left in place */
 	u64 fallbacks;		/* huge chunks moved as 4 KiB pages */
+	struct page **scratch;	/* TA_HUGE_NR new pages, for such a chunk */
 	u64 out_pages[TA_NR_TIERS];
 	u64 out_bytes[TA_NR_TIERS];	/* reservation leaving each tier */
 };
@@ -73,6 +77,26 @@ static unsigned long ta_batch_need(struct ta_region *r, unsigned long first,
 	return need;
 }
 
+/* Page @i now counts on dst: its reservation, and its bytes if @resident. */
+static void ta_move_commit(struct ta_move_ctx *c, unsigned long i,
+			   bool resident)
+{
+	struct ta_region *r = c->r;
+	u32 src = r->page_tier[i];
+
+	if (resident) {
+		ta_stat_add(src, TA_STAT_RESIDENT_BYTES, -(s64)PAGE_SIZE);
+		ta_stat_add(c->dst, TA_STAT_RESIDENT_BYTES, PAGE_SIZE);
+		c->out_pages[src]++;
+		c->copied++;
+	}
+	r->page_tier[i] = c->dst;
+	r->reserved[src] -= PAGE_SIZE;
+	r->reserved[c->dst] += PAGE_SIZE;
+	c->out_bytes[src] += PAGE_SIZE;
+	c->moved += PAGE_SIZE;
+}
+
 /*
  * Move page @i onto @newp (already on dst's node).  Returns true if moved,
  * false if the old page is held by someone else.
@@ -91,13 +115,102 @@ static bool ta_move_page(struct ta_region *r, unsigned long i,
 	return true;
 }
 
-/* Move one batch; move_lock is held for write and the batch is unmapped. */
+/*
+ * Freeze the fully resident chunk at @first at the region's one reference:
+ * its folio, or each of its 4 KiB pages.  False, with nothing frozen, if
+ * anyone else holds a reference (a pin, a mapping being torn down).
+ */
+static bool ta_chunk_freeze(struct ta_region *r, unsigned long first)
+{
+	struct page *head = r->pages[first];
+	unsigned long i;
+
+	if (PageHead(head))
+		return folio_ref_freeze(page_folio(head), 1);
+	for (i = 0; i < TA_HUGE_NR; i++)
+		if (!page_ref_freeze(r->pages[first + i], 1))
+			break;
+	if (i == TA_HUGE_NR)
+		return true;
+	while (i--)
+		page_ref_unfreeze(r->pages[first + i], 1);
+	return false;
+}
+
+/* Undo ta_chunk_freeze(). */
+static void ta_chunk_thaw(struct ta_region *r, unsigned long first)
+{
+	struct page *head = r->pages[first];
+	unsigned long i;
+
+	if (PageHead(head)) {
+		folio_ref_unfreeze(page_folio(head), 1);
+		return;
+	}
+	for (i = 0; i < TA_HUGE_NR; i++)
+		page_ref_unfreeze(r->pages[first + i], 1);
+}
+
+/*
+ * Move the frozen, fully resident chunk at @first whole: into one folio on
+ * dst, or 512 pages there if no 2 MiB block is free.  Returns false, the
+ * chunk still frozen and untouched, if dst has neither.
+ */
+static bool ta_move_chunk(struct ta_move_ctx *c, unsigned long first)
+{
+	struct ta_region *r = c->r;
+	struct page **old = &r->pages[first], **newp = c->scratch;
+	struct page *head = PageHead(old[0]) ? old[0] : NULL, *folio;
+	unsigned long i;
+
+	folio = ta_alloc_chunk(r, c->nid, TA_HUGE_ORDER, false);
+	if (!folio && !newp)
+		return false;
+	for (i = 0; !folio && i < TA_HUGE_NR; i++) {
+		newp[i] = ta_alloc_chunk(r, c->nid, 0, false);
+		if (!newp[i]) {
+			while (i--)
+				__free_page(newp[i]);
+			return false;
+		}
+	}
+	for (i = 0; i < TA_HUGE_NR; i++)
+		copy_highpage(folio ? folio + i : newp[i], old[i]);
+	for (i = 0; i < TA_HUGE_NR; i++) {
+		struct page *prev = old[i];
+
+		WRITE_ONCE(old[i], folio ? folio + i : newp[i]);
+		ta_move_commit(c, first + i, true);
+		if (!head) {
+			page_ref_unfreeze(prev, 1);
+			put_page(prev);
+		}
+	}
+	if (head) {
+		folio_ref_unfreeze(page_folio(head), 1);
+		put_page(head);
+	}
+	if (folio) {
+		ta_stat_add(c->dst, TA_STAT_HUGE_PAGES, 1);
+	} else {
+		ta_stat_add(c->dst, TA_STAT_HUGE_FALLBACKS, 1);
+		c->fallbacks++;
+	}
+	return true;
+}
+
+/*
+ * Move one batch; move_lock is held for write and the batch is unmapped.
+ * A fully resident 2 MiB chunk moves whole or not at all, so that it stays
+ * one folio on one tier: a pin anywhere in a folio keeps all of it in
+ * place.  Anything else (a 4 KiB region, a chunk of 4 KiB pages with a
+ * pinned one, pages not yet touched) moves page by page.
+ */
 static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
 				 unsigned long n)
 {
 	struct ta_region *r = c->r;
 	bool huge = (r->flags & TA_REGION_HUGE) && n == TA_HUGE_NR;
-	struct page *chunk = NULL;
 	unsigned long i, need, res, done = 0;
 
 	need = ta_batch_need(r, first, n, c->dst, &res);
@@ -114,50 +227,44 @@ static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
 		done = need;	/* all of it reserved */
 	}
 
-	/* A fully resident chunk stays physically contiguous if it can. */
 	if (huge && res == TA_HUGE_NR) {
-		chunk = ta_alloc_chunk(r, c->nid, TA_HUGE_ORDER, false);
-		if (!chunk)
-			c->fallbacks++;
+		bool folio = PageHead(r->pages[first]);
+
+		if (ta_chunk_freeze(r, first)) {
+			if (ta_move_chunk(c, first))
+				return;
+			ta_chunk_thaw(r, first);
+			folio = true;	/* no memory on dst: leave it whole */
+		}
+		if (folio) {
+			c->skipped += need;
+			ta_tier_unreserve(c->dst, need << PAGE_SHIFT);
+			return;
+		}
 	}
 
 	for (i = first; i < first + n; i++) {
-		u32 src = r->page_tier[i];
-		struct page *newp = NULL;
+		struct page *newp;
 
-		if (src == c->dst)
+		if (r->page_tier[i] == c->dst)
 			continue;
 		if (!done && ta_move_take(c, PAGE_SIZE)) {
 			c->skipped++;
 			continue;
 		}
 		if (r->pages[i]) {
-			newp = chunk ? chunk + (i - first) :
-				       ta_alloc_chunk(r, c->nid, 0, false);
+			newp = ta_alloc_chunk(r, c->nid, 0, false);
 			if (!newp || !ta_move_page(r, i, newp)) {
-				/* Chunk pages are split: each frees alone. */
 				if (newp)
 					__free_page(newp);
 				c->skipped++;
 				ta_tier_unreserve(c->dst, PAGE_SIZE);
 				continue;
 			}
-			ta_stat_add(src, TA_STAT_RESIDENT_BYTES, -(s64)PAGE_SIZE);
-			ta_stat_add(c->dst, TA_STAT_RESIDENT_BYTES, PAGE_SIZE);
-			c->out_pages[src]++;
-			c->copied++;
 		}
 		/* Resident or not, the page's reservation changes tier. */
-		r->page_tier[i] = c->dst;
-		r->reserved[src] -= PAGE_SIZE;
-		r->reserved[c->dst] += PAGE_SIZE;
-		c->out_bytes[src] += PAGE_SIZE;
-		c->moved += PAGE_SIZE;
+		ta_move_commit(c, i, !!r->pages[i]);
 	}
-	if (chunk)
-		ta_stat_add(c->dst, TA_STAT_HUGE_PAGES, 1);
-	else if (huge && res == TA_HUGE_NR)
-		ta_stat_add(c->dst, TA_STAT_HUGE_FALLBACKS, 1);
 }
 
 int ta_region_move(struct ta_region *r, struct ta_region_move *req)
@@ -195,6 +302,11 @@ int ta_region_move(struct ta_region *r, struct ta_region_move *req)
 		c.pool = (u64)need << PAGE_SHIFT;
 	}
 
+	/* Transient, charged to the caller; without it no 4 KiB fallback. */
+	if (r->flags & TA_REGION_HUGE)
+		c.scratch = kmalloc_array(TA_HUGE_NR, sizeof(*c.scratch),
+					  GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
+					  __GFP_RETRY_MAYFAIL);
 	for (i = first; i < last; i += n) {
 		n = min_t(unsigned long, TA_MOVE_BATCH, last - i);
 
@@ -231,6 +343,7 @@ int ta_region_move(struct ta_region *r, struct ta_region_move *req)
 		cond_resched();
 	}
 
+	kfree(c.scratch);
 	if (c.pool)
 		ta_tier_unreserve(c.dst, c.pool);
 	for (t = 0; t < TA_NR_TIERS; t++) {

@@ -9,11 +9,15 @@
  * process, can be found and zapped with unmap_mapping_range() when its pages
  * move.
  *
- * Pages are ordinary refcounted order-0 pages inserted into VM_MIXEDMAP
- * mappings, so move_pages(2), numa_maps and get_user_pages() see and pin
- * them like any other page.  A 2 MiB chunk of a HUGE region is one
- * physically contiguous order-9 allocation, split into its 512 pages and
- * mapped by a single fault.
+ * Pages are ordinary refcounted pages, never on the LRU and with no
+ * ->mapping, so move_pages(2), numa_maps and get_user_pages() see and pin
+ * them like any other page while reclaim, compaction, NUMA balancing and
+ * THP splitting leave them alone.  A 2 MiB chunk of a HUGE region is one
+ * compound folio (or, when no 2 MiB block was free, 512 order-0 pages):
+ * it lives on one tier, moves as a whole and is mapped by a single fault,
+ * with one PMD where the kernel allows a driver to (TA_PMD_MAP, see
+ * compat.h; with THP not "never"), else with 512 PTEs.  The region holds
+ * one reference per folio, taken on behalf of all its entries in @pages.
  */
 #include <linux/fs.h>
 #include <linux/gfp.h>
@@ -124,9 +128,9 @@ void ta_regions_exit(void)
 }
 
 /*
- * Allocate 2^@order pages of @r on @nid and nowhere else, as independent
- * order-0 pages, zeroed unless the caller overwrites them whole, and
- * charged to @r's memory cgroup whoever runs this.
+ * Allocate 2^@order pages of @r on @nid and nowhere else, as one folio,
+ * zeroed unless the caller overwrites them whole, and charged to @r's
+ * memory cgroup whoever runs this.
  *
  * Over memory.max this reclaims and then fails: never an OOM kill, in the
  * cgroup (__GFP_RETRY_MAYFAIL) or machine-wide (__GFP_THISNODE).  The OOM
@@ -144,13 +148,41 @@ struct page *ta_alloc_chunk(struct ta_region *r, int nid, unsigned int order,
 
 	if (zero)
 		gfp |= __GFP_ZERO;
-	gfp |= order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
+	gfp |= order ? __GFP_COMP | __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
 	old = set_active_memcg(r->memcg);
 	page = alloc_pages_node(nid, gfp, order);
 	set_active_memcg(old);
-	if (page && order)
-		split_page(page, order);
 	return page;
+}
+
+/*
+ * Drop the region's references to the pages at [first, last) and clear
+ * their entries.  A 2 MiB folio's one reference goes with its first entry,
+ * which covers the folio's other entries: no page is looked at after its
+ * put.  move_lock is held for write, or the region is dead.
+ */
+static void ta_region_drop(struct ta_region *r, unsigned long first,
+			   unsigned long last)
+{
+	unsigned long i, j, n;
+
+	for (i = first; i < last; i += n) {
+		struct page *page = r->pages[i];
+
+		n = 1;
+		if (!page)
+			continue;
+		if (PageHead(page))
+			n = TA_HUGE_NR;
+		for (j = i; j < i + n; j++) {
+			ta_stat_add(r->page_tier[j], TA_STAT_RESIDENT_BYTES,
+				    -(s64)PAGE_SIZE);
+			WRITE_ONCE(r->pages[j], NULL);
+		}
+		put_page(page);
+		if (n > 1 || (i & 511) == 511)
+			cond_resched();
+	}
 }
 
 /* Do the pages of the chunk [first, first + n) all belong to one tier? */
@@ -224,6 +256,7 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 	split = !page;
 	for (i = 0; src && i < n; i++)
 		copy_highpage(split ? tmp[i] : page + i, src->pages[first + i]);
+	/* A folio holds one reference for all its entries (ta_region_drop()). */
 
 	spin_lock(&r->pages_lock);
 	if (r->pages[first]) {
@@ -250,8 +283,7 @@ fail:
 		kfree(tmp);
 		return READ_ONCE(r->pages[first]) ? 0 : -ENOMEM;
 	}
-	for (i = 0; i < n; i++)
-		__free_page(page + i);
+	put_page(page);
 	return 0;
 }
 
@@ -326,18 +358,9 @@ static void ta_region_release(struct kref *kref)
 {
 	struct ta_region *r = container_of(kref, struct ta_region, kref);
 	u64 size = (u64)r->nr_pages << PAGE_SHIFT;
-	unsigned long i;
 
-	/* No mapping is left, so we hold the only reference to each page. */
-	for (i = 0; i < r->nr_pages; i++) {
-		if (r->pages[i]) {
-			ta_stat_add(r->page_tier[i], TA_STAT_RESIDENT_BYTES,
-				    -(s64)PAGE_SIZE);
-			put_page(r->pages[i]);
-		}
-		if ((i & 511) == 511)
-			cond_resched();
-	}
+	/* No mapping is left: only pins may still hold pages. */
+	ta_region_drop(r, 0, r->nr_pages);
 	ta_unreserve_all(r->reserved);
 
 	ta_stat_add(r->tier, TA_STAT_REGIONS, -1);
@@ -584,7 +607,7 @@ int ta_region_range(struct ta_region *r, u64 offset, u64 length,
  */
 int ta_region_discard(struct ta_region *r, struct ta_region_discard *req)
 {
-	unsigned long first, last, i;
+	unsigned long first, last;
 	int ret;
 
 	if (req->reserved)
@@ -596,16 +619,7 @@ int ta_region_discard(struct ta_region *r, struct ta_region_discard *req)
 	down_write(&r->move_lock);
 	unmap_mapping_range(ta_mapping, (loff_t)(r->pgoff + first) << PAGE_SHIFT,
 			    (loff_t)(last - first) << PAGE_SHIFT, 1);
-	for (i = first; i < last; i++) {
-		if (!r->pages[i])
-			continue;
-		ta_stat_add(r->page_tier[i], TA_STAT_RESIDENT_BYTES,
-			    -(s64)PAGE_SIZE);
-		put_page(r->pages[i]);
-		WRITE_ONCE(r->pages[i], NULL);
-		if ((i & 511) == 511)
-			cond_resched();
-	}
+	ta_region_drop(r, first, last);
 	up_write(&r->move_lock);
 	return 0;
 }
@@ -635,9 +649,71 @@ void ta_region_info(struct ta_region *r, struct ta_region_info *info)
 	info->tier = best;
 }
 
+#if TA_PMD_MAP
+/*
+ * Without VM_MIXEDMAP, vm_insert_pages() may not be called from a fault:
+ * insert page by page, each as a fault at its own address would.
+ */
+static int ta_insert_pages(struct vm_fault *vmf, unsigned long addr,
+			   struct page **pages, unsigned long *num)
+{
+	unsigned long i;
+
+	for (i = 0; i < *num; i++) {
+		struct vm_fault v = {
+			.vma = vmf->vma,
+			.address = addr + (i << PAGE_SHIFT),
+		};
+		vm_fault_t ret = vmf_insert_page_mkwrite(&v, pages[i], false);
+
+		if (ret != VM_FAULT_NOPAGE)
+			return ret == VM_FAULT_OOM ? -ENOMEM : -EFAULT;
+	}
+	*num = 0;
+	return 0;
+}
+
+static int ta_insert_page(struct vm_fault *vmf, struct page *page)
+{
+	unsigned long num = 1;
+
+	return ta_insert_pages(vmf, vmf->address & PAGE_MASK, &page, &num);
+}
+
+/* Map the 2 MiB chunk at @first with one PMD; a chunk of 4 KiB pages cannot. */
+static vm_fault_t ta_map_pmd(struct vm_fault *vmf, struct ta_region *r,
+			     unsigned long first)
+{
+	struct page *head = r->pages[first];
+
+	if (!PageHead(head))
+		return VM_FAULT_FALLBACK;
+	return vmf_insert_folio_pmd(vmf, page_folio(head),
+				    vmf->flags & FAULT_FLAG_WRITE);
+}
+#else
+static int ta_insert_pages(struct vm_fault *vmf, unsigned long addr,
+			   struct page **pages, unsigned long *num)
+{
+	return vm_insert_pages(vmf->vma, addr, pages, num);
+}
+
+static int ta_insert_page(struct vm_fault *vmf, struct page *page)
+{
+	return vm_insert_page(vmf->vma, vmf->address & PAGE_MASK, page);
+}
+
+static vm_fault_t ta_map_pmd(struct vm_fault *vmf, struct ta_region *r,
+			     unsigned long first)
+{
+	return VM_FAULT_FALLBACK;
+}
+#endif
+
 /*
  * Map the page at region index @idx, or for a HUGE region every page of its
- * 2 MiB chunk that lies inside this VMA, in one go.  move_lock is held.
+ * 2 MiB chunk that lies inside this VMA, in one go, with PTEs.  move_lock
+ * is held.
  */
 static vm_fault_t ta_map(struct vm_fault *vmf, struct ta_region *r,
 			 unsigned long idx, unsigned long first,
@@ -652,31 +728,31 @@ static vm_fault_t ta_map(struct vm_fault *vmf, struct ta_region *r,
 		unsigned long lo = max(first, vstart);
 		unsigned long num = min(first + n, vend) - lo;
 
-		err = vm_insert_pages(vma, vma->vm_start +
+		err = ta_insert_pages(vmf, vma->vm_start +
 				      ((lo - vstart) << PAGE_SHIFT),
 				      &r->pages[lo], &num);
 		if (!err)
 			return VM_FAULT_NOPAGE;
 		/* Part of the chunk is still mapped: map just this page. */
 	}
-	err = vm_insert_page(vma, vmf->address & PAGE_MASK, r->pages[idx]);
+	err = ta_insert_page(vmf, r->pages[idx]);
 	if (!err || err == -EBUSY)
 		return VM_FAULT_NOPAGE;
 	return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 }
 
 /*
- * Fault: allocate the chunk if it is absent, charge its tokens, map it.
- * In enforce mode the toucher must then wait for its tokens, but never
- * while holding move_lock or mmap_lock (another user's munmap, mprotect
- * or fork would wait behind it): it drops both, sleeps (bounded, killable)
- * and has the fault retried, which maps the page now present.  A fault
- * that may not be retried (some get_user_pages() callers) maps at once.
+ * Fault at region index @idx, with a PMD if @pmd (@idx starts a chunk):
+ * allocate the chunk if it is absent, charge its tokens, map it.  In
+ * enforce mode the toucher must then wait for its tokens, but never while
+ * holding move_lock or mmap_lock (another user's munmap, mprotect or fork
+ * would wait behind it): it drops both, sleeps (bounded, killable) and has
+ * the fault retried, which maps the chunk now present.  A fault that may
+ * not be retried (some get_user_pages() callers) maps at once.
  */
-static vm_fault_t ta_vm_fault(struct vm_fault *vmf)
+static vm_fault_t ta_fault(struct vm_fault *vmf, unsigned long idx, bool pmd)
 {
 	struct ta_region *r = vmf->vma->vm_private_data;
-	unsigned long idx = vmf->pgoff - r->pgoff;
 	unsigned long n = ta_chunk_pages(r);
 	unsigned long first = round_down(idx, n);
 	u64 bytes = (u64)n << PAGE_SHIFT, added;
@@ -710,10 +786,41 @@ static vm_fault_t ta_vm_fault(struct vm_fault *vmf)
 		ta_throttle_wait(tier, wait, intr);
 		return VM_FAULT_RETRY;
 	}
-	ret = ta_map(vmf, r, idx, first, n);
+	ret = pmd ? ta_map_pmd(vmf, r, first) : ta_map(vmf, r, idx, first, n);
 	up_read(&r->move_lock);
 	return ret;
 }
+
+static vm_fault_t ta_vm_fault(struct vm_fault *vmf)
+{
+	struct ta_region *r = vmf->vma->vm_private_data;
+
+	return ta_fault(vmf, vmf->pgoff - r->pgoff, false);
+}
+
+#if TA_PMD_MAP
+/*
+ * The core asks for a PMD where THP allows it (not "never"; "madvise" sees
+ * the VM_HUGEPAGE set at mmap) and the PMD is empty.  Only a 2 MiB chunk
+ * that the VMA covers whole, at a 2 MiB aligned address, can be mapped so;
+ * anything else falls back to ->fault and PTEs.
+ */
+static vm_fault_t ta_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct ta_region *r = vma->vm_private_data;
+	unsigned long haddr = vmf->address & PMD_MASK;
+	unsigned long idx = vmf->pgoff - r->pgoff -
+			    ((vmf->address - haddr) >> PAGE_SHIFT);
+
+	BUILD_BUG_ON(TA_HUGE_ORDER != HPAGE_PMD_ORDER);
+	if (order != HPAGE_PMD_ORDER || !(r->flags & TA_REGION_HUGE) ||
+	    haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end ||
+	    !IS_ALIGNED(idx, TA_HUGE_NR))
+		return VM_FAULT_FALLBACK;
+	return ta_fault(vmf, idx, true);
+}
+#endif
 
 static void ta_vm_open(struct vm_area_struct *vma)
 {
@@ -731,6 +838,9 @@ static const struct vm_operations_struct ta_vm_ops = {
 	.open	= ta_vm_open,
 	.close	= ta_vm_close,
 	.fault	= ta_vm_fault,
+#if TA_PMD_MAP
+	.huge_fault = ta_vm_huge_fault,
+#endif
 };
 
 int ta_region_mmap(struct ta_file *tf, struct vm_area_struct *vma)
@@ -759,7 +869,17 @@ int ta_region_mmap(struct ta_file *tf, struct vm_area_struct *vma)
 
 	vma->vm_private_data = r;
 	vma->vm_ops = &ta_vm_ops;
-	/* Pages are inserted by the fault handler; never grown by mremap. */
+	/*
+	 * Pages are inserted by the fault handler; never grown by mremap
+	 * (VM_DONTEXPAND also keeps the VMA out of merges).  PMD-mapped HUGE
+	 * regions ask for huge faults even when THP is "madvise", as device
+	 * DAX does.
+	 */
+#if TA_PMD_MAP
+	ta_vm_flags_set(vma, VM_DONTEXPAND |
+			(r->flags & TA_REGION_HUGE ? VM_HUGEPAGE : 0));
+#else
 	ta_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
+#endif
 	return 0;
 }

@@ -103,9 +103,12 @@ extern const char * const ta_tier_names[TA_NR_TIERS];
  *    region's life: its pages and its metadata are charged to it, whoever
  *    faults, moves or clones later (the file's handle slots are charged
  *    to whoever calls the ioctl, a fault's scratch array to nobody).
- *  - Pages are refcounted: the region holds one reference per entry; a pin
- *    (GUP) or a mapping holds its own, so a page outlives its entry when it
- *    is discarded while pinned.
+ *  - Pages are refcounted: the region holds one reference per 4 KiB page
+ *    and one per 2 MiB folio (all of whose 512 entries point into it); a
+ *    pin (GUP) or a mapping (PTE or PMD) holds its own on the folio, so a
+ *    page outlives its entry when it is discarded while pinned, and a
+ *    folio with any page pinned cannot be frozen, so it moves whole or
+ *    not at all.
  */
 struct ta_region {
 	struct kref kref;

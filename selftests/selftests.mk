@@ -1,7 +1,7 @@
 # Kernel selftests: kselftest-harness programs run inside the VM.
 SELFTESTS := $(B)/selftests/regions_test $(B)/selftests/migrate_test \
 	$(B)/selftests/fuzz_test $(B)/selftests/faultinj_test $(B)/selftests/stress_test \
-	$(B)/selftests/shared_test
+	$(B)/selftests/shared_test $(B)/selftests/huge_pmd_test
 ALL += $(SELFTESTS)
 GUEST_TESTS += $(SELFTESTS) $(SRC)/selftests/modparams_test.sh $(SRC)/selftests/trinity_test.sh
 
