@@ -53,6 +53,7 @@ INST_BUILT := $(INST)/libta.so.$(TA_VERSION) $(B)/libta.a $(B)/libta_preload.so 
 
 ALL += $(INST)/libta.so.$(TA_VERSION)
 HOST_TESTS += $(INST_DIR)/install-test $(SRC)/Documentation/man/check-man
+GUEST_TESTS += $(INST_DIR)/boot-test
 
 .PHONY: install uninstall
 install: $(INST_BUILT)
