@@ -15,6 +15,10 @@
 #   $(UNITDIR)       tieralloc.service
 #   $(MODLOADDIR)    tieralloc.conf: load the module at boot
 #
+# make install-dkms: the module's source and dkms.conf in $(DKMSSRCDIR)
+# (/usr/src/tieralloc-VERSION), for `dkms install tieralloc/VERSION`;
+# make uninstall-dkms removes it.
+#
 # PREFIX defaults to /usr/local; DESTDIR is prepended to every path.  The
 # udev, systemd and modules-load directories are where those programs look,
 # whatever PREFIX is (pkg-config of udev/systemd, else Debian's paths).
@@ -33,6 +37,7 @@ MODLOADDIR ?= /usr/lib/modules-load.d
 
 TA_VERSION := $(or $(LIBTA_VERSION),0.1.0)
 TA_SOMAJOR := 0
+DKMSSRCDIR ?= /usr/src/tieralloc-$(TA_VERSION)
 INST := $(B)/install
 INST_DIR := $(SRC)/tools/install
 
@@ -52,10 +57,10 @@ INST_MANS := $(wildcard $(SRC)/Documentation/man/*.[1-8])
 INST_BUILT := $(INST)/libta.so.$(TA_VERSION) $(B)/libta.a $(B)/libta_preload.so $(B)/tierallocctl
 
 ALL += $(INST)/libta.so.$(TA_VERSION)
-HOST_TESTS += $(INST_DIR)/install-test $(SRC)/Documentation/man/check-man
-GUEST_TESTS += $(INST_DIR)/boot-test
+HOST_TESTS += $(INST_DIR)/install-test $(SRC)/Documentation/man/check-man $(INST_DIR)/dkms-test
+GUEST_TESTS += $(INST_DIR)/boot-test $(INST_DIR)/dkms-load-test
 
-.PHONY: install uninstall
+.PHONY: install uninstall install-dkms uninstall-dkms
 install: $(INST_BUILT)
 	@rm -rf $(INST)/gen && mkdir -p $(INST)/gen
 	$(INST_SUBST) -e 's|^libdir=.*|libdir=$(LIBDIR)|' -e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
@@ -95,3 +100,14 @@ uninstall:
 	! cmp -s $(INST_DIR)/tieralloc.conf $(DESTDIR)$(SYSCONFDIR)/tieralloc.conf || \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/tieralloc.conf
 	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(INCLUDEDIR)/linux 2>/dev/null
+
+install-dkms:
+	install -d $(DESTDIR)$(DKMSSRCDIR)/kmod $(DESTDIR)$(DKMSSRCDIR)/uapi/linux
+	$(INST_SUBST) $(INST_DIR)/dkms.conf.in >$(DESTDIR)$(DKMSSRCDIR)/dkms.conf
+	chmod 0644 $(DESTDIR)$(DKMSSRCDIR)/dkms.conf
+	install -m 0644 $(SRC)/Kbuild $(DESTDIR)$(DKMSSRCDIR)/Kbuild
+	install -m 0644 $(wildcard $(SRC)/kmod/*.c $(SRC)/kmod/*.h) $(DESTDIR)$(DKMSSRCDIR)/kmod/
+	install -m 0644 $(SRC)/uapi/linux/tieralloc.h $(DESTDIR)$(DKMSSRCDIR)/uapi/linux/
+
+uninstall-dkms:
+	rm -rf $(DESTDIR)$(DKMSSRCDIR)
