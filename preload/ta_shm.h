@@ -22,36 +22,26 @@
 
 #include <stdint.h>
 
+#include "tieralloc.h"
+
 #define TA_SHM_DIR	"/dev/shm"
 #define TA_SHM_PREFIX	"tieralloc." /* + decimal pid */
 #define TA_SHM_MAGIC	0x54414c53u  /* "TALS" */
 #define TA_SHM_VERSION	1
-#define TA_SHM_NR_TIERS 3
+#define TA_SHM_NR_TIERS TA_NR_TIERS
 
-/* Per tier, as libta sees it in this process (struct ta_lib_tier_stats). */
+/*
+ * Per tier, as libta sees it in this process: struct ta_lib_tier_stats,
+ * field for field (its counters are TA_LIB_TIER_COUNTERS).  A counter added
+ * there changes this record: TA_SHM_VERSION goes up with it (the static
+ * assertion in publish.c says when).
+ */
 struct ta_shm_tier {
-	int32_t node;		 /* NUMA node backing the tier; -1 simulated */
-	uint32_t policy;	 /* enum ta_cap_policy */
-	uint64_t soft_cap;	 /* bytes, 0 = none */
-	uint64_t hard_cap;	 /* bytes, 0 = none */
-	uint64_t reserved_bytes; /* gauge: bytes of live regions */
-	uint64_t regions;	 /* gauge: live regions */
-	uint64_t large_blocks;	 /* gauge: live blocks >= 1 MiB */
-	uint64_t large_bytes;	 /* gauge: their bytes */
-	uint64_t alloc_calls;	 /* regions created */
-	uint64_t free_calls;	 /* regions released */
-	uint64_t bytes_allocated;
-	uint64_t bytes_freed;
-	uint64_t sim_wait_ns;
-	uint64_t throttle_wait_ns;
-	uint64_t soft_violations;
-	uint64_t hard_violations;
-	uint64_t reroutes;
-	uint64_t moves_in;
-	uint64_t moves_out;
-	uint64_t bytes_moved_in;
-	uint64_t bytes_moved_out;
-	uint64_t move_failures;
+	int32_t node;	   /* NUMA node backing the tier; -1 simulated */
+	uint32_t policy;   /* enum ta_cap_policy */
+	uint64_t soft_cap; /* bytes, 0 = none */
+	uint64_t hard_cap; /* bytes, 0 = none */
+	TA_LIB_TIER_COUNTERS(TA_LIB_COUNTER_FIELD_)
 };
 
 /* struct ta_shm_stats: flags */

@@ -124,30 +124,43 @@ enum ta_backend_kind {
 	TA_BACKEND_KERNEL = 1, /* /dev/tieralloc regions */
 };
 
+/*
+ * The counters of struct ta_lib_tier_stats, in order, written once:
+ * X(field) for the struct below, libta's own counters, ta_stats_json(), the
+ * preload's shared-memory record (preload/ta_shm.h) and its readers.
+ * Gauges say so; the others only grow.
+ */
+/* clang-format off */
+#define TA_LIB_TIER_COUNTERS(X)                                                  \
+	X(reserved_bytes)   /* gauge: bytes of live regions on this tier */      \
+	X(regions)          /* gauge: live regions (arenas and large blocks) */  \
+	X(large_blocks)     /* gauge: live blocks >= TA_LARGE_MIN */             \
+	X(large_bytes)      /* gauge: their bytes */                             \
+	X(alloc_calls)      /* regions created */                                \
+	X(free_calls)       /* regions released */                               \
+	X(bytes_allocated)  /* bytes of regions created */                       \
+	X(bytes_freed)      /* bytes of regions released */                      \
+	X(sim_wait_ns)      /* token bucket, account mode: modelled wait */      \
+	X(throttle_wait_ns) /* token bucket, enforce mode: real wait */          \
+	X(soft_violations)  /* grants beyond the soft cap */                     \
+	X(hard_violations)  /* requests refused by the hard cap */               \
+	X(reroutes)         /* requests sent on to a slower tier */              \
+	X(moves_in)         /* ta_move calls that moved a block here */          \
+	X(moves_out)        /* ... and away from here */                         \
+	X(bytes_moved_in)                                                        \
+	X(bytes_moved_out)                                                       \
+	X(move_failures)    /* ta_move calls to this tier that failed */
+/* clang-format on */
+
+#define TA_LIB_COUNTER_FIELD_(f) uint64_t f;
+
 /* Per tier, as seen by this process (region counters mirror struct ta_tier_stats). */
 struct ta_lib_tier_stats {
-	int32_t node;		   /* NUMA node backing the tier; -1 when simulated */
-	uint32_t policy;	   /* enum ta_cap_policy */
-	uint64_t soft_cap;	   /* bytes, 0 = none */
-	uint64_t hard_cap;	   /* bytes, 0 = none */
-	uint64_t reserved_bytes;   /* gauge: bytes of live regions on this tier */
-	uint64_t regions;	   /* gauge: live regions (arenas and large blocks) */
-	uint64_t large_blocks;	   /* gauge: live blocks >= TA_LARGE_MIN */
-	uint64_t large_bytes;	   /* gauge: their bytes */
-	uint64_t alloc_calls;	   /* regions created */
-	uint64_t free_calls;	   /* regions released */
-	uint64_t bytes_allocated;  /* bytes of regions created */
-	uint64_t bytes_freed;	   /* bytes of regions released */
-	uint64_t sim_wait_ns;	   /* token bucket, account mode: modelled wait */
-	uint64_t throttle_wait_ns; /* token bucket, enforce mode: real wait */
-	uint64_t soft_violations;  /* grants beyond the soft cap */
-	uint64_t hard_violations;  /* requests refused by the hard cap */
-	uint64_t reroutes;	   /* requests sent on to a slower tier */
-	uint64_t moves_in;	   /* ta_move calls that moved a block here */
-	uint64_t moves_out;	   /* ... and away from here */
-	uint64_t bytes_moved_in;
-	uint64_t bytes_moved_out;
-	uint64_t move_failures; /* ta_move calls to this tier that failed */
+	int32_t node;	   /* NUMA node backing the tier; -1 when simulated */
+	uint32_t policy;   /* enum ta_cap_policy */
+	uint64_t soft_cap; /* bytes, 0 = none */
+	uint64_t hard_cap; /* bytes, 0 = none */
+	TA_LIB_TIER_COUNTERS(TA_LIB_COUNTER_FIELD_)
 };
 
 struct ta_lib_stats {

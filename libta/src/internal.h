@@ -206,12 +206,11 @@ struct ta_tier_conf {
 	uint32_t read_latency_ns, read_bandwidth_mbps;
 };
 
+#define TA_COUNTER_ATOMIC_(f) _Atomic uint64_t f;
+
+/* This process's counters of a tier: those of struct ta_lib_tier_stats. */
 struct ta_tier_counters {
-	_Atomic uint64_t reserved_bytes, regions, large_blocks, large_bytes;
-	_Atomic uint64_t alloc_calls, free_calls, bytes_allocated, bytes_freed;
-	_Atomic uint64_t sim_wait_ns, throttle_wait_ns;
-	_Atomic uint64_t soft_violations, hard_violations, reroutes;
-	_Atomic uint64_t moves_in, moves_out, bytes_moved_in, bytes_moved_out, move_failures;
+	TA_LIB_TIER_COUNTERS(TA_COUNTER_ATOMIC_)
 };
 
 struct ta_global {

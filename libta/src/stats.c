@@ -43,24 +43,9 @@ TA_EXPORT int ta_get_stats(struct ta_lib_stats *out)
 		o->policy = c->policy;
 		o->soft_cap = c->soft_cap;
 		o->hard_cap = c->hard_cap;
-		o->reserved_bytes = rd(&n->reserved_bytes);
-		o->regions = rd(&n->regions);
-		o->large_blocks = rd(&n->large_blocks);
-		o->large_bytes = rd(&n->large_bytes);
-		o->alloc_calls = rd(&n->alloc_calls);
-		o->free_calls = rd(&n->free_calls);
-		o->bytes_allocated = rd(&n->bytes_allocated);
-		o->bytes_freed = rd(&n->bytes_freed);
-		o->sim_wait_ns = rd(&n->sim_wait_ns);
-		o->throttle_wait_ns = rd(&n->throttle_wait_ns);
-		o->soft_violations = rd(&n->soft_violations);
-		o->hard_violations = rd(&n->hard_violations);
-		o->reroutes = rd(&n->reroutes);
-		o->moves_in = rd(&n->moves_in);
-		o->moves_out = rd(&n->moves_out);
-		o->bytes_moved_in = rd(&n->bytes_moved_in);
-		o->bytes_moved_out = rd(&n->bytes_moved_out);
-		o->move_failures = rd(&n->move_failures);
+#define COPY(f) o->f = rd(&n->f);
+		TA_LIB_TIER_COUNTERS(COPY)
+#undef COPY
 	}
 	return 0;
 }

@@ -27,24 +27,9 @@ static json_object *tier_json(const struct ta_lib_tier_stats *t)
 	json_object_object_add(o, "policy", json_object_new_string(policy));
 	put_u64(o, "soft_cap", t->soft_cap);
 	put_u64(o, "hard_cap", t->hard_cap);
-	put_u64(o, "reserved_bytes", t->reserved_bytes);
-	put_u64(o, "regions", t->regions);
-	put_u64(o, "large_blocks", t->large_blocks);
-	put_u64(o, "large_bytes", t->large_bytes);
-	put_u64(o, "alloc_calls", t->alloc_calls);
-	put_u64(o, "free_calls", t->free_calls);
-	put_u64(o, "bytes_allocated", t->bytes_allocated);
-	put_u64(o, "bytes_freed", t->bytes_freed);
-	put_u64(o, "sim_wait_ns", t->sim_wait_ns);
-	put_u64(o, "throttle_wait_ns", t->throttle_wait_ns);
-	put_u64(o, "soft_violations", t->soft_violations);
-	put_u64(o, "hard_violations", t->hard_violations);
-	put_u64(o, "reroutes", t->reroutes);
-	put_u64(o, "moves_in", t->moves_in);
-	put_u64(o, "moves_out", t->moves_out);
-	put_u64(o, "bytes_moved_in", t->bytes_moved_in);
-	put_u64(o, "bytes_moved_out", t->bytes_moved_out);
-	put_u64(o, "move_failures", t->move_failures);
+#define PUT(f) put_u64(o, #f, t->f);
+	TA_LIB_TIER_COUNTERS(PUT)
+#undef PUT
 	return o;
 }
 

@@ -37,7 +37,12 @@ static _Atomic uint64_t last_ns;
 static _Atomic size_t big_bytes; /* in big allocations since the last refresh */
 static bool exiting;
 
-_Static_assert(TA_SHM_NR_TIERS == TA_NR_TIERS, "tier count");
+/*
+ * The record of version TA_SHM_VERSION (1): 136 bytes of header, 168 per
+ * tier.  Another size is another layout: bump the version with it.
+ */
+_Static_assert(sizeof(struct ta_shm_tier) == 168 && sizeof(struct ta_shm_stats) == 136 + 3 * 168,
+	       "struct ta_shm_stats changed: bump TA_SHM_VERSION and this assertion");
 
 static uint64_t now_ns(clockid_t c)
 {
@@ -166,24 +171,9 @@ static void fill(struct ta_shm_stats *s, bool final)
 		o->policy = i->policy;
 		o->soft_cap = i->soft_cap;
 		o->hard_cap = i->hard_cap;
-		o->reserved_bytes = i->reserved_bytes;
-		o->regions = i->regions;
-		o->large_blocks = i->large_blocks;
-		o->large_bytes = i->large_bytes;
-		o->alloc_calls = i->alloc_calls;
-		o->free_calls = i->free_calls;
-		o->bytes_allocated = i->bytes_allocated;
-		o->bytes_freed = i->bytes_freed;
-		o->sim_wait_ns = i->sim_wait_ns;
-		o->throttle_wait_ns = i->throttle_wait_ns;
-		o->soft_violations = i->soft_violations;
-		o->hard_violations = i->hard_violations;
-		o->reroutes = i->reroutes;
-		o->moves_in = i->moves_in;
-		o->moves_out = i->moves_out;
-		o->bytes_moved_in = i->bytes_moved_in;
-		o->bytes_moved_out = i->bytes_moved_out;
-		o->move_failures = i->move_failures;
+#define COPY(f) o->f = i->f;
+		TA_LIB_TIER_COUNTERS(COPY)
+#undef COPY
 	}
 	s->updates++;
 	s->update_realtime_ns = now_ns(CLOCK_REALTIME);
