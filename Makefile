@@ -25,7 +25,8 @@ B := $(SRC)/build
 # a makefile that a rule creates makes GNU make run that rule (tools/deps)
 # and then start over with the packages in place.
 .DEFAULT_GOAL := all
-NO_DEPS_GOALS := deps clean format print-guest-tests
+NO_DEPS_GOALS := deps clean format print-guest-tests \
+	userspace install uninstall install-dkms uninstall-dkms
 ifeq ($(filter $(NO_DEPS_GOALS),$(MAKECMDGOALS)),)
 ifneq ($(shell $(SRC)/tools/deps --check >/dev/null 2>&1 && echo ok),ok)
 include $(B)/.deps-installed.mk

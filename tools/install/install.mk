@@ -1,8 +1,10 @@
 # make install / make uninstall.  Included by the top Makefile (SRC, B, CC,
 # LIBTA_OBJS, LIBTA_LDLIBS).  Layout (every directory can be overridden):
 #
-#   $(LIBDIR)        libta.so.0.X.Y, libta.so.0, libta.so, libta.a,
-#                    libta_preload.so; pkgconfig/tieralloc.pc
+#   $(LIBDIR)        libta.so.0.X.Y, libta.so.0, libta.so, libta.a;
+#                    pkgconfig/tieralloc.pc
+#   $(PRELOADDIR)    libta_preload.so (default $(LIBDIR); the Debian package
+#                    keeps it out of the linker's path: LIBDIR/tieralloc)
 #   $(INCLUDEDIR)    tieralloc.h, linux/tieralloc.h
 #   $(BINDIR)        tierallocctl (in bin, not sbin: reading tiers and stats
 #                    is for every user; only set/apply need CAP_SYS_ADMIN)
@@ -27,6 +29,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+PRELOADDIR ?= $(LIBDIR)
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/tieralloc
@@ -57,16 +60,20 @@ INST_MANS := $(wildcard $(SRC)/Documentation/man/*.[1-8])
 INST_BUILT := $(INST)/libta.so.$(TA_VERSION) $(B)/libta.a $(B)/libta_preload.so $(B)/tierallocctl
 
 ALL += $(INST)/libta.so.$(TA_VERSION)
-HOST_TESTS += $(INST_DIR)/install-test $(SRC)/Documentation/man/check-man $(INST_DIR)/dkms-test
+HOST_TESTS += $(INST_DIR)/install-test $(SRC)/Documentation/man/check-man $(INST_DIR)/dkms-test \
+	$(INST_DIR)/deb-test
 GUEST_TESTS += $(INST_DIR)/boot-test $(INST_DIR)/dkms-load-test
 
-.PHONY: install uninstall install-dkms uninstall-dkms
+.PHONY: userspace install uninstall install-dkms uninstall-dkms
+# What make install installs, and nothing else (debian/rules builds this).
+userspace: $(INST_BUILT)
+
 install: $(INST_BUILT)
 	@rm -rf $(INST)/gen && mkdir -p $(INST)/gen
 	$(INST_SUBST) -e 's|^libdir=.*|libdir=$(LIBDIR)|' -e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
 		$(SRC)/libta/tieralloc.pc.in >$(INST)/gen/tieralloc.pc
 	$(INST_SUBST) $(INST_DIR)/tieralloc.service.in >$(INST)/gen/tieralloc.service
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(PRELOADDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR) \
 		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MODLOADDIR)
 	install -m 0755 $(B)/tierallocctl $(DESTDIR)$(BINDIR)/tierallocctl
@@ -74,7 +81,7 @@ install: $(INST_BUILT)
 	ln -sf libta.so.$(TA_VERSION) $(DESTDIR)$(LIBDIR)/libta.so.$(TA_SOMAJOR)
 	ln -sf libta.so.$(TA_SOMAJOR) $(DESTDIR)$(LIBDIR)/libta.so
 	install -m 0644 $(B)/libta.a $(DESTDIR)$(LIBDIR)/libta.a
-	install -m 0755 $(B)/libta_preload.so $(DESTDIR)$(LIBDIR)/libta_preload.so
+	install -m 0755 $(B)/libta_preload.so $(DESTDIR)$(PRELOADDIR)/libta_preload.so
 	install -m 0644 $(INST)/gen/tieralloc.pc $(DESTDIR)$(PKGCONFIGDIR)/tieralloc.pc
 	install -m 0644 $(SRC)/libta/include/tieralloc.h $(DESTDIR)$(INCLUDEDIR)/tieralloc.h
 	install -m 0644 $(SRC)/uapi/linux/tieralloc.h $(DESTDIR)$(INCLUDEDIR)/linux/tieralloc.h
@@ -91,7 +98,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tierallocctl \
 		$(DESTDIR)$(LIBDIR)/libta.so.$(TA_VERSION) $(DESTDIR)$(LIBDIR)/libta.so.$(TA_SOMAJOR) \
 		$(DESTDIR)$(LIBDIR)/libta.so $(DESTDIR)$(LIBDIR)/libta.a \
-		$(DESTDIR)$(LIBDIR)/libta_preload.so $(DESTDIR)$(PKGCONFIGDIR)/tieralloc.pc \
+		$(DESTDIR)$(PRELOADDIR)/libta_preload.so $(DESTDIR)$(PKGCONFIGDIR)/tieralloc.pc \
 		$(DESTDIR)$(INCLUDEDIR)/tieralloc.h $(DESTDIR)$(INCLUDEDIR)/linux/tieralloc.h \
 		$(DESTDIR)$(DOCDIR)/tieralloc.conf.example \
 		$(DESTDIR)$(UDEVRULESDIR)/60-tieralloc.rules $(DESTDIR)$(UNITDIR)/tieralloc.service \
