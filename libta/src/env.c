@@ -26,59 +26,10 @@
 /* The tiers' names in upper case, as in TA_FAST_SOFT. */
 static const char *const tier_env[TA_NR_TIERS] = { "FAST", "NORMAL", "SLOW" };
 
-/* Returns 0 and *out, or -1 for a malformed or overflowing size. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	uint64_t v = 0, mul = 1;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		if (__builtin_mul_overflow(v, 10, &v) ||
-		    __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
-			return -1;
-	}
-	switch (*s) {
-	case 'k':
-	case 'K':
-		mul = 1ull << 10;
-		s++;
-		break;
-	case 'm':
-	case 'M':
-		mul = 1ull << 20;
-		s++;
-		break;
-	case 'g':
-	case 'G':
-		mul = 1ull << 30;
-		s++;
-		break;
-	case 't':
-	case 'T':
-		mul = 1ull << 40;
-		s++;
-		break;
-	}
-	if (mul > 1 && (!strcmp(s, "iB") || !strcmp(s, "B") || !strcmp(s, "b")))
-		s += strlen(s);
-	if (*s)
-		return -1;
-	return __builtin_mul_overflow(v, mul, out) ? -1 : 0;
-}
-
 static int parse_bool(const char *name, const char *s, bool *out)
 {
-	if (!strcmp(s, "1") || !strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
-	    !strcasecmp(s, "on")) {
-		*out = true;
+	if (!ta_parse_bool(s, out))
 		return 0;
-	}
-	if (!strcmp(s, "0") || !strcasecmp(s, "no") || !strcasecmp(s, "false") ||
-	    !strcasecmp(s, "off")) {
-		*out = false;
-		return 0;
-	}
 	ta_msg("%s='%s': expected 0 or 1; keeping the default", name, s);
 	return -1;
 }
@@ -88,7 +39,7 @@ static int parse_uint(const char *name, const char *s, uint64_t max, uint64_t *o
 {
 	uint64_t v;
 
-	if (s[strspn(s, "0123456789")] != '\0' || parse_size(s, &v) || v > max) {
+	if (s[strspn(s, "0123456789")] != '\0' || ta_parse_size(s, &v) || v > max) {
 		ta_msg("%s='%s': expected a number from 0 to %llu; keeping the default", name, s,
 		       (unsigned long long)max);
 		return -1;
@@ -175,7 +126,7 @@ static void parse_tiers(bool kernel)
 				       name);
 				continue;
 			}
-			if (parse_size(s, &v[w])) {
+			if (ta_parse_size(s, &v[w])) {
 				ta_msg("%s='%s': expected a size (digits with an optional K, M, G "
 				       "or T suffix); keeping the default",
 				       name, s);

@@ -35,6 +35,7 @@
 
 #include <linux/tieralloc.h>
 #include "tieralloc.h"
+#include "parse.h"
 /* The placement rules and the GCRA arithmetic, shared with the module. */
 #include "../../kmod/ta_policy.h"
 

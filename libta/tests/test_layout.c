@@ -22,13 +22,14 @@ struct frozen_tier {
 	uint64_t moves_out, bytes_moved_in, bytes_moved_out, move_failures;
 };
 
-#define FIELDS(X)                                                                                \
-	X(node)                                                                                  \
-	X(policy) X(soft_cap) X(hard_cap) X(reserved_bytes) X(regions) X(large_blocks)           \
-		X(large_bytes) X(alloc_calls) X(free_calls) X(bytes_allocated) X(bytes_freed)    \
-			X(sim_wait_ns) X(throttle_wait_ns) X(soft_violations) X(hard_violations) \
-				X(reroutes) X(moves_in) X(moves_out) X(bytes_moved_in)           \
-					X(bytes_moved_out) X(move_failures)
+/* clang-format off */
+#define FIELDS(X)                                                                          \
+	X(node) X(policy) X(soft_cap) X(hard_cap) X(reserved_bytes) X(regions)             \
+	X(large_blocks) X(large_bytes) X(alloc_calls) X(free_calls) X(bytes_allocated)     \
+	X(bytes_freed) X(sim_wait_ns) X(throttle_wait_ns) X(soft_violations)               \
+	X(hard_violations) X(reroutes) X(moves_in) X(moves_out) X(bytes_moved_in)          \
+	X(bytes_moved_out) X(move_failures)
+/* clang-format on */
 
 #define SAME(f)                                                                                  \
 	_Static_assert(offsetof(struct ta_lib_tier_stats, f) == offsetof(struct frozen_tier, f), \

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "preload.h"
+#include "../../libta/src/parse.h"
 
 PL_HIDDEN struct pl_config pl = {
 	.fast_max = 0,
@@ -50,55 +51,8 @@ static void parse_bool(const char *name, bool *out)
 {
 	const char *s = get(name);
 
-	if (!s)
-		return;
-	if (!strcmp(s, "1") || !strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
-	    !strcasecmp(s, "on"))
-		*out = true;
-	else if (!strcmp(s, "0") || !strcasecmp(s, "no") || !strcasecmp(s, "false") ||
-		 !strcasecmp(s, "off"))
-		*out = false;
-	else
+	if (s && ta_parse_bool(s, out))
 		ta_msg("%s='%s': expected 0 or 1; keeping the default (%d)", name, s, *out);
-}
-
-/* Digits with an optional K, M, G or T suffix (powers of 1024, optional B/iB). */
-static int parse_size(const char *s, uint64_t *out)
-{
-	uint64_t v = 0, mul = 1;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	for (; *s >= '0' && *s <= '9'; s++)
-		if (__builtin_mul_overflow(v, 10, &v) ||
-		    __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
-			return -1;
-	switch (*s) {
-	case 'k':
-	case 'K':
-		mul = 1ull << 10;
-		break;
-	case 'm':
-	case 'M':
-		mul = 1ull << 20;
-		break;
-	case 'g':
-	case 'G':
-		mul = 1ull << 30;
-		break;
-	case 't':
-	case 'T':
-		mul = 1ull << 40;
-		break;
-	}
-	if (mul > 1) {
-		s++;
-		if (!strcmp(s, "iB") || !strcmp(s, "B") || !strcmp(s, "b"))
-			s += strlen(s);
-	}
-	if (*s)
-		return -1;
-	return __builtin_mul_overflow(v, mul, out) ? -1 : 0;
 }
 
 static void parse_env(void)
@@ -123,7 +77,7 @@ static void parse_env(void)
 			       s);
 	}
 	if ((s = get("TA_LARGE_MIN"))) {
-		if (parse_size(s, &v) || v == 0 || v > PTRDIFF_MAX)
+		if (ta_parse_size(s, &v) || v == 0 || v > PTRDIFF_MAX)
 			ta_msg("TA_LARGE_MIN='%s': expected a size of at least 1 byte (digits with "
 			       "an optional K, M or G suffix); keeping the default (1M)",
 			       s);
@@ -132,7 +86,7 @@ static void parse_env(void)
 	}
 	parse_bool("TA_STATS_SHM", &pl.stats);
 	if ((s = get("TA_STATS_INTERVAL_MS"))) {
-		if (parse_size(s, &v) || v == 0 || v > 3600000)
+		if (ta_parse_size(s, &v) || v == 0 || v > 3600000)
 			ta_msg("TA_STATS_INTERVAL_MS='%s': expected milliseconds between 1 and "
 			       "3600000; keeping the default (%u)",
 			       s, pl.interval_ms);

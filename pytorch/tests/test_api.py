@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 """The Python API: shim entry points, stats, errors."""
+import os
 import sys
 
 import numpy as np
@@ -98,3 +99,22 @@ def test_names_are_the_uapi_names():
     """tieralloc.HINTS/TIERS mirror the shim's, which it builds from the UAPI's TA_*_NAMES."""
     shim = _native.shim()
     assert shim.HINTS == tieralloc.HINTS and shim.TIERS == tieralloc.TIERS
+
+
+def test_parse_size_is_libtas():
+    """tieralloc.torch's size parser on the cases libta's ta_parse_size() is tested on."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "libta",
+                        "tests", "size_cases.txt")
+    cases = 0
+    with open(path) as f:
+        for line in f:
+            if not line.startswith("|"):
+                continue
+            text, want = line[1:].rstrip("\n").split("|")
+            if want == "error":
+                with pytest.raises(ValueError):
+                    tt._parse_size(text)
+            else:
+                assert tt._parse_size(text) == int(want), text
+            cases += 1
+    assert cases >= 30

@@ -97,14 +97,20 @@ def _tier_index(t):
 
 # ---- switching ----
 
+_SIZE_SHIFT = {"K": 10, "M": 20, "G": 30, "T": 40}
+
+
 def _parse_size(text):
-    t = text.strip().upper().rstrip("B").rstrip("I")
-    mul = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(t[-1:], 1)
-    if mul > 1:
-        t = t[:-1]
-    if not t.isdigit():
+    """libta's ta_parse_size(), mirrored: digits, then K, M, G or T (either
+    case) optionally followed by B, b or iB; below 2**64.  Both are tested on
+    libta/tests/size_cases.txt."""
+    num = text[:len(text) - len(text.lstrip("0123456789"))]
+    rest = text[len(num):]
+    shift = _SIZE_SHIFT.get(rest[:1].upper(), None) if rest else 0
+    if (not num or shift is None or (shift and rest[1:] not in ("", "B", "b", "iB"))
+            or int(num) << shift >= 1 << 64):
         raise ValueError("TIERALLOC_TORCH_CACHE=%r: expected a size such as 256M" % text)
-    return int(t) * mul
+    return int(num) << shift
 
 
 def enable(hint=None):
