@@ -103,6 +103,55 @@ static inline int tapol_next_tier(__u32 key, __u32 tier, __u32 policy)
 }
 
 /*
+ * Node ranking.  At start the memory nodes are ranked by their HMAT read
+ * latency, then read bandwidth, when every memory node has HMAT attributes;
+ * otherwise by distance from the nearest node with CPUs, a node with CPUs
+ * before a memory-only one at equal distance.  Ties go to the lower id.
+ */
+struct tapol_node {
+	int nid;
+	__u32 latency;		/* ns, from HMAT */
+	__u32 bandwidth;	/* MB/s, from HMAT */
+	int distance;		/* to the nearest node with CPUs */
+	int has_cpus;
+};
+
+/* <0 when @x ranks before (is faster than) @y, >0 after. */
+static inline int tapol_rank_cmp_hmat(const struct tapol_node *x,
+				      const struct tapol_node *y)
+{
+	if (x->latency != y->latency)
+		return x->latency < y->latency ? -1 : 1;
+	if (x->bandwidth != y->bandwidth)
+		return x->bandwidth > y->bandwidth ? -1 : 1;
+	return x->nid - y->nid;
+}
+
+static inline int tapol_rank_cmp_distance(const struct tapol_node *x,
+					  const struct tapol_node *y)
+{
+	if (x->distance != y->distance)
+		return x->distance - y->distance;
+	if (!x->has_cpus != !y->has_cpus)
+		return x->has_cpus ? -1 : 1;
+	return x->nid - y->nid;
+}
+
+/*
+ * Which of @n >= 1 ranked nodes (0: the best) backs @tier: FAST the best,
+ * SLOW the worst, NORMAL the second best (with two nodes NORMAL shares
+ * SLOW's node, with one every tier is on it).
+ */
+static inline int tapol_tier_rank(__u32 tier, int n)
+{
+	if (tier == TA_TIER_FAST)
+		return 0;
+	if (tier == TA_TIER_SLOW)
+		return n - 1;
+	return n > 1 ? 1 : 0;
+}
+
+/*
  * Token buckets as GCRA: a tier's bucket is its "theoretical arrival time"
  * (TAT, ns); a TAT in the past counts as now.  Charging n bytes at rate r
  * pushes the TAT n/r s forward; with a burst of b bytes the bucket is in

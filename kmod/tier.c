@@ -36,14 +36,6 @@ DEFINE_MUTEX(ta_config_lock);
 
 const char * const ta_tier_names[TA_NR_TIERS] = TA_TIER_NAMES;
 
-struct ta_node_rank {
-	int nid;
-	u32 latency;		/* ns, from HMAT */
-	u32 bandwidth;		/* MB/s, from HMAT */
-	int distance;		/* to the nearest node with CPUs */
-	bool has_cpus;
-};
-
 bool ta_node_usable(int nid)
 {
 	return nid >= 0 && nid < MAX_NUMNODES && node_online(nid) &&
@@ -98,32 +90,20 @@ static int ta_read_hmat_attr(int nid, const char *attr, u32 *val)
 	return kstrtou32(strim(buf), 10, val);
 }
 
+/* sort() comparators over struct tapol_node: ta_policy.h ranks. */
 static int ta_rank_cmp_hmat(const void *a, const void *b)
 {
-	const struct ta_node_rank *x = a, *y = b;
-
-	if (x->latency != y->latency)
-		return x->latency < y->latency ? -1 : 1;
-	if (x->bandwidth != y->bandwidth)
-		return x->bandwidth > y->bandwidth ? -1 : 1;
-	return x->nid - y->nid;
+	return tapol_rank_cmp_hmat(a, b);
 }
 
-/* Nearer first; at equal distance a node with CPUs beats a memory-only one. */
 static int ta_rank_cmp_distance(const void *a, const void *b)
 {
-	const struct ta_node_rank *x = a, *y = b;
-
-	if (x->distance != y->distance)
-		return x->distance - y->distance;
-	if (x->has_cpus != y->has_cpus)
-		return x->has_cpus ? -1 : 1;
-	return x->nid - y->nid;
+	return tapol_rank_cmp_distance(a, b);
 }
 
 static void ta_tiers_discover(void)
 {
-	struct ta_node_rank *rank;
+	struct tapol_node *rank;
 	int nid, c, n = 0, i;
 	bool hmat = true;
 	u32 how;
@@ -138,7 +118,7 @@ static void ta_tiers_discover(void)
 	}
 
 	for_each_node_state(nid, N_MEMORY) {
-		struct ta_node_rank *r = &rank[n++];
+		struct tapol_node *r = &rank[n++];
 
 		r->nid = nid;
 		r->has_cpus = node_state(nid, N_CPU);
@@ -155,16 +135,9 @@ static void ta_tiers_discover(void)
 	     hmat ? ta_rank_cmp_hmat : ta_rank_cmp_distance, NULL);
 	how = hmat ? TA_TIER_INFO_HMAT : TA_TIER_INFO_DISTANCE;
 
-	/* FAST is the best node, SLOW the worst, NORMAL the second best. */
 	for (i = 0; i < TA_NR_TIERS; i++) {
-		struct ta_node_rank *r;
+		struct tapol_node *r = &rank[tapol_tier_rank(i, n)];
 
-		if (i == TA_TIER_FAST)
-			r = &rank[0];
-		else if (i == TA_TIER_SLOW)
-			r = &rank[n - 1];
-		else
-			r = &rank[min(1, n - 1)];
 		ta_tiers[i].node = r->nid;
 		ta_tiers[i].info_flags = how;
 		if (hmat) {

@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Which NUMA node backs each tier, decided exactly as the kernel module does
- * (kmod/tier.c): rank the memory nodes by HMAT read latency, then read
- * bandwidth, when every memory node has HMAT attributes; otherwise by
- * distance from the nearest node with CPUs, a node with CPUs before a
- * memory-only one at equal distance, then by id.  FAST is the best node,
- * SLOW the worst, NORMAL the second best: with two nodes NORMAL shares
- * SLOW's node, with one node every tier is on it.
+ * Which NUMA node backs each tier, decided by the module's rules
+ * (kmod/ta_policy.h: the HMAT and distance rankings, and which ranked node
+ * each tier takes) over what sysfs says of the nodes.
  *
  * Reads sysfs with open/read only (no stdio, no malloc).
  */
@@ -20,13 +16,6 @@
 
 #define NODE_DIR  "/sys/devices/system/node"
 #define MAX_NODES 256
-
-struct rank {
-	int nid;
-	uint32_t latency, bandwidth;
-	int distance;
-	bool has_cpus;
-};
 
 static ssize_t read_file(const char *path, char *buf, size_t n)
 {
@@ -161,24 +150,6 @@ static int read_distances(int from, const uint64_t *online, int *dist)
 	return 0;
 }
 
-static int cmp_hmat(const struct rank *x, const struct rank *y)
-{
-	if (x->latency != y->latency)
-		return x->latency < y->latency ? -1 : 1;
-	if (x->bandwidth != y->bandwidth)
-		return x->bandwidth > y->bandwidth ? -1 : 1;
-	return x->nid - y->nid;
-}
-
-static int cmp_distance(const struct rank *x, const struct rank *y)
-{
-	if (x->distance != y->distance)
-		return x->distance - y->distance;
-	if (x->has_cpus != y->has_cpus)
-		return x->has_cpus ? -1 : 1;
-	return x->nid - y->nid;
-}
-
 /*
  * The one node this process may place memory on, or -1 when there are
  * several (or the kernel will not say): one system call where the sysfs
@@ -209,7 +180,7 @@ static int only_allowed_node(void)
  */
 int ta_topology_probe(struct ta_tier_conf conf[TA_NR_TIERS])
 {
-	static TA_BIG_BSS struct rank rank[MAX_NODES];
+	static TA_BIG_BSS struct tapol_node rank[MAX_NODES];
 	static TA_BIG_BSS int dist[MAX_NODES];
 	uint64_t online[MAX_NODES / 64], mem[MAX_NODES / 64], cpu[MAX_NODES / 64];
 	bool hmat = true;
@@ -230,14 +201,14 @@ int ta_topology_probe(struct ta_tier_conf conf[TA_NR_TIERS])
 	if (read_list("has_memory", mem))
 		return 0;
 	for (int nid = 0; nid < MAX_NODES; nid++) {
-		struct rank *r;
+		struct tapol_node *r;
 		bool ok = true;
 
 		if (!bit(mem, nid))
 			continue;
 		r = &rank[n++];
 		r->nid = nid;
-		r->has_cpus = false;
+		r->has_cpus = 0;
 		r->distance = 1 << 30;
 		r->latency = read_u32(nid, "access0/initiators/read_latency", &ok);
 		/* No latency, no HMAT: the bandwidth file is not there either. */
@@ -263,20 +234,18 @@ int ta_topology_probe(struct ta_tier_conf conf[TA_NR_TIERS])
 	}
 	/* Insertion sort: a handful of nodes. */
 	for (int i = 1; i < n; i++) {
-		struct rank key = rank[i];
+		struct tapol_node key = rank[i];
 		int j = i - 1;
 
-		while (j >= 0 &&
-		       (hmat ? cmp_hmat(&rank[j], &key) : cmp_distance(&rank[j], &key)) > 0) {
+		while (j >= 0 && (hmat ? tapol_rank_cmp_hmat(&rank[j], &key)
+				       : tapol_rank_cmp_distance(&rank[j], &key)) > 0) {
 			rank[j + 1] = rank[j];
 			j--;
 		}
 		rank[j + 1] = key;
 	}
 	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
-		const struct rank *r = t == TA_TIER_FAST   ? &rank[0]
-				       : t == TA_TIER_SLOW ? &rank[n - 1]
-							   : &rank[n > 1 ? 1 : 0];
+		const struct tapol_node *r = &rank[tapol_tier_rank(t, n)];
 
 		conf[t].node = r->nid;
 		conf[t].info_flags = hmat ? TA_TIER_INFO_HMAT : TA_TIER_INFO_DISTANCE;

@@ -4,7 +4,8 @@
  * module and libta's user backend both compile: every key (the five hints
  * and the three exact tiers) against every state of the caps (each tier
  * full to its hard cap or not, FAST over its soft cap or not) under both
- * hard-cap policies, as a table; and ta_hint_tier(), libta's export of it.
+ * hard-cap policies, as a table; the node rankings; and ta_hint_tier(),
+ * libta's export of the hint's tier.
  */
 #include "kselftest_harness.h"
 #include "ta_test.h"
@@ -157,6 +158,52 @@ TEST(gcra)
 	ASSERT_EQ(0, tapol_gcra_deficit(0, 1000, 0));
 	ASSERT_GE(TAPOL_MIN_RATE, 4096);
 	ASSERT_EQ(64 * MB, TAPOL_DEFAULT_BURST);
+}
+
+/* Sort @n nodes with @cmp (insertion sort, as libta does) and return their ids in order. */
+static void rank_nodes(struct tapol_node *v, int n,
+		       int (*cmp)(const struct tapol_node *, const struct tapol_node *), int *ids)
+{
+	for (int i = 1; i < n; i++) {
+		struct tapol_node key = v[i];
+		int j = i - 1;
+
+		for (; j >= 0 && cmp(&v[j], &key) > 0; j--)
+			v[j + 1] = v[j];
+		v[j + 1] = key;
+	}
+	for (int i = 0; i < n; i++)
+		ids[i] = v[i].nid;
+}
+
+TEST(node_ranking)
+{
+	/* nid, latency, bandwidth, distance, has_cpus */
+	struct tapol_node hmat[] = {
+		{ 3, 250, 25000, 30, 0 }, { 1, 140, 50000, 20, 0 }, { 0, 80, 100000, 10, 1 },
+		{ 2, 140, 60000, 20, 0 }, /* NORMAL's latency, more bandwidth */
+		{ 4, 80, 100000, 10, 0 }, /* ties with node 0: the lower id first */
+	};
+	struct tapol_node dist[] = {
+		{ 2, 0, 0, 20, 0 },
+		{ 3, 0, 0, 10, 0 }, /* memory-only, as near as node 1 */
+		{ 1, 0, 0, 10, 1 },
+		{ 0, 0, 0, 30, 1 },
+	};
+	static const int want_hmat[] = { 0, 4, 2, 1, 3 }, want_dist[] = { 1, 3, 2, 0 };
+	int ids[5];
+
+	TH_LOG("checks the HMAT and distance rankings and which ranked node each tier takes");
+	rank_nodes(hmat, 5, tapol_rank_cmp_hmat, ids);
+	ASSERT_EQ(0, memcmp(want_hmat, ids, sizeof(want_hmat)));
+	rank_nodes(dist, 4, tapol_rank_cmp_distance, ids);
+	ASSERT_EQ(0, memcmp(want_dist, ids, sizeof(want_dist)));
+	/* FAST the best, SLOW the worst, NORMAL the second best. */
+	for (int n = 1; n <= 4; n++) {
+		ASSERT_EQ(0, tapol_tier_rank(F, n));
+		ASSERT_EQ(n > 1 ? 1 : 0, tapol_tier_rank(N, n));
+		ASSERT_EQ(n - 1, tapol_tier_rank(S, n));
+	}
 }
 
 TEST(hint_tier_export)
