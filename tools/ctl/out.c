@@ -177,11 +177,22 @@ static json_object *tier_json(const struct ta_tier_stats *s)
 	return o;
 }
 
+/* The text of @root (pretty when @pretty), for the caller to free; @root is put. */
+static char *json_text(json_object *root, bool pretty)
+{
+	char *out = strdup(json_object_to_json_string_ext(
+		root, (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+			      : JSON_C_TO_STRING_PLAIN) |
+			      JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(root);
+	return out;
+}
+
 char *ctl_stats_json(const struct ta_stats *st, bool pretty)
 {
 	json_object *root = json_object_new_object(), *tiers;
 	struct ta_tier_stats tot;
-	char *out = NULL;
 
 	if (!root)
 		return NULL;
@@ -193,12 +204,7 @@ char *ctl_stats_json(const struct ta_stats *st, bool pretty)
 		json_object_object_add(tiers, ctl_tier_name(t), tier_json(&st->tier[t]));
 	json_object_object_add(root, "tiers", tiers);
 	json_object_object_add(root, "totals", tier_json(&tot));
-	out = strdup(json_object_to_json_string_ext(
-		root, (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
-			      : JSON_C_TO_STRING_PLAIN) |
-			      JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-	return out;
+	return json_text(root, pretty);
 }
 
 /*
@@ -210,7 +216,6 @@ char *ctl_stats_json(const struct ta_stats *st, bool pretty)
 char *ctl_tiers_json(const struct ta_tier_config *cfg, const struct ta_stats *st, bool pretty)
 {
 	json_object *root = json_object_new_object();
-	char *out;
 
 	if (!root)
 		return NULL;
@@ -243,12 +248,7 @@ char *ctl_tiers_json(const struct ta_tier_config *cfg, const struct ta_stats *st
 				       json_object_new_uint64(st->tier[t].resident_bytes));
 		json_object_object_add(root, ctl_tier_name(t), o);
 	}
-	out = strdup(json_object_to_json_string_ext(
-		root, (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
-			      : JSON_C_TO_STRING_PLAIN) |
-			      JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-	return out;
+	return json_text(root, pretty);
 }
 
 /*
