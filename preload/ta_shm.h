@@ -4,9 +4,10 @@
  * read by `tierallocctl stats --pid PID`.
  *
  * The file /dev/shm/tieralloc.<pid> holds one struct ta_shm_stats at offset
- * 0.  The process creates it at start-up, refreshes it at cheap points
- * (every few thousand allocations or large allocations, at most every
- * TA_STATS_INTERVAL_MS) and removes it at exit.  A process that is killed
+ * 0.  The process creates it at its first refresh, refreshes it from
+ * allocation slow paths (page refills, allocations of 256 KiB or more) at
+ * most every TA_STATS_INTERVAL_MS, or at once after 1 MiB of large
+ * allocations (preload/src/publish.c), and removes it at exit.  A process that is killed
  * or exec()s a program without the preload leaves a stale file behind: a
  * reader checks that /proc/<pid>/maps still maps the file.
  *

@@ -5,8 +5,8 @@
  * /proc/self/numa_maps, pagemap) and of each node's free memory; other
  * users, memory cgroups and the kernel's own reports (/dev/kmsg).
  */
-#ifndef TA_TEST_H
-#define TA_TEST_H
+#ifndef TA_SELFTEST_H
+#define TA_SELFTEST_H
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +38,10 @@
 #define TA_PAGE 4096UL
 #define TA_MIB	(1UL << 20)
 
-/* Skip loudly unless the module is loaded (the VM rig loads it). */
+/*
+ * A new file of the device, or -1 with errno (ENOENT: the module is not
+ * loaded; the VM rig loads it): callers SKIP or fail as they need.
+ */
 static inline int ta_open_dev(void)
 {
 	return open(TIERALLOC_DEVICE, O_RDWR | O_CLOEXEC);
@@ -538,4 +541,4 @@ static inline void ta_settle(void)
 		EXPECT_EQ((start)->live_regions, __now.live_regions);                   \
 	} while (0)
 
-#endif /* TA_TEST_H */
+#endif /* TA_SELFTEST_H */

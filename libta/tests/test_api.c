@@ -13,7 +13,7 @@
 #include <json-c/json.h>
 
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 
 static const int hint_tier[TA_NR_HINTS] = { TA_TIER_FAST, TA_TIER_NORMAL, TA_TIER_SLOW,
 					    TA_TIER_FAST, TA_TIER_FAST };

@@ -5,7 +5,7 @@
  * on stderr naming its variable and keeps the default; nothing aborts.
  */
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 
 static char out[8192];
 

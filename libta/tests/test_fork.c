@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 
 #ifdef __SANITIZE_THREAD__
 /* TSan refuses threads in a child of a multithreaded parent unless told. */

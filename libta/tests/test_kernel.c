@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 
 #define BIG (40u << 20) /* above the large-block cache limit: freed at once */
 

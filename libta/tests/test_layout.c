@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 #include "../../preload/ta_shm.h"
 
 /* As written by hand before TA_LIB_TIER_COUNTERS (and in ta_shm.h, version 1). */

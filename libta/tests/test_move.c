@@ -7,7 +7,7 @@
  * leave the block alone.  (Placement of the pages: test_placement.)
  */
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 
 TEST(small_block_is_copied)
 {

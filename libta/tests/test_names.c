@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 
 TEST(value_names)
 {

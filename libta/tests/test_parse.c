@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 #include "../src/parse.c"
 
 TEST(sizes)

@@ -9,7 +9,7 @@
  * node 0 FAST, node 1 NORMAL, node 2 SLOW.
  */
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 
 #define LEN (4u << 20)
 

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 
 #define MB (1u << 20)
 

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 
 #define SMALL	  1000
 #define SMALL_SUM (16u << 20)

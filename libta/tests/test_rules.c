@@ -8,7 +8,7 @@
  * libta's export of the hint's tier.
  */
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 #include "../../kmod/ta_policy.h"
 
 #define F  TA_TIER_FAST

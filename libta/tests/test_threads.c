@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "kselftest_harness.h"
-#include "ta_test.h"
+#include "tt_test.h"
 
 #define NTHREADS 8
 #define ROUNDS	 20000

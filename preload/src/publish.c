@@ -3,13 +3,15 @@
  * Per-process statistics in /dev/shm/tieralloc.<pid> (struct ta_shm_stats,
  * ../ta_shm.h) for `tierallocctl stats --pid`.
  *
- * Created and refreshed from the allocation paths at cheap points: every
- * 4096th malloc of a thread, at most once per TA_STATS_INTERVAL_MS, and
- * allocations of 256 KiB or more (which may create a region), at most once
- * per 5 ms; removed at exit.  Short-lived processes that never get there
- * (shells, coreutils) never pay for the file.  One
- * thread writes at a time (the others skip); a forked child drops the
- * parent's mapping and publishes under its own pid.
+ * Created at the first refresh, removed at exit.  Refreshed from the
+ * allocation slow paths: when a thread refills a page of small blocks
+ * (every 64th refill looks at the clock) or allocates, or grows by realloc,
+ * PL_TICK_BYTES (256 KiB) or more, once TA_STATS_INTERVAL_MS have passed
+ * since the last refresh; and at once when such big allocations add up to
+ * PL_PUBLISH_BYTES (1 MiB), as the program may go idle after them.
+ * Short-lived processes that never get there (shells, coreutils) never pay
+ * for the file.  One thread writes at a time (the others skip); a forked
+ * child drops the parent's mapping and publishes under its own pid.
  */
 #include <dirent.h>
 #include <errno.h>

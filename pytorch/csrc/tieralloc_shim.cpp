@@ -36,7 +36,7 @@
  *    (ta_get_default_hint(): TA_DEFAULT_HINT, normally "warm").
  *  - Large blocks (>= TA_LARGE_MIN) are regions of their own: creating
  *    one is mmap + mbind (or an ioctl) + page faults, and libta keeps only
- *    four freed ones per tier.  A training step frees and reallocates its
+ *    a few freed ones per tier (eight, 32 MiB of them, none over 32 MiB).  A training step frees and reallocates its
  *    activations and gradients every step, so a per-tier cache of freed
  *    large blocks (like PyTorch's CUDA caching allocator; default 64 MiB per
  *    tier, set_cache_limit(), empty_cache()) hands the same, already

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers shared by libta's tests (kselftest harness programs). */
-#ifndef TA_TEST_H
-#define TA_TEST_H
+/* Helpers shared by libta's tests (kselftest harness programs), all tt_*. */
+#ifndef LIBTA_TT_TEST_H
+#define LIBTA_TT_TEST_H
 
 #include <errno.h>
 #include <fcntl.h>
