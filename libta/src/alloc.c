@@ -11,12 +11,12 @@
 
 static TA_TLS int tls_hint = -1; /* -1: the process default */
 
-static void *alloc_generic(struct ta_heap *h, size_t size, unsigned key);
+static void *alloc_generic(struct lt_heap *h, size_t size, unsigned key);
 
 /* Take the first free block of @pg, which has one. */
-static inline void *page_pop(struct ta_page *pg)
+static inline void *page_pop(struct lt_page *pg)
 {
-	struct ta_block *b = pg->free;
+	struct lt_block *b = pg->free;
 
 	pg->free = b->next;
 	pg->used++;
@@ -28,9 +28,9 @@ static inline void *page_pop(struct ta_page *pg)
  * of @size (at most TA_BIN_DIRECT_MAX) in sub-heap @s; NULL when that page
  * is missing or full.
  */
-static inline void *bin_pop(struct ta_sub *s, size_t size)
+static inline void *bin_pop(struct lt_sub *s, size_t size)
 {
-	struct ta_page *pg = s->pq[ta_bin_direct[(size + 7) >> 3]].first;
+	struct lt_page *pg = s->pq[lt_bin_direct[(size + 7) >> 3]].first;
 
 	if (likely(pg != NULL && pg->free != NULL))
 		return page_pop(pg);
@@ -38,7 +38,7 @@ static inline void *bin_pop(struct ta_sub *s, size_t size)
 }
 
 /* ta_alloc() and friends: everything but bin_pop() is one tail call, so it needs no frame. */
-static inline void *alloc_in(struct ta_heap *h, size_t size, unsigned key)
+static inline void *alloc_in(struct lt_heap *h, size_t size, unsigned key)
 {
 	if (likely(size <= TA_BIN_DIRECT_MAX && h != NULL)) {
 		void *b = bin_pop(&h->sub[key], size);
@@ -51,27 +51,27 @@ static inline void *alloc_in(struct ta_heap *h, size_t size, unsigned key)
 
 static inline void *alloc_key(size_t size, unsigned key)
 {
-	return alloc_in(ta_tls_heap, size, key);
+	return alloc_in(lt_tls_heap, size, key);
 }
 
 /* Larger requests, empty pages, and the thread's first allocation. */
-static TA_COLD void *alloc_generic(struct ta_heap *h, size_t size, unsigned key)
+static TA_COLD void *alloc_generic(struct lt_heap *h, size_t size, unsigned key)
 {
 	bool zero;
 
 	if (size >= TA_LARGE_MIN)
-		return ta_large_alloc(size, 0, key, &zero);
+		return lt_large_alloc(size, 0, key, &zero);
 	if (!h) {
-		h = ta_heap_init_thread();
+		h = lt_heap_init_thread();
 		if (!h)
 			return NULL;
 	}
-	unsigned bin = ta_bin_of(size);
-	struct ta_page *pg = h->sub[key].pq[bin].first;
+	unsigned bin = lt_bin_of(size);
+	struct lt_page *pg = h->sub[key].pq[bin].first;
 
 	if (pg && pg->free)
 		return page_pop(pg);
-	return ta_alloc_slow(h, key, bin);
+	return lt_alloc_slow(h, key, bin);
 }
 
 /*
@@ -79,13 +79,13 @@ static TA_COLD void *alloc_generic(struct ta_heap *h, size_t size, unsigned key)
  * or grown are large blocks, as glibc serves such a calloc() or realloc()
  * from a mapping of its own: fresh pages are zero already, so a big table
  * a program touches sparsely costs no fault for the pages it never touches,
- * and a buffer grown by doubling grows in place (ta_large_realloc) rather
+ * and a buffer grown by doubling grows in place (lt_large_realloc) rather
  * than by a copy into fresh pages at every step.  Kernel regions cost an
  * ioctl each, and do not grow.
  */
 static bool user_large(size_t size)
 {
-	return size > TA_MEDIUM_MAX && ta_ready() && ta_g.backend == TA_BACKEND_USER;
+	return size > TA_MEDIUM_MAX && lt_ready() && lt_g.backend == TA_BACKEND_USER;
 }
 
 static void *zalloc_key(size_t size, unsigned key)
@@ -98,7 +98,7 @@ static void *zalloc_key(size_t size, unsigned key)
 		return p;
 	}
 	bool zero;
-	void *p = ta_large_alloc(size, 0, key, &zero);
+	void *p = lt_large_alloc(size, 0, key, &zero);
 
 	if (p && !zero)
 		memset(p, 0, size);
@@ -120,15 +120,15 @@ static void *aligned_key(size_t align, size_t size, unsigned key)
 			if (!p || ((uintptr_t)p & (align - 1)) == 0)
 				return p;
 			a = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
-			struct ta_segment *seg = ta_map_lookup(p);
+			struct lt_segment *seg = lt_map_lookup(p);
 
-			ta_page_of(seg, p)->flags |= TA_PF_ALIGNED;
+			lt_page_of(seg, p)->flags |= TA_PF_ALIGNED;
 			return (void *)a;
 		}
 	}
 	bool zero;
 
-	return ta_large_alloc(size, align, key, &zero);
+	return lt_large_alloc(size, align, key, &zero);
 }
 
 static TA_COLD bool bad_hint(void)
@@ -147,10 +147,10 @@ static inline bool valid_hint(ta_hint_t hint)
 /* A thread's first default-hint allocation: take the process default. */
 static TA_COLD unsigned default_key_init(void)
 {
-	if (!ta_ready())
-		ta_init_slow();
-	tls_hint = (int)ta_g.default_hint; /* fixed once libta is initialised */
-	return ta_g.default_hint;
+	if (!lt_ready())
+		lt_init_slow();
+	tls_hint = (int)lt_g.default_hint; /* fixed once libta is initialised */
+	return lt_g.default_hint;
 }
 
 static inline unsigned default_key(void)
@@ -204,20 +204,20 @@ TA_EXPORT void *ta_aligned_alloc(size_t align, size_t bytes, ta_hint_t hint)
  * on its own page's list and the page is now empty; else the flagged-page
  * and remote (or heap-less thread) cases.
  */
-static TA_COLD void free_arena_slow(struct ta_segment *seg, struct ta_page *pg, void *p,
+static TA_COLD void free_arena_slow(struct lt_segment *seg, struct lt_page *pg, void *p,
 				    bool pushed)
 {
-	struct ta_heap *h = ta_tls_heap;
+	struct lt_heap *h = lt_tls_heap;
 	int e = errno;
 
-	if (ta_page_is_mini_span(pg))
-		pg = ta_page_of(seg, p);
+	if (lt_page_is_mini_span(pg))
+		pg = lt_page_of(seg, p);
 	if (pushed)
-		ta_page_retire(h, seg, pg);
+		lt_page_retire(h, seg, pg);
 	else if (seg->heap == h)
-		ta_free_local_slow(h, seg, pg, p);
+		lt_free_local_slow(h, seg, pg, p);
 	else
-		ta_free_remote(seg, pg, p);
+		lt_free_remote(seg, pg, p);
 	errno = e;
 }
 
@@ -225,13 +225,13 @@ static TA_COLD void free_foreign(const void *p)
 {
 	static _Atomic int told;
 
-	ta_stat_add(&ta_g.foreign_frees, 1);
+	lt_stat_add(&lt_g.foreign_frees, 1);
 	if (!atomic_exchange(&told, 1))
-		ta_msg("ta_free(%p): not a libta pointer; ignored (reported once)", p);
+		lt_msg("ta_free(%p): not a libta pointer; ignored (reported once)", p);
 }
 
 /* A large block: @p must be its start. */
-static TA_COLD void free_large(struct ta_segment *seg, void *p)
+static TA_COLD void free_large(struct lt_segment *seg, void *p)
 {
 	int e;
 
@@ -240,17 +240,17 @@ static TA_COLD void free_large(struct ta_segment *seg, void *p)
 		return;
 	}
 	e = errno;
-	ta_large_free(seg);
+	lt_large_free(seg);
 	errno = e;
 }
 
 /* Free @p of arena segment @seg; errno is kept, as glibc's free() keeps it. */
-static inline void free_arena(struct ta_segment *seg, void *p)
+static inline void free_arena(struct lt_segment *seg, void *p)
 {
-	struct ta_page *pg = ta_arena_page_of(seg, p);
+	struct lt_page *pg = lt_arena_page_of(seg, p);
 
-	if (likely(seg->heap == ta_tls_heap && pg->flags == 0)) {
-		struct ta_block *b = p;
+	if (likely(seg->heap == lt_tls_heap && pg->flags == 0)) {
+		struct lt_block *b = p;
 
 		b->next = pg->local_free;
 		pg->local_free = b;
@@ -265,11 +265,11 @@ static inline void free_arena(struct ta_segment *seg, void *p)
 /* Not in an arena segment: a large block, NULL or foreign (returned). */
 static TA_COLD void *free_other(void *p)
 {
-	struct ta_segment *seg;
+	struct lt_segment *seg;
 
 	if (!p)
 		return NULL;
-	seg = ta_map_lookup(p);
+	seg = lt_map_lookup(p);
 	if (!seg)
 		return p;
 	if (seg->kind == TA_SEG_ARENA)
@@ -288,8 +288,8 @@ static TA_COLD void free_other_or_foreign(void *p)
 
 TA_EXPORT void ta_free(void *p)
 {
-	if (likely(ta_in_arena(p))) {
-		free_arena(ta_arena_of(p), p);
+	if (likely(lt_in_arena(p))) {
+		free_arena(lt_arena_of(p), p);
 		return;
 	}
 	free_other_or_foreign(p);
@@ -298,8 +298,8 @@ TA_EXPORT void ta_free(void *p)
 /* Inlined into the preload's free() (link-time optimisation): it is its fast path. */
 TA_EXPORT __attribute__((always_inline)) inline void *ta_try_free(void *p)
 {
-	if (likely(ta_in_arena(p))) {
-		free_arena(ta_arena_of(p), p);
+	if (likely(lt_in_arena(p))) {
+		free_arena(lt_arena_of(p), p);
 		return NULL;
 	}
 	return free_other(p);
@@ -307,13 +307,13 @@ TA_EXPORT __attribute__((always_inline)) inline void *ta_try_free(void *p)
 
 TA_EXPORT size_t ta_usable_size(const void *p)
 {
-	struct ta_segment *seg = ta_map_lookup(p);
+	struct lt_segment *seg = lt_map_lookup(p);
 
 	if (!seg)
 		return 0;
 	if (seg->kind == TA_SEG_ARENA) {
-		struct ta_page *pg = ta_page_of(seg, p);
-		const uint8_t *b = ta_block_start(pg, p);
+		struct lt_page *pg = lt_page_of(seg, p);
+		const uint8_t *b = lt_block_start(pg, p);
 
 		return pg->block_size - (size_t)((const uint8_t *)p - b);
 	}
@@ -322,7 +322,7 @@ TA_EXPORT size_t ta_usable_size(const void *p)
 
 TA_EXPORT int ta_tier_of(const void *p)
 {
-	struct ta_segment *seg = ta_map_lookup(p);
+	struct lt_segment *seg = lt_map_lookup(p);
 
 	if (!seg) {
 		errno = EINVAL;
@@ -333,20 +333,20 @@ TA_EXPORT int ta_tier_of(const void *p)
 
 TA_EXPORT int ta_owns(const void *p)
 {
-	return ta_map_lookup(p) != NULL;
+	return lt_map_lookup(p) != NULL;
 }
 
 /*
  * Key to allocate a copy of a block of @seg with: its own tier.  Its key if
  * that names the tier (a hint's fixed tier, or exact), or pins, else exact.
  */
-static unsigned same_tier_key(const struct ta_segment *seg)
+static unsigned same_tier_key(const struct lt_segment *seg)
 {
 	unsigned k = seg->key;
 
 	if (k >= TA_NR_HINTS || k == TA_HINT_PIN_FAST || tapol_key_tier(k) == (int)seg->tier)
 		return k;
-	return ta_key_exact(seg->tier);
+	return lt_key_exact(seg->tier);
 }
 
 /* A block of @size bytes to take over one of @copy: grown past the medium classes, a large one. */
@@ -357,7 +357,7 @@ static void *alloc_for_copy(size_t copy, size_t size, unsigned key, size_t align
 	if (size > copy && user_large(size)) {
 		int e = errno;
 		bool zero;
-		void *q = ta_large_alloc(size, 0, key, &zero);
+		void *q = lt_large_alloc(size, 0, key, &zero);
 
 		if (q)
 			return q;
@@ -379,7 +379,7 @@ static void *copy_to(void *p, size_t copy, size_t size, unsigned key, size_t ali
 
 TA_EXPORT void *ta_realloc(void *p, size_t bytes)
 {
-	struct ta_segment *seg;
+	struct lt_segment *seg;
 	size_t usable;
 	unsigned key;
 	void *q;
@@ -390,14 +390,14 @@ TA_EXPORT void *ta_realloc(void *p, size_t bytes)
 		ta_free(p);
 		return NULL;
 	}
-	seg = ta_map_lookup(p);
+	seg = lt_map_lookup(p);
 	if (!seg) {
 		errno = EINVAL;
 		return NULL;
 	}
 	usable = ta_usable_size(p);
 	if (bytes <= usable &&
-	    (bytes >= usable / 2 || (seg->kind == TA_SEG_LARGE && ta_large_resize(seg, p, bytes))))
+	    (bytes >= usable / 2 || (seg->kind == TA_SEG_LARGE && lt_large_resize(seg, p, bytes))))
 		return p;
 	if (bytes > TA_MAX_ALLOC) {
 		errno = ENOMEM;
@@ -406,7 +406,7 @@ TA_EXPORT void *ta_realloc(void *p, size_t bytes)
 	if (bytes > usable && seg->kind == TA_SEG_LARGE && p == seg->block) {
 		int e = errno;
 
-		q = ta_large_realloc(seg, bytes);
+		q = lt_large_realloc(seg, bytes);
 		if (q)
 			return q;
 		errno = e;
@@ -437,7 +437,7 @@ TA_EXPORT void *ta_realloc(void *p, size_t bytes)
 
 TA_EXPORT void *ta_move(void *p, ta_tier_t dst)
 {
-	struct ta_segment *seg = ta_map_lookup(p);
+	struct lt_segment *seg = lt_map_lookup(p);
 	size_t usable, align = 0;
 	void *q;
 
@@ -452,25 +452,25 @@ TA_EXPORT void *ta_move(void *p, ta_tier_t dst)
 			errno = EINVAL;
 			return NULL;
 		}
-		return ta_large_move(seg, dst) ? NULL : p;
+		return lt_large_move(seg, dst) ? NULL : p;
 	}
 	usable = ta_usable_size(p);
-	if (ta_page_of(seg, p)->flags & TA_PF_ALIGNED) {
+	if (lt_page_of(seg, p)->flags & TA_PF_ALIGNED) {
 		align = (uintptr_t)p & -(uintptr_t)p;
 		if (align > TA_SLICE_SIZE)
 			align = TA_SLICE_SIZE;
 	}
 	unsigned src = seg->tier;
 
-	q = copy_to(p, usable, usable, ta_key_exact(dst), align);
+	q = copy_to(p, usable, usable, lt_key_exact(dst), align);
 	if (!q) {
-		ta_stat_add(&ta_g.cnt[dst].move_failures, 1);
+		lt_stat_add(&lt_g.cnt[dst].move_failures, 1);
 		return NULL;
 	}
-	ta_stat_add(&ta_g.cnt[src].moves_out, 1);
-	ta_stat_add(&ta_g.cnt[src].bytes_moved_out, usable);
-	ta_stat_add(&ta_g.cnt[dst].moves_in, 1);
-	ta_stat_add(&ta_g.cnt[dst].bytes_moved_in, usable);
+	lt_stat_add(&lt_g.cnt[src].moves_out, 1);
+	lt_stat_add(&lt_g.cnt[src].bytes_moved_out, usable);
+	lt_stat_add(&lt_g.cnt[dst].moves_in, 1);
+	lt_stat_add(&lt_g.cnt[dst].bytes_moved_in, usable);
 	return q;
 }
 
@@ -479,29 +479,29 @@ TA_EXPORT int ta_set_default_hint(ta_hint_t hint)
 	if (!valid_hint(hint))
 		return -1;
 	tls_hint = (int)hint;
-	if (ta_tls_heap)
-		ta_tls_msub = &ta_tls_heap->sub[hint];
+	if (lt_tls_heap)
+		lt_tls_msub = &lt_tls_heap->sub[hint];
 	return 0;
 }
 
 TA_EXPORT void ta_set_refill_hook(void (*fn)(void))
 {
-	atomic_store_explicit(&ta_g.refill_hook, fn, memory_order_relaxed);
+	atomic_store_explicit(&lt_g.refill_hook, fn, memory_order_relaxed);
 }
 
 TA_EXPORT size_t ta_collect(void)
 {
 	size_t bytes = 0;
 
-	if (!ta_ready())
+	if (!lt_ready())
 		return 0;
-	if (ta_tls_heap)
-		bytes = ta_heap_collect(ta_tls_heap, true);
-	return bytes + ta_large_cache_flush();
+	if (lt_tls_heap)
+		bytes = lt_heap_collect(lt_tls_heap, true);
+	return bytes + lt_large_cache_flush();
 }
 
 /* For a thread's new heap: its default key (ta_malloc's sub-heap). */
-unsigned ta_thread_default_key(void)
+unsigned lt_thread_default_key(void)
 {
 	return default_key();
 }
@@ -514,7 +514,7 @@ TA_EXPORT ta_hint_t ta_get_default_hint(void)
 /* Larger requests, empty pages, and a thread without a heap. */
 static TA_COLD void *malloc_generic(size_t bytes)
 {
-	return alloc_generic(ta_tls_heap, bytes, default_key());
+	return alloc_generic(lt_tls_heap, bytes, default_key());
 }
 
 /*
@@ -523,7 +523,7 @@ static TA_COLD void *malloc_generic(size_t bytes)
  */
 TA_EXPORT void *ta_malloc(size_t bytes)
 {
-	struct ta_sub *s = ta_tls_msub;
+	struct lt_sub *s = lt_tls_msub;
 
 	if (likely(bytes <= TA_BIN_DIRECT_MAX && s != NULL)) {
 		void *b = bin_pop(s, bytes);

@@ -16,7 +16,7 @@
 
 /*
  * Freed spans stay "dirty" (resident) until they have been free for
- * ta_g.purge_delay_ns, 10 ms unless TA_PURGE_DELAY_MS says otherwise; then
+ * lt_g.purge_delay_ns, 10 ms unless TA_PURGE_DELAY_MS says otherwise; then
  * they are purged (MADV_DONTNEED on kernel regions, MADV_FREE on the user
  * backend) and a segment that has been empty as long is released, but for
  * TA_KEEP_EMPTY per sub-heap.  As with mimalloc's purge delay, memory freed
@@ -33,27 +33,27 @@
 #define TA_KEEP_EMPTY 1 /* empty arena segments a sub-heap keeps */
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ta_segment *reg_head;
+static struct lt_segment *reg_head;
 
-void ta_registry_lock(void)
+void lt_registry_lock(void)
 {
 	pthread_mutex_lock(&reg_lock);
 }
 
-void ta_registry_unlock(void)
+void lt_registry_unlock(void)
 {
 	pthread_mutex_unlock(&reg_lock);
 }
 
-void ta_registry_reinit(void)
+void lt_registry_reinit(void)
 {
 	pthread_mutex_init(&reg_lock, NULL);
 }
 
 /* Caller holds the registry lock (or is the only thread, after fork). */
-void ta_registry_foreach(void (*fn)(struct ta_segment *, void *), void *arg)
+void lt_registry_foreach(void (*fn)(struct lt_segment *, void *), void *arg)
 {
-	struct ta_segment *s, *n;
+	struct lt_segment *s, *n;
 
 	for (s = reg_head; s; s = n) {
 		n = s->gnext;
@@ -61,7 +61,7 @@ void ta_registry_foreach(void (*fn)(struct ta_segment *, void *), void *arg)
 	}
 }
 
-static void reg_add(struct ta_segment *seg)
+static void reg_add(struct lt_segment *seg)
 {
 	pthread_mutex_lock(&reg_lock);
 	seg->gprev = NULL;
@@ -72,7 +72,7 @@ static void reg_add(struct ta_segment *seg)
 	pthread_mutex_unlock(&reg_lock);
 }
 
-static void reg_del(struct ta_segment *seg)
+static void reg_del(struct lt_segment *seg)
 {
 	pthread_mutex_lock(&reg_lock);
 	if (seg->gprev)
@@ -84,23 +84,23 @@ static void reg_del(struct ta_segment *seg)
 	pthread_mutex_unlock(&reg_lock);
 }
 
-/* A reservation of @total bytes (see ta_reserve()) with its header page(s) mapped; NULL + errno. */
-static struct ta_segment *seg_reserve(size_t total, size_t align, size_t data_off)
+/* A reservation of @total bytes (see lt_reserve()) with its header page(s) mapped; NULL + errno. */
+static struct lt_segment *seg_reserve(size_t total, size_t align, size_t data_off)
 {
-	uint8_t *base = ta_reserve(total, align, data_off);
+	uint8_t *base = lt_reserve(total, align, data_off);
 	int e;
 
 	if (!base) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (ta_map_anon_fixed(base, TA_SEG_META_SIZE)) {
+	if (lt_map_anon_fixed(base, TA_SEG_META_SIZE)) {
 		e = errno;
-		ta_unmap(base, total);
+		lt_unmap(base, total);
 		errno = e;
 		return NULL;
 	}
-	return (struct ta_segment *)base;
+	return (struct lt_segment *)base;
 }
 
 /*
@@ -108,11 +108,11 @@ static struct ta_segment *seg_reserve(size_t total, size_t align, size_t data_of
  * memory for placement @key at base + @data_off.  @align (> TA_SEG_SIZE, or
  * 0) aligns the data start.  NULL + errno on failure.
  */
-struct ta_segment *ta_seg_new(unsigned kind, unsigned key, size_t data_off, size_t data_len,
+struct lt_segment *lt_seg_new(unsigned kind, unsigned key, size_t data_off, size_t data_len,
 			      size_t align, bool huge)
 {
 	size_t total = (data_off + data_len + TA_SEG_MASK) & ~TA_SEG_MASK;
-	struct ta_segment *seg;
+	struct lt_segment *seg;
 	uint8_t *base;
 	int e;
 
@@ -131,64 +131,64 @@ struct ta_segment *ta_seg_new(unsigned kind, unsigned key, size_t data_off, size
 	seg->total = total;
 	seg->data = base + data_off;
 	seg->data_len = data_len;
-	if (ta_backend_map(seg->data, data_len, key, huge, seg))
+	if (lt_backend_map(seg->data, data_len, key, huge, seg))
 		goto fail;
-	if (ta_map_set(seg)) {
-		ta_unmap(base, total);
-		ta_backend_unmap(seg);
+	if (lt_map_set(seg)) {
+		lt_unmap(base, total);
+		lt_backend_unmap(seg);
 		errno = ENOMEM;
 		return NULL;
 	}
 	reg_add(seg);
-	struct ta_tier_counters *c = &ta_g.cnt[seg->tier];
-	ta_stat_add(&c->reserved_bytes, data_len);
-	ta_stat_add(&c->regions, 1);
-	ta_stat_add(&c->alloc_calls, 1);
-	ta_stat_add(&c->bytes_allocated, data_len);
+	struct lt_tier_counters *c = &lt_g.cnt[seg->tier];
+	lt_stat_add(&c->reserved_bytes, data_len);
+	lt_stat_add(&c->regions, 1);
+	lt_stat_add(&c->alloc_calls, 1);
+	lt_stat_add(&c->bytes_allocated, data_len);
 	if (kind == TA_SEG_ARENA)
-		ta_stat_add(&ta_g.segments, 1);
+		lt_stat_add(&lt_g.segments, 1);
 	return seg;
 fail:
 	e = errno;
-	ta_unmap(base, total);
+	lt_unmap(base, total);
 	errno = e ? e : ENOMEM;
 	return NULL;
 }
 
-void ta_seg_free(struct ta_segment *seg)
+void lt_seg_free(struct lt_segment *seg)
 {
-	struct ta_segment copy;
-	struct ta_tier_counters *c = &ta_g.cnt[seg->tier];
+	struct lt_segment copy;
+	struct lt_tier_counters *c = &lt_g.cnt[seg->tier];
 
-	ta_map_clear(seg);
+	lt_map_clear(seg);
 	reg_del(seg);
-	ta_stat_sub(&c->reserved_bytes, seg->data_len);
-	ta_stat_sub(&c->regions, 1);
-	ta_stat_add(&c->free_calls, 1);
-	ta_stat_add(&c->bytes_freed, seg->data_len);
+	lt_stat_sub(&c->reserved_bytes, seg->data_len);
+	lt_stat_sub(&c->regions, 1);
+	lt_stat_add(&c->free_calls, 1);
+	lt_stat_add(&c->bytes_freed, seg->data_len);
 	if (seg->kind == TA_SEG_ARENA)
-		ta_stat_sub(&ta_g.segments, 1);
+		lt_stat_sub(&lt_g.segments, 1);
 	/* The header goes away with the reservation: keep what the backend needs. */
-	memcpy(&copy, seg, offsetof(struct ta_segment, slice_off));
-	ta_unmap(seg->base, seg->total);
-	ta_backend_unmap(&copy);
+	memcpy(&copy, seg, offsetof(struct lt_segment, slice_off));
+	lt_unmap(seg->base, seg->total);
+	lt_backend_unmap(&copy);
 }
 
 /*
  * Move @seg to a new reservation of @total bytes, its data grown to
  * @data_len bytes on the way, without copying: user backend only (the pages
- * are remapped, see ta_user_remap()).  Returns the new segment, which
+ * are remapped, see lt_user_remap()).  Returns the new segment, which
  * replaces @seg everywhere, or NULL + errno with @seg as it was.  The
  * caller owns the segment's block, so no other thread looks it up meanwhile.
  */
-struct ta_segment *ta_seg_relocate(struct ta_segment *seg, size_t total, size_t data_len)
+struct lt_segment *lt_seg_relocate(struct lt_segment *seg, size_t total, size_t data_len)
 {
 	size_t off = (size_t)(seg->data - seg->base), add = data_len - seg->data_len;
-	struct ta_segment *n;
+	struct lt_segment *n;
 	uint8_t *base;
 	int e;
 
-	if (seg->handle || ta_g.backend != TA_BACKEND_USER) {
+	if (seg->handle || lt_g.backend != TA_BACKEND_USER) {
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
@@ -201,27 +201,27 @@ struct ta_segment *ta_seg_relocate(struct ta_segment *seg, size_t total, size_t 
 	n->total = total;
 	n->data = base + off;
 	n->block = seg->block ? n->data + (seg->block - seg->data) : NULL;
-	if (ta_map_set(n)) {
+	if (lt_map_set(n)) {
 		errno = ENOMEM;
 		goto fail;
 	}
-	if (ta_user_remap(seg, n->data, data_len)) {
+	if (lt_user_remap(seg, n->data, data_len)) {
 		e = errno;
-		ta_map_clear(n);
+		lt_map_clear(n);
 		errno = e;
 		goto fail;
 	}
 	n->data_len = data_len;
-	ta_map_clear(seg);
+	lt_map_clear(seg);
 	reg_del(seg);
 	reg_add(n);
-	ta_stat_add(&ta_g.cnt[n->tier].reserved_bytes, add);
-	ta_stat_add(&ta_g.cnt[n->tier].bytes_allocated, add);
-	ta_unmap(seg->base, seg->total);
+	lt_stat_add(&lt_g.cnt[n->tier].reserved_bytes, add);
+	lt_stat_add(&lt_g.cnt[n->tier].bytes_allocated, add);
+	lt_unmap(seg->base, seg->total);
 	return n;
 fail:
 	e = errno;
-	ta_unmap(base, total);
+	lt_unmap(base, total);
 	errno = e ? e : ENOMEM;
 	return NULL;
 }
@@ -242,7 +242,7 @@ static uint64_t run_mask(unsigned idx, unsigned n)
 }
 
 /* Purge @seg's free dirty slices of @mask; returns the bytes given back. */
-static size_t seg_purge(struct ta_segment *seg, uint64_t mask)
+static size_t seg_purge(struct lt_segment *seg, uint64_t mask)
 {
 	uint64_t d = seg->dirty_mask & seg->free_mask & mask;
 	size_t bytes = (size_t)__builtin_popcountll(d) << TA_SLICE_SHIFT;
@@ -252,7 +252,7 @@ static size_t seg_purge(struct ta_segment *seg, uint64_t mask)
 
 		while (i + n < 64 && (d >> (i + n) & 1))
 			n++;
-		ta_backend_purge(seg, seg->base + ((size_t)i << TA_SLICE_SHIFT),
+		lt_backend_purge(seg, seg->base + ((size_t)i << TA_SLICE_SHIFT),
 				 (size_t)n << TA_SLICE_SHIFT);
 		d &= ~run_mask(i, n);
 	}
@@ -265,9 +265,9 @@ static size_t seg_purge(struct ta_segment *seg, uint64_t mask)
  * them when @now is UINT64_MAX); *@next is when the first of the others
  * will have been, 0 when there are none.
  */
-static uint64_t seg_old_slices(const struct ta_segment *seg, uint64_t now, uint64_t *next)
+static uint64_t seg_old_slices(const struct lt_segment *seg, uint64_t now, uint64_t *next)
 {
-	uint64_t delay = ta_g.purge_delay_ns, old = 0;
+	uint64_t delay = lt_g.purge_delay_ns, old = 0;
 
 	*next = 0;
 	for (uint64_t d = seg->dirty_mask; d; d &= d - 1) {
@@ -282,7 +282,7 @@ static uint64_t seg_old_slices(const struct ta_segment *seg, uint64_t now, uint6
 	return old;
 }
 
-static void sub_seg_link(struct ta_sub *sub, struct ta_segment *seg)
+static void sub_seg_link(struct lt_sub *sub, struct lt_segment *seg)
 {
 	seg->prev = NULL;
 	seg->next = sub->segs;
@@ -292,7 +292,7 @@ static void sub_seg_link(struct ta_sub *sub, struct ta_segment *seg)
 	sub->nsegs++;
 }
 
-static void sub_seg_unlink(struct ta_sub *sub, struct ta_segment *seg)
+static void sub_seg_unlink(struct lt_sub *sub, struct lt_segment *seg)
 {
 	if (seg->prev)
 		seg->prev->next = seg->next;
@@ -304,29 +304,29 @@ static void sub_seg_unlink(struct ta_sub *sub, struct ta_segment *seg)
 }
 
 /* Release the empty segment @seg of @sub; returns the resident bytes that go with it. */
-static size_t sub_seg_release(struct ta_sub *sub, struct ta_segment *seg)
+static size_t sub_seg_release(struct lt_sub *sub, struct lt_segment *seg)
 {
 	size_t bytes = (size_t)__builtin_popcountll(seg->dirty_mask) << TA_SLICE_SHIFT;
 
 	sub_seg_unlink(sub, seg);
 	sub->nempty--;
-	ta_seg_free(seg);
+	lt_seg_free(seg);
 	return bytes;
 }
 
 /* A span of @slices slices for a page of heap @h, key @key; NULL + errno. */
-struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices)
+struct lt_page *lt_span_alloc(struct lt_heap *h, unsigned key, unsigned slices)
 {
-	struct ta_sub *sub = &h->sub[key];
-	struct ta_segment *seg;
-	struct ta_page *pg;
+	struct lt_sub *sub = &h->sub[key];
+	struct lt_segment *seg;
+	struct lt_page *pg;
 	int idx = -1;
 
 	if (unlikely(h->purge_due)) {
-		uint64_t now = ta_now_coarse_ns();
+		uint64_t now = lt_now_coarse_ns();
 
 		if (now >= h->purge_due)
-			ta_heap_purge(h, now);
+			lt_heap_purge(h, now);
 	}
 	for (seg = sub->segs; seg; seg = seg->next) {
 		if (seg->used_slices + slices > TA_SEG_SLICES - 1)
@@ -336,11 +336,11 @@ struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices)
 			break;
 	}
 	if (!seg) {
-		seg = ta_seg_new(TA_SEG_ARENA, key, TA_SLICE_SIZE, TA_SEG_SIZE - TA_SLICE_SIZE, 0,
+		seg = lt_seg_new(TA_SEG_ARENA, key, TA_SLICE_SIZE, TA_SEG_SIZE - TA_SLICE_SIZE, 0,
 				 false);
 		/* Refused by a cap while spare empty segments held some of it: retry. */
-		if (!seg && ta_heap_purge(h, UINT64_MAX))
-			seg = ta_seg_new(TA_SEG_ARENA, key, TA_SLICE_SIZE,
+		if (!seg && lt_heap_purge(h, UINT64_MAX))
+			seg = lt_seg_new(TA_SEG_ARENA, key, TA_SLICE_SIZE,
 					 TA_SEG_SIZE - TA_SLICE_SIZE, 0, false);
 		if (!seg)
 			return NULL;
@@ -366,10 +366,10 @@ struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices)
 }
 
 /* Give page @pg's span back to its segment, to be purged after the delay. */
-void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
+void lt_span_free(struct lt_heap *h, struct lt_segment *seg, struct lt_page *pg)
 {
 	unsigned idx = (unsigned)(pg - seg->pages), n = pg->slices;
-	uint64_t now = ta_now_coarse_ns();
+	uint64_t now = lt_now_coarse_ns();
 
 	pg->in_use = 0;
 	pg->slices = 0;
@@ -382,12 +382,12 @@ void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
 	for (unsigned k = 0; k < n; k++)
 		seg->freed_at[idx + k] = now;
 	if (!seg->purge_due) {
-		seg->purge_due = now + ta_g.purge_delay_ns;
+		seg->purge_due = now + lt_g.purge_delay_ns;
 		if (!h->purge_due || seg->purge_due < h->purge_due)
 			h->purge_due = seg->purge_due;
 	}
 	if (now >= h->purge_due)
-		ta_heap_purge(h, now);
+		lt_heap_purge(h, now);
 }
 
 /*
@@ -395,14 +395,14 @@ void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
  * all) and release those that have been empty for a delay, but for @keep
  * per sub-heap.  Returns the bytes given back.
  */
-static size_t heap_purge(struct ta_heap *h, uint64_t now, unsigned keep)
+static size_t heap_purge(struct lt_heap *h, uint64_t now, unsigned keep)
 {
 	uint64_t next = 0;
 	size_t bytes = 0;
 
 	for (unsigned k = 0; k < TA_NKEYS; k++) {
-		struct ta_sub *sub = &h->sub[k];
-		struct ta_segment *seg, *n;
+		struct lt_sub *sub = &h->sub[k];
+		struct lt_segment *seg, *n;
 
 		for (seg = sub->segs; seg; seg = n) {
 			n = seg->next;
@@ -426,20 +426,20 @@ static size_t heap_purge(struct ta_heap *h, uint64_t now, unsigned keep)
 	 * One pass per quarter delay at most: under churn, a heap of many
 	 * segments would otherwise walk them on every page free.
 	 */
-	if (next && next - now < ta_g.purge_delay_ns / 4)
-		next = now + ta_g.purge_delay_ns / 4;
+	if (next && next - now < lt_g.purge_delay_ns / 4)
+		next = now + lt_g.purge_delay_ns / 4;
 	h->purge_due = next;
 	return bytes;
 }
 
 /* The purge of @h's segments that are due at @now (UINT64_MAX: all). */
-size_t ta_heap_purge(struct ta_heap *h, uint64_t now)
+size_t lt_heap_purge(struct lt_heap *h, uint64_t now)
 {
 	return heap_purge(h, now, TA_KEEP_EMPTY);
 }
 
 /* Release every empty arena segment of @h and purge the others; returns the bytes given back. */
-size_t ta_heap_release_empty(struct ta_heap *h)
+size_t lt_heap_release_empty(struct lt_heap *h)
 {
 	return heap_purge(h, UINT64_MAX, 0);
 }

@@ -26,7 +26,7 @@
 static int kfd = -1;
 static int fork_pipe[2] = { -1, -1 };
 
-int ta_kernel_open(void)
+int lt_kernel_open(void)
 {
 	struct ta_version v = { 0 };
 	int fd = open(TIERALLOC_DEVICE, O_RDWR | O_CLOEXEC);
@@ -35,21 +35,21 @@ int ta_kernel_open(void)
 		return -1;
 	if (ioctl(fd, TA_IOC_VERSION, &v) || v.abi_version != TIERALLOC_ABI_VERSION ||
 	    v.nr_tiers != TA_NR_TIERS) {
-		ta_msg("%s: ABI version %u (%u tiers), libta speaks %u; using the user backend",
+		lt_msg("%s: ABI version %u (%u tiers), libta speaks %u; using the user backend",
 		       TIERALLOC_DEVICE, v.abi_version, v.nr_tiers, TIERALLOC_ABI_VERSION);
 		close(fd);
 		errno = EPROTO;
 		return -1;
 	}
 	kfd = fd;
-	ta_g.fd = fd;
-	ta_g.kfeatures = v.features;
-	ta_kernel_read_tiers(ta_g.tier);
+	lt_g.fd = fd;
+	lt_g.kfeatures = v.features;
+	lt_kernel_read_tiers(lt_g.tier);
 	return 0;
 }
 
-/* The kernel's tier configuration, into @conf (ta_g.tier at init, a copy for stats). */
-void ta_kernel_read_tiers(struct ta_tier_conf conf[TA_NR_TIERS])
+/* The kernel's tier configuration, into @conf (lt_g.tier at init, a copy for stats). */
+void lt_kernel_read_tiers(struct lt_tier_conf conf[TA_NR_TIERS])
 {
 	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
 		struct ta_tier_config c = { .tier = t };
@@ -84,10 +84,10 @@ static void region_free(int fd, uint32_t handle)
 	struct ta_region_free f = { .handle = handle };
 
 	if (ioctl(fd, TA_IOC_REGION_FREE, &f))
-		ta_msg("TA_IOC_REGION_FREE(%u): %s", handle, ta_strerror(errno));
+		lt_msg("TA_IOC_REGION_FREE(%u): %s", handle, lt_strerror(errno));
 }
 
-int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg)
+int lt_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct lt_segment *seg)
 {
 	struct ta_region_create rc;
 	uint32_t flags = 0;
@@ -99,17 +99,17 @@ int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_seg
 		placement = key - TA_NR_HINTS;
 		flags |= TA_REGION_TIER;
 	}
-	if (huge && (ta_g.kfeatures & TA_FEAT_HUGE))
+	if (huge && (lt_g.kfeatures & TA_FEAT_HUGE))
 		flags |= TA_REGION_HUGE;
 	if (region_create(kfd, len, placement, flags, &rc)) {
 		if (errno == ENOMEM)
-			ta_stat_add(&ta_g.cnt[tapol_key_asked(key)].hard_violations, 1);
+			lt_stat_add(&lt_g.cnt[tapol_key_asked(key)].hard_violations, 1);
 		return -1;
 	}
 	if ((flags & TA_REGION_TIER) && rc.tier != placement) {
 		/* Exact-tier requests (moves, reallocs) must not be rerouted. */
 		region_free(kfd, rc.handle);
-		ta_stat_add(&ta_g.cnt[placement].hard_violations, 1);
+		lt_stat_add(&lt_g.cnt[placement].hard_violations, 1);
 		errno = ENOMEM;
 		return -1;
 	}
@@ -126,9 +126,9 @@ int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_seg
 		return -1;
 	}
 	if (rc.result & TA_RESULT_REROUTED)
-		ta_stat_add(&ta_g.cnt[tapol_key_asked(key)].reroutes, 1);
+		lt_stat_add(&lt_g.cnt[tapol_key_asked(key)].reroutes, 1);
 	if (rc.result & TA_RESULT_SOFT_OVER)
-		ta_stat_add(&ta_g.cnt[rc.tier].soft_violations, 1);
+		lt_stat_add(&lt_g.cnt[rc.tier].soft_violations, 1);
 	seg->handle = rc.handle;
 	seg->tier = (uint8_t)rc.tier;
 	return 0;
@@ -139,14 +139,14 @@ int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_seg
  * the region, and the parts of a HUGE region's 2 MiB chunks that are not
  * free whole, keep their pages.
  */
-void ta_kernel_purge(struct ta_segment *seg, void *addr, size_t len)
+void lt_kernel_purge(struct lt_segment *seg, void *addr, size_t len)
 {
 	uintptr_t lo = (uintptr_t)addr, hi = lo + len;
 	uintptr_t d0 = (uintptr_t)seg->data, d1 = d0 + seg->data_len;
 	uintptr_t unit = seg->huge ? TA_HUGE_SIZE : 4096;
 	struct ta_region_discard d = { .handle = seg->handle };
 
-	if (!(ta_g.kfeatures & TA_FEAT_DISCARD))
+	if (!(lt_g.kfeatures & TA_FEAT_DISCARD))
 		return;
 	lo = lo < d0 ? d0 : lo;
 	hi = hi > d1 ? d1 : hi;
@@ -157,15 +157,15 @@ void ta_kernel_purge(struct ta_segment *seg, void *addr, size_t len)
 	d.offset = lo - d0;
 	d.length = hi - lo;
 	if (ioctl(kfd, TA_IOC_REGION_DISCARD, &d))
-		ta_msg("TA_IOC_REGION_DISCARD(%u): %s", seg->handle, ta_strerror(errno));
+		lt_msg("TA_IOC_REGION_DISCARD(%u): %s", seg->handle, lt_strerror(errno));
 }
 
-void ta_kernel_unmap(struct ta_segment *seg)
+void lt_kernel_unmap(struct lt_segment *seg)
 {
 	region_free(kfd, seg->handle);
 }
 
-int ta_kernel_move(struct ta_segment *seg, unsigned dst)
+int lt_kernel_move(struct lt_segment *seg, unsigned dst)
 {
 	struct ta_region_move mv = { .handle = seg->handle, .dst_tier = dst };
 
@@ -174,7 +174,7 @@ int ta_kernel_move(struct ta_segment *seg, unsigned dst)
 	return 0;
 }
 
-int ta_kernel_stats(struct ta_stats *out)
+int lt_kernel_stats(struct ta_stats *out)
 {
 	struct ta_stats_query q = { .stats_ptr = (uintptr_t)out, .size = sizeof(*out) };
 
@@ -182,13 +182,13 @@ int ta_kernel_stats(struct ta_stats *out)
 	return ioctl(kfd, TA_IOC_GET_STATS, &q);
 }
 
-void ta_kernel_atfork_prepare(void)
+void lt_kernel_atfork_prepare(void)
 {
-	if (ta_g.backend != TA_BACKEND_KERNEL || pipe2(fork_pipe, O_CLOEXEC))
+	if (lt_g.backend != TA_BACKEND_KERNEL || pipe2(fork_pipe, O_CLOEXEC))
 		fork_pipe[0] = fork_pipe[1] = -1;
 }
 
-void ta_kernel_atfork_parent(void)
+void lt_kernel_atfork_parent(void)
 {
 	char c;
 
@@ -210,7 +210,7 @@ struct remap {
 };
 
 /* The module copies the region's pages itself (TA_IOC_REGION_CLONE). */
-static bool clone_one(struct ta_segment *seg, int fd)
+static bool clone_one(struct lt_segment *seg, int fd)
 {
 	struct ta_region_clone c = { .src_fd = kfd, .src_handle = seg->handle };
 
@@ -226,7 +226,7 @@ static bool clone_one(struct ta_segment *seg, int fd)
 }
 
 /* Give the child a private copy of @seg's region, at the same address. */
-static void remap_one(struct ta_segment *seg, void *arg)
+static void remap_one(struct lt_segment *seg, void *arg)
 {
 	struct remap *r = arg;
 	struct ta_region_create rc;
@@ -235,7 +235,7 @@ static void remap_one(struct ta_segment *seg, void *arg)
 
 	if (!seg->handle)
 		return;
-	if (r->fd >= 0 && (ta_g.kfeatures & TA_FEAT_CLONE) && clone_one(seg, r->fd))
+	if (r->fd >= 0 && (lt_g.kfeatures & TA_FEAT_CLONE) && clone_one(seg, r->fd))
 		return;
 	if (seg->kind == TA_SEG_ARENA)
 		used = ~seg->free_mask & ~1ull;
@@ -272,7 +272,7 @@ static void remap_one(struct ta_segment *seg, void *arg)
 	    !region_create(
 		    r->fd, seg->data_len, seg->tier,
 		    TA_REGION_TIER |
-			    (seg->huge && (ta_g.kfeatures & TA_FEAT_HUGE) ? TA_REGION_HUGE : 0),
+			    (seg->huge && (lt_g.kfeatures & TA_FEAT_HUGE) ? TA_REGION_HUGE : 0),
 		    &rc)) {
 		if (mmap(seg->data, seg->data_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 			 r->fd, (off_t)rc.offset) != MAP_FAILED) {
@@ -283,7 +283,7 @@ static void remap_one(struct ta_segment *seg, void *arg)
 		}
 	}
 	if (!ok) {
-		ta_map_anon_fixed(seg->data, seg->data_len);
+		lt_map_anon_fixed(seg->data, seg->data_len);
 		seg->handle = 0;
 		r->failed++;
 	}
@@ -291,24 +291,24 @@ static void remap_one(struct ta_segment *seg, void *arg)
 #undef FOR_USED
 }
 
-void ta_kernel_atfork_child(void)
+void lt_kernel_atfork_child(void)
 {
 	struct remap r = { .fd = -1 };
 
-	if (ta_g.backend != TA_BACKEND_KERNEL)
+	if (lt_g.backend != TA_BACKEND_KERNEL)
 		return;
 	r.fd = open(TIERALLOC_DEVICE, O_RDWR | O_CLOEXEC);
-	ta_registry_foreach(remap_one, &r);
+	lt_registry_foreach(remap_one, &r);
 	if (r.tmp)
 		munmap(r.tmp, r.tmp_len);
 	if (r.failed)
-		ta_msg("fork: %u regions of the parent got anonymous (untiered) copies", r.failed);
+		lt_msg("fork: %u regions of the parent got anonymous (untiered) copies", r.failed);
 	close(kfd);
 	kfd = r.fd;
-	ta_g.fd = r.fd;
+	lt_g.fd = r.fd;
 	if (kfd < 0) {
-		ta_msg("fork: cannot reopen %s; the child uses the user backend", TIERALLOC_DEVICE);
-		ta_g.backend = TA_BACKEND_USER;
+		lt_msg("fork: cannot reopen %s; the child uses the user backend", TIERALLOC_DEVICE);
+		lt_g.backend = TA_BACKEND_USER;
 	}
 	if (fork_pipe[1] >= 0) {
 		close(fork_pipe[0]);

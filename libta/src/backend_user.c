@@ -19,7 +19,7 @@
 
 #define TA_MAX_NODES 1024
 
-long ta_sys_mbind(void *addr, size_t len, int mode, int node, unsigned flags)
+long lt_sys_mbind(void *addr, size_t len, int mode, int node, unsigned flags)
 {
 	unsigned long mask[TA_MAX_NODES / (8 * sizeof(unsigned long))] = { 0 };
 
@@ -33,37 +33,37 @@ long ta_sys_mbind(void *addr, size_t len, int mode, int node, unsigned flags)
 
 static bool placing(void)
 {
-	return ta_g.use_numa && !ta_g.disabled;
+	return lt_g.use_numa && !lt_g.disabled;
 }
 
-int ta_user_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg)
+int lt_user_map(void *addr, size_t len, unsigned key, bool huge, struct lt_segment *seg)
 {
 	unsigned tier;
 	uint32_t result;
 	int node;
 
-	if (ta_policy_grant(key, len, &tier, &result)) {
+	if (lt_policy_grant(key, len, &tier, &result)) {
 		errno = ENOMEM;
 		return -1;
 	}
-	if (ta_map_anon_fixed(addr, len)) {
+	if (lt_map_anon_fixed(addr, len)) {
 		int e = errno;
 
-		ta_policy_release(tier, len);
+		lt_policy_release(tier, len);
 		errno = e;
 		return -1;
 	}
 	if (huge)
 		madvise(addr, len, MADV_HUGEPAGE);
-	node = ta_g.tier[tier].node;
-	if (placing() && node >= 0 && ta_sys_mbind(addr, len, MPOL_BIND, node, 0)) {
+	node = lt_g.tier[tier].node;
+	if (placing() && node >= 0 && lt_sys_mbind(addr, len, MPOL_BIND, node, 0)) {
 		static _Atomic int told;
 
 		if (!atomic_exchange(&told, 1))
-			ta_msg("mbind to node %d failed (%s); memory is not placed on tiers", node,
-			       ta_strerror(errno));
+			lt_msg("mbind to node %d failed (%s); memory is not placed on tiers", node,
+			       lt_strerror(errno));
 	}
-	ta_throttle_charge(tier, len);
+	lt_throttle_charge(tier, len);
 	seg->tier = (uint8_t)tier;
 	seg->handle = 0;
 	return 0;
@@ -73,25 +73,25 @@ int ta_user_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segme
  * Extend @seg's data by @add bytes mapped right after it, inside the
  * segment's reservation, on the same tier: realloc growth without a copy.
  */
-int ta_user_expand(struct ta_segment *seg, size_t add)
+int lt_user_expand(struct lt_segment *seg, size_t add)
 {
 	uint8_t *addr = seg->data + seg->data_len;
-	int node = ta_g.tier[seg->tier].node;
+	int node = lt_g.tier[seg->tier].node;
 
-	if (ta_policy_reserve(seg->tier, add)) {
+	if (lt_policy_reserve(seg->tier, add)) {
 		errno = ENOMEM;
 		return -1;
 	}
-	if (ta_map_anon_fixed(addr, add)) {
+	if (lt_map_anon_fixed(addr, add)) {
 		int e = errno;
 
-		ta_policy_release(seg->tier, add);
+		lt_policy_release(seg->tier, add);
 		errno = e;
 		return -1;
 	}
 	if (placing() && node >= 0)
-		ta_sys_mbind(addr, add, MPOL_BIND, node, 0);
-	ta_throttle_charge(seg->tier, add);
+		lt_sys_mbind(addr, add, MPOL_BIND, node, 0);
+	lt_throttle_charge(seg->tier, add);
 	return 0;
 }
 
@@ -100,11 +100,11 @@ int ta_user_expand(struct ta_segment *seg, size_t add)
  * mremap(2) moves anonymous memory without copying it, and the NUMA policy
  * goes with the mapping, so the new tail is placed on the same tier.
  */
-int ta_user_remap(struct ta_segment *seg, void *dst, size_t new_len)
+int lt_user_remap(struct lt_segment *seg, void *dst, size_t new_len)
 {
 	size_t add = new_len - seg->data_len;
 
-	if (ta_policy_reserve(seg->tier, add)) {
+	if (lt_policy_reserve(seg->tier, add)) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -112,43 +112,43 @@ int ta_user_remap(struct ta_segment *seg, void *dst, size_t new_len)
 	    MAP_FAILED) {
 		int e = errno;
 
-		ta_policy_release(seg->tier, add);
+		lt_policy_release(seg->tier, add);
 		errno = e;
 		return -1;
 	}
-	ta_throttle_charge(seg->tier, add);
+	lt_throttle_charge(seg->tier, add);
 	return 0;
 }
 
-void ta_user_unmap(struct ta_segment *seg)
+void lt_user_unmap(struct lt_segment *seg)
 {
-	ta_policy_release(seg->tier, seg->data_len);
+	lt_policy_release(seg->tier, seg->data_len);
 }
 
-int ta_user_move(struct ta_segment *seg, unsigned dst)
+int lt_user_move(struct lt_segment *seg, unsigned dst)
 {
-	int node = ta_g.tier[dst].node;
+	int node = lt_g.tier[dst].node;
 
-	if (ta_g.backend != TA_BACKEND_USER) {
+	if (lt_g.backend != TA_BACKEND_USER) {
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	if (ta_policy_reserve(dst, seg->data_len)) {
+	if (lt_policy_reserve(dst, seg->data_len)) {
 		errno = ENOMEM;
 		return -1;
 	}
 	if (placing() && node >= 0 &&
-	    ta_sys_mbind(seg->data, seg->data_len, MPOL_BIND, node,
+	    lt_sys_mbind(seg->data, seg->data_len, MPOL_BIND, node,
 			 MPOL_MF_MOVE | MPOL_MF_STRICT) &&
 	    errno != EIO) {
 		/* EIO: some pages are shared or busy and stay put; the rest moved. */
 		int e = errno;
 
-		ta_policy_release(dst, seg->data_len);
+		lt_policy_release(dst, seg->data_len);
 		errno = e;
 		return -1;
 	}
-	ta_policy_release(seg->tier, seg->data_len);
-	ta_throttle_charge(dst, seg->data_len);
+	lt_policy_release(seg->tier, seg->data_len);
+	lt_throttle_charge(dst, seg->data_len);
 	return 0;
 }

@@ -28,9 +28,9 @@ static const char *const tier_env[TA_NR_TIERS] = { "FAST", "NORMAL", "SLOW" };
 
 static int parse_bool(const char *name, const char *s, bool *out)
 {
-	if (!ta_parse_bool(s, out))
+	if (!lt_parse_bool(s, out))
 		return 0;
-	ta_msg("%s='%s': expected 0 or 1; keeping the default", name, s);
+	lt_msg("%s='%s': expected 0 or 1; keeping the default", name, s);
 	return -1;
 }
 
@@ -39,8 +39,8 @@ static int parse_uint(const char *name, const char *s, uint64_t max, uint64_t *o
 {
 	uint64_t v;
 
-	if (s[strspn(s, "0123456789")] != '\0' || ta_parse_size(s, &v) || v > max) {
-		ta_msg("%s='%s': expected a number from 0 to %llu; keeping the default", name, s,
+	if (s[strspn(s, "0123456789")] != '\0' || lt_parse_size(s, &v) || v > max) {
+		lt_msg("%s='%s': expected a number from 0 to %llu; keeping the default", name, s,
 		       (unsigned long long)max);
 		return -1;
 	}
@@ -55,7 +55,7 @@ static int parse_word(const char *name, const char *s, const char *const *words,
 	for (int i = 0; i < n; i++)
 		if (!strcasecmp(s, words[i]))
 			return i;
-	ta_msg("%s='%s': expected %s; keeping the default", name, s, expect);
+	lt_msg("%s='%s': expected %s; keeping the default", name, s, expect);
 	return -1;
 }
 
@@ -77,10 +77,10 @@ static void env_name(char *out, const char *a, const char *b, const char *c)
 static void mark_shared(void)
 {
 	for (unsigned i = 0; i < TA_NR_TIERS; i++) {
-		ta_g.tier[i].info_flags &= ~TA_TIER_INFO_SHARED;
+		lt_g.tier[i].info_flags &= ~TA_TIER_INFO_SHARED;
 		for (unsigned j = 0; j < TA_NR_TIERS; j++)
-			if (i != j && ta_g.tier[i].node == ta_g.tier[j].node)
-				ta_g.tier[i].info_flags |= TA_TIER_INFO_SHARED;
+			if (i != j && lt_g.tier[i].node == lt_g.tier[j].node)
+				lt_g.tier[i].info_flags |= TA_TIER_INFO_SHARED;
 	}
 }
 
@@ -95,21 +95,21 @@ static void parse_tiers(bool kernel)
 
 	if ((s = get("TA_ON_HARDCAP"))) {
 		if (kernel)
-			ta_msg("TA_ON_HARDCAP: ignored, the kernel backend's policy is the "
+			lt_msg("TA_ON_HARDCAP: ignored, the kernel backend's policy is the "
 			       "kernel's");
 		else if ((i = parse_word("TA_ON_HARDCAP", s, pol, TA_NR_POLICIES,
 					 "fail or route_slow")) >= 0)
 			for (unsigned t = 0; t < TA_NR_TIERS; t++)
-				ta_g.tier[t].policy = (uint32_t)i;
+				lt_g.tier[t].policy = (uint32_t)i;
 	}
 	if ((s = get("TA_THROTTLE"))) {
 		if (kernel)
-			ta_msg("TA_THROTTLE: ignored, the kernel backend's throttle is the "
+			lt_msg("TA_THROTTLE: ignored, the kernel backend's throttle is the "
 			       "kernel's");
 		else if ((i = parse_word("TA_THROTTLE", s, thr, TA_NR_THROTTLE_MODES,
 					 "account or enforce")) >= 0)
 			for (unsigned t = 0; t < TA_NR_TIERS; t++)
-				ta_g.tier[t].throttle_mode = (uint32_t)i;
+				lt_g.tier[t].throttle_mode = (uint32_t)i;
 	}
 	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
 		static const char *const what[] = { "_SOFT", "_HARD", "_RATE", "_BURST" };
@@ -121,19 +121,19 @@ static void parse_tiers(bool kernel)
 			if (!(s = get(name)))
 				continue;
 			if (kernel) {
-				ta_msg("%s: ignored, the kernel backend's caps and throttle are "
+				lt_msg("%s: ignored, the kernel backend's caps and throttle are "
 				       "the kernel's",
 				       name);
 				continue;
 			}
-			if (ta_parse_size(s, &v[w])) {
-				ta_msg("%s='%s': expected a size (digits with an optional K, M, G "
+			if (lt_parse_size(s, &v[w])) {
+				lt_msg("%s='%s': expected a size (digits with an optional K, M, G "
 				       "or T suffix); keeping the default",
 				       name, s);
 				continue;
 			}
 			if (w == 2 && v[w] && v[w] < TAPOL_MIN_RATE) {
-				ta_msg("%s='%s': a rate below 4K bytes/s is not supported; keeping "
+				lt_msg("%s='%s': a rate below 4K bytes/s is not supported; keeping "
 				       "the default",
 				       name, s);
 				continue;
@@ -141,23 +141,23 @@ static void parse_tiers(bool kernel)
 			set[w] = true;
 		}
 		if (set[1])
-			ta_g.tier[t].hard_cap = v[1];
+			lt_g.tier[t].hard_cap = v[1];
 		if (set[0]) {
-			uint64_t hard = ta_g.tier[t].hard_cap;
+			uint64_t hard = lt_g.tier[t].hard_cap;
 
 			if (hard && v[0] > hard) {
 				env_name(name, "TA_", tier_env[t], "_SOFT");
-				ta_msg("%s=%s exceeds the hard cap (%llu bytes); keeping the "
+				lt_msg("%s=%s exceeds the hard cap (%llu bytes); keeping the "
 				       "default",
 				       name, getenv(name), (unsigned long long)hard);
 			} else {
-				ta_g.tier[t].soft_cap = v[0];
+				lt_g.tier[t].soft_cap = v[0];
 			}
 		}
 		if (set[2])
-			ta_g.tier[t].rate = v[2];
+			lt_g.tier[t].rate = v[2];
 		if (set[3])
-			ta_g.tier[t].burst = v[3];
+			lt_g.tier[t].burst = v[3];
 	}
 }
 
@@ -174,27 +174,27 @@ static void parse_nodes(void)
 			continue;
 		v = strtol(s, &end, 10);
 		if (*end || v < 0 || v > 1023) {
-			ta_msg("%s='%s': expected a NUMA node number; keeping node %d", name, s,
-			       ta_g.tier[t].node);
+			lt_msg("%s='%s': expected a NUMA node number; keeping node %d", name, s,
+			       lt_g.tier[t].node);
 			continue;
 		}
-		if (!ta_node_has_memory((int)v)) {
-			ta_msg("%s=%ld: node has no memory or does not exist; keeping node %d",
-			       name, v, ta_g.tier[t].node);
+		if (!lt_node_has_memory((int)v)) {
+			lt_msg("%s=%ld: node has no memory or does not exist; keeping node %d",
+			       name, v, lt_g.tier[t].node);
 			continue;
 		}
-		ta_g.tier[t].node = (int)v;
-		ta_g.tier[t].info_flags = TA_TIER_INFO_OVERRIDE;
-		ta_g.tier[t].read_latency_ns = 0;
-		ta_g.tier[t].read_bandwidth_mbps = 0;
-		ta_g.tier[t].rate = 0;
-		ta_g.tier[t].burst = 0;
+		lt_g.tier[t].node = (int)v;
+		lt_g.tier[t].info_flags = TA_TIER_INFO_OVERRIDE;
+		lt_g.tier[t].read_latency_ns = 0;
+		lt_g.tier[t].read_bandwidth_mbps = 0;
+		lt_g.tier[t].rate = 0;
+		lt_g.tier[t].burst = 0;
 	}
 	mark_shared();
 }
 
 /* Before the backend is chosen: switches.  Returns the TA_BACKEND choice (-1 auto). */
-int ta_env_parse_early(void)
+int lt_env_parse_early(void)
 {
 	static const char *const be[] = { "user", "kernel", "auto" };
 	static const char *const hints[TA_NR_HINTS] = TA_HINT_NAMES;
@@ -204,17 +204,17 @@ int ta_env_parse_early(void)
 	int i, backend = -1;
 
 	if ((s = get("TA_DISABLE")) && !parse_bool("TA_DISABLE", s, &b))
-		ta_g.disabled = b;
+		lt_g.disabled = b;
 	if ((s = get("TA_USE_LIBNUMA")) && !parse_bool("TA_USE_LIBNUMA", s, &b) && !b)
-		ta_g.use_numa = false;
+		lt_g.use_numa = false;
 	if ((s = get("TA_HUGE")) && !parse_bool("TA_HUGE", s, &b))
-		ta_g.huge = b;
+		lt_g.huge = b;
 	if ((s = get("TA_PURGE_DELAY_MS")) && !parse_uint("TA_PURGE_DELAY_MS", s, 10000, &v))
-		ta_g.purge_delay_ns = v * 1000000ull;
+		lt_g.purge_delay_ns = v * 1000000ull;
 	if ((s = get("TA_DEFAULT_HINT")) &&
 	    (i = parse_word("TA_DEFAULT_HINT", s, hints, TA_NR_HINTS,
 			    "hot, warm, cold, pin_fast or prefer_fast")) >= 0)
-		ta_g.default_hint = (ta_hint_t)i;
+		lt_g.default_hint = (ta_hint_t)i;
 	if ((s = get("TA_BACKEND")) &&
 	    (i = parse_word("TA_BACKEND", s, be, 3, "auto, kernel or user")) >= 0)
 		backend = i == 2 ? -1 : i;
@@ -222,13 +222,13 @@ int ta_env_parse_early(void)
 }
 
 /* After the backend is chosen: nodes (user backend) and tier shaping. */
-void ta_env_parse(void)
+void lt_env_parse(void)
 {
-	if (ta_g.disabled)
+	if (lt_g.disabled)
 		return;
-	if (ta_g.backend == TA_BACKEND_USER)
+	if (lt_g.backend == TA_BACKEND_USER)
 		parse_nodes();
 	else if (get("TA_NODE_FAST") || get("TA_NODE_NORMAL") || get("TA_NODE_SLOW"))
-		ta_msg("TA_NODE_*: ignored, the kernel backend's tier nodes are the kernel's");
-	parse_tiers(ta_g.backend == TA_BACKEND_KERNEL);
+		lt_msg("TA_NODE_*: ignored, the kernel backend's tier nodes are the kernel's");
+	parse_tiers(lt_g.backend == TA_BACKEND_KERNEL);
 }

@@ -13,7 +13,7 @@
 
 #include "internal.h"
 
-struct ta_global ta_g = {
+struct lt_global lt_g = {
 	.fd = -1,
 	.use_numa = true,
 	.default_hint = TA_HINT_WARM,
@@ -24,29 +24,29 @@ static TA_TLS bool initialising; /* this thread runs init_once() */
 
 static void atfork_prepare(void)
 {
-	ta_heaps_atfork_prepare();
-	ta_large_atfork_prepare();
-	ta_kernel_atfork_prepare();
-	ta_registry_lock();
-	ta_policy_atfork_prepare();
+	lt_heaps_atfork_prepare();
+	lt_large_atfork_prepare();
+	lt_kernel_atfork_prepare();
+	lt_registry_lock();
+	lt_policy_atfork_prepare();
 }
 
 static void atfork_parent(void)
 {
-	ta_policy_atfork_parent();
-	ta_registry_unlock();
-	ta_large_atfork_parent();
-	ta_heaps_atfork_parent();
-	ta_kernel_atfork_parent();
+	lt_policy_atfork_parent();
+	lt_registry_unlock();
+	lt_large_atfork_parent();
+	lt_heaps_atfork_parent();
+	lt_kernel_atfork_parent();
 }
 
 static void atfork_child(void)
 {
-	ta_policy_atfork_child();
-	ta_kernel_atfork_child();
-	ta_registry_reinit();
-	ta_large_atfork_child();
-	ta_heaps_atfork_child();
+	lt_policy_atfork_child();
+	lt_kernel_atfork_child();
+	lt_registry_reinit();
+	lt_large_atfork_child();
+	lt_heaps_atfork_child();
 }
 
 static bool numa_syscalls_work(void)
@@ -61,55 +61,55 @@ static void init_once(void)
 	int backend, nodes, e = errno;
 
 	for (unsigned t = 0; t < TA_NR_TIERS; t++)
-		ta_g.tier[t].policy = TA_POLICY_ROUTE_SLOW;
-	backend = ta_env_parse_early();
-	ta_g.backend = TA_BACKEND_USER;
-	if (!ta_g.disabled && backend != TA_BACKEND_USER) {
-		if (ta_kernel_open() == 0)
-			ta_g.backend = TA_BACKEND_KERNEL;
+		lt_g.tier[t].policy = TA_POLICY_ROUTE_SLOW;
+	backend = lt_env_parse_early();
+	lt_g.backend = TA_BACKEND_USER;
+	if (!lt_g.disabled && backend != TA_BACKEND_USER) {
+		if (lt_kernel_open() == 0)
+			lt_g.backend = TA_BACKEND_KERNEL;
 		else if (backend == TA_BACKEND_KERNEL)
-			ta_msg("TA_BACKEND=kernel: %s unavailable (%s); using the user backend",
-			       TIERALLOC_DEVICE, ta_strerror(errno));
+			lt_msg("TA_BACKEND=kernel: %s unavailable (%s); using the user backend",
+			       TIERALLOC_DEVICE, lt_strerror(errno));
 	}
-	if (ta_g.backend == TA_BACKEND_USER) {
-		nodes = ta_topology_probe(ta_g.tier);
+	if (lt_g.backend == TA_BACKEND_USER) {
+		nodes = lt_topology_probe(lt_g.tier);
 		if (nodes == 0 || !numa_syscalls_work())
-			ta_g.use_numa = false;
+			lt_g.use_numa = false;
 		/* Like the kernel: model each tier's HMAT bandwidth, never delay. */
 		for (unsigned t = 0; t < TA_NR_TIERS; t++) {
-			ta_g.tier[t].rate = (uint64_t)ta_g.tier[t].read_bandwidth_mbps * 1000000u;
-			ta_g.tier[t].burst = ta_g.tier[t].rate ? TAPOL_DEFAULT_BURST : 0;
-			ta_g.tier[t].throttle_mode = TA_THROTTLE_ACCOUNT;
+			lt_g.tier[t].rate = (uint64_t)lt_g.tier[t].read_bandwidth_mbps * 1000000u;
+			lt_g.tier[t].burst = lt_g.tier[t].rate ? TAPOL_DEFAULT_BURST : 0;
+			lt_g.tier[t].throttle_mode = TA_THROTTLE_ACCOUNT;
 		}
-		if (ta_g.disabled)
-			ta_g.use_numa = false;
+		if (lt_g.disabled)
+			lt_g.use_numa = false;
 	}
-	ta_env_parse();
+	lt_env_parse();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	errno = e;
 }
 
-void ta_init_slow(void)
+void lt_init_slow(void)
 {
 	int expect = 0;
 
-	if (atomic_compare_exchange_strong(&ta_g.init_state, &expect, 1)) {
+	if (atomic_compare_exchange_strong(&lt_g.init_state, &expect, 1)) {
 		initialising = true;
 		init_once();
-		atomic_store_explicit(&ta_g.init_state, 2, memory_order_release);
+		atomic_store_explicit(&lt_g.init_state, 2, memory_order_release);
 		initialising = false;
 		return;
 	}
 	/* Re-entered by the initialising thread: go on with the defaults. */
 	if (initialising)
 		return;
-	while (atomic_load_explicit(&ta_g.init_state, memory_order_acquire) != 2)
+	while (atomic_load_explicit(&lt_g.init_state, memory_order_acquire) != 2)
 		sched_yield();
 }
 
 TA_EXPORT int ta_init(void)
 {
-	if (!ta_ready())
-		ta_init_slow();
-	return ta_g.disabled ? 1 : 0;
+	if (!lt_ready())
+		lt_init_slow();
+	return lt_g.disabled ? 1 : 0;
 }

@@ -19,6 +19,10 @@
  * ta_move and ta_realloc), as in ../../kmod/ta_policy.h.  Each thread heap
  * has a sub-heap per key.
  *
+ * Names: ta_* is the public API (tieralloc.h) and the UAPI, lt_* what is
+ * internal to libta (the preload, which links libta in, uses a few), and
+ * tapol_* the rules libta shares with the module.
+ *
  * Fast paths take no lock and no atomic read-modify-write: the owner thread
  * allocates from page->free and frees onto page->local_free; other threads
  * push freed blocks onto page->xfree with one CAS.
@@ -70,15 +74,15 @@
 /* Freed spans stay resident this long unless TA_PURGE_DELAY_MS says otherwise (arena.c). */
 #define TA_PURGE_DELAY_MS_DEFAULT 10
 
-static inline unsigned ta_key_exact(unsigned tier)
+static inline unsigned lt_key_exact(unsigned tier)
 {
 	return TA_NR_HINTS + tier;
 }
 
 /* ---------------- blocks, pages, segments, heaps ---------------- */
 
-struct ta_block {
-	struct ta_block *next;
+struct lt_block {
+	struct lt_block *next;
 };
 
 #define TA_PF_FULL    1u /* page is on its sub-heap's full list */
@@ -105,44 +109,44 @@ struct ta_block {
 /* page->xfree holds a block list, or exactly TA_XFREE_FULL. */
 #define TA_XFREE_FULL ((uintptr_t)1)
 
-struct ta_page {
-	struct ta_block *free; /* ready to allocate */
+struct lt_page {
+	struct lt_block *free; /* ready to allocate */
 	uint32_t used;	       /* handed out and not yet freed back to us */
 	uint8_t flags;	       /* TA_PF_*: non-zero sends frees to the slow path */
 	uint8_t bin;
 	uint8_t slices; /* length of the span; 0 = slice not a page start, or a mini page */
 	uint8_t in_use;
-	struct ta_block *local_free; /* freed by the owner thread */
+	struct lt_block *local_free; /* freed by the owner thread */
 	_Atomic uintptr_t xfree;     /* freed by other threads */
 	uint32_t block_size;
 	uint16_t capacity; /* blocks carved so far */
 	uint16_t reserved; /* blocks that fit: at most 64 KiB / 8 */
 	uint8_t *start;
-	struct ta_page *next, *prev; /* bin queue or full list */
+	struct lt_page *next, *prev; /* bin queue or full list */
 };
 
 /* One cache line each: a free touches the line of its page only. */
-_Static_assert(sizeof(struct ta_page) == 64, "struct ta_page is one cache line");
+_Static_assert(sizeof(struct lt_page) == 64, "struct lt_page is one cache line");
 
-enum ta_seg_kind { TA_SEG_ARENA = 1, TA_SEG_LARGE = 2 };
+enum lt_seg_kind { TA_SEG_ARENA = 1, TA_SEG_LARGE = 2 };
 
-struct ta_heap;
+struct lt_heap;
 
-struct ta_segment {
-	uint32_t kind;	 /* enum ta_seg_kind */
+struct lt_segment {
+	uint32_t kind;	 /* enum lt_seg_kind */
 	uint32_t handle; /* kernel region, 0 = anonymous memory */
 	uint8_t tier;	 /* tier the data mapping is on */
 	uint8_t key;	 /* placement key it was created for */
 	uint8_t huge;	 /* 2 MiB pages */
 	uint8_t zero;	 /* large: the block is still all zero */
 	uint32_t pad;
-	struct ta_heap *heap; /* arena: owner heap; large: NULL */
+	struct lt_heap *heap; /* arena: owner heap; large: NULL */
 	uint8_t *base;	      /* reservation start (this header) */
 	size_t total;	      /* reservation bytes, multiple of TA_SEG_SIZE */
 	uint8_t *data;	      /* tiered mapping */
 	size_t data_len;
-	struct ta_segment *next, *prev;	  /* owner sub-heap list / large cache */
-	struct ta_segment *gnext, *gprev; /* registry of all segments */
+	struct lt_segment *next, *prev;	  /* owner sub-heap list / large cache */
+	struct lt_segment *gnext, *gprev; /* registry of all segments */
 	/* arena */
 	uint64_t free_mask;  /* bit i: slice i is free */
 	uint64_t dirty_mask; /* free slices that may hold memory */
@@ -157,47 +161,47 @@ struct ta_segment {
 	size_t used_len;		  /* data bytes it may have dirtied; the rest is purged */
 	uint8_t slice_off[TA_SEG_SLICES]; /* slice -> distance to its page start */
 	/* Before pages[]: the first pages a heap uses share one page of this header. */
-	struct ta_page mini[TA_MINI_PAGES] __attribute__((aligned(64)));
-	struct ta_page pages[TA_SEG_SLICES];
+	struct lt_page mini[TA_MINI_PAGES] __attribute__((aligned(64)));
+	struct lt_page pages[TA_SEG_SLICES];
 	uint64_t freed_at[TA_SEG_SLICES]; /* coarse ns a dirty slice was freed */
 };
 
 #define TA_SEG_META_SIZE \
-	(((sizeof(struct ta_segment) + TA_PAGE_SIZE - 1) / TA_PAGE_SIZE) * TA_PAGE_SIZE)
+	(((sizeof(struct lt_segment) + TA_PAGE_SIZE - 1) / TA_PAGE_SIZE) * TA_PAGE_SIZE)
 
-struct ta_pageq {
-	struct ta_page *first, *last;
+struct lt_pageq {
+	struct lt_page *first, *last;
 };
 
-struct ta_sub {
-	struct ta_pageq pq[TA_NBINS];
-	struct ta_page *full;	 /* pages with no free block (doubly linked) */
-	struct ta_segment *segs; /* arena segments of this key */
+struct lt_sub {
+	struct lt_pageq pq[TA_NBINS];
+	struct lt_page *full;	 /* pages with no free block (doubly linked) */
+	struct lt_segment *segs; /* arena segments of this key */
 	uint32_t nsegs;
 	uint32_t nempty;	   /* of them, segments with no page */
-	struct ta_page *mini_span; /* NULL: none, yet or any more */
+	struct lt_page *mini_span; /* NULL: none, yet or any more */
 	uint64_t mini_bins;	   /* bit b: bin b had its mini page (all: the span was released) */
 };
 
-enum ta_heap_state { TA_HEAP_FREE = 0, TA_HEAP_USED = 1, TA_HEAP_DEAD = 2 };
+enum lt_heap_state { TA_HEAP_FREE = 0, TA_HEAP_USED = 1, TA_HEAP_DEAD = 2 };
 
 /* The fields first: a thread that allocates with one hint touches one page of it. */
-struct ta_heap {
-	_Atomic(struct ta_block *) delayed; /* remote frees into full pages */
-	struct ta_heap *next;		    /* all heaps */
-	int state;			    /* enum ta_heap_state, under ta_heaps_lock */
+struct lt_heap {
+	_Atomic(struct lt_block *) delayed; /* remote frees into full pages */
+	struct lt_heap *next;		    /* all heaps */
+	int state;			    /* enum lt_heap_state, under lt_heaps_lock */
 	pid_t tid;
 	uint64_t purge_due; /* earliest purge_due of its segments; 0: none */
-	struct ta_sub sub[TA_NKEYS];
+	struct lt_sub sub[TA_NKEYS];
 };
 
-extern TA_TLS struct ta_heap *ta_tls_heap;
+extern TA_TLS struct lt_heap *lt_tls_heap;
 /* The sub-heap of the thread's default hint in its heap, for ta_malloc(); NULL without a heap. */
-extern TA_TLS struct ta_sub *ta_tls_msub;
+extern TA_TLS struct lt_sub *lt_tls_msub;
 
 /* ---------------- global state ---------------- */
 
-struct ta_tier_conf {
+struct lt_tier_conf {
 	int node;		     /* -1: simulated */
 	uint32_t policy;	     /* enum ta_cap_policy */
 	uint64_t soft_cap, hard_cap; /* 0: none */
@@ -210,11 +214,11 @@ struct ta_tier_conf {
 #define TA_COUNTER_ATOMIC_(f) _Atomic uint64_t f;
 
 /* This process's counters of a tier: those of struct ta_lib_tier_stats. */
-struct ta_tier_counters {
+struct lt_tier_counters {
 	TA_LIB_TIER_COUNTERS(TA_COUNTER_ATOMIC_)
 };
 
-struct ta_global {
+struct lt_global {
 	_Atomic int init_state; /* 0 none, 1 running, 2 done */
 	bool disabled;
 	bool use_numa; /* user backend places memory with mbind */
@@ -225,17 +229,17 @@ struct ta_global {
 	void (*_Atomic refill_hook)(void); /* ta_set_refill_hook() */
 	ta_hint_t default_hint;
 	uint64_t purge_delay_ns; /* TA_PURGE_DELAY_MS */
-	struct ta_tier_conf tier[TA_NR_TIERS];
-	struct ta_tier_counters cnt[TA_NR_TIERS];
+	struct lt_tier_conf tier[TA_NR_TIERS];
+	struct lt_tier_counters cnt[TA_NR_TIERS];
 	_Atomic uint64_t heaps, heaps_in_use, segments, large_cached, foreign_frees;
 };
 
-extern struct ta_global ta_g;
+extern struct lt_global lt_g;
 
 /* ---------------- size classes (size_class.c) ---------------- */
 
 /*
- * The bin of a request of @s bytes, the inverse of ta_bin_block_size(): 8
+ * The bin of a request of @s bytes, the inverse of lt_bin_block_size(): 8
  * bytes, multiples of 16 up to 128, four classes per power of two up to
  * 1 KiB, then eight.  A macro so that the lookup table below can be built
  * from it at compile time.
@@ -262,36 +266,36 @@ extern struct ta_global ta_g;
 
 /* Requests up to this many bytes find their bin in a table, without branches. */
 #define TA_BIN_DIRECT_MAX 1024
-extern const uint8_t ta_bin_direct[TA_BIN_DIRECT_MAX / 8 + 1];
+extern const uint8_t lt_bin_direct[TA_BIN_DIRECT_MAX / 8 + 1];
 
-static inline unsigned ta_bin_of(size_t size)
+static inline unsigned lt_bin_of(size_t size)
 {
 	if (likely(size <= TA_BIN_DIRECT_MAX))
-		return ta_bin_direct[(size + 7) >> 3];
+		return lt_bin_direct[(size + 7) >> 3];
 	return TA_BIN_CALC(size);
 }
 
-size_t ta_bin_block_size(unsigned bin);
-unsigned ta_bin_slices(unsigned bin);
+size_t lt_bin_block_size(unsigned bin);
+unsigned lt_bin_slices(unsigned bin);
 
 /* ---------------- os.c ---------------- */
 
-void ta_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void *ta_reserve(size_t size, size_t align, size_t align_off);
-int ta_map_anon_fixed(void *addr, size_t len);
-void ta_unmap(void *addr, size_t len);
-pid_t ta_gettid(void);
-const char *ta_strerror(int e);
-uint64_t ta_now_ns(void);
-uint64_t ta_now_coarse_ns(void);
-void *ta_meta_alloc(size_t size);
+void lt_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *lt_reserve(size_t size, size_t align, size_t align_off);
+int lt_map_anon_fixed(void *addr, size_t len);
+void lt_unmap(void *addr, size_t len);
+pid_t lt_gettid(void);
+const char *lt_strerror(int e);
+uint64_t lt_now_ns(void);
+uint64_t lt_now_coarse_ns(void);
+void *lt_meta_alloc(size_t size);
 
 /* ---------------- page_map.c ---------------- */
 
 #define TA_MAP_L2_BITS 13
 #define TA_MAP_L1_BITS (47 - TA_SEG_SHIFT - TA_MAP_L2_BITS)
 
-extern TA_BIG_BSS _Atomic(struct ta_segment *) *_Atomic ta_map_l1[1u << TA_MAP_L1_BITS];
+extern TA_BIG_BSS _Atomic(struct lt_segment *) *_Atomic lt_map_l1[1u << TA_MAP_L1_BITS];
 
 /*
  * One bit per TA_SEG_SIZE unit: set while an arena segment (always exactly
@@ -299,76 +303,76 @@ extern TA_BIG_BSS _Atomic(struct ta_segment *) *_Atomic ta_map_l1[1u << TA_MAP_L
  * walking the map, then masks the pointer for the segment's header.
  */
 #define TA_ARENA_UNITS ((uintptr_t)1 << (47 - TA_SEG_SHIFT))
-extern TA_BIG_BSS _Atomic uint64_t ta_arena_bits[TA_ARENA_UNITS / 64];
+extern TA_BIG_BSS _Atomic uint64_t lt_arena_bits[TA_ARENA_UNITS / 64];
 
-static inline bool ta_in_arena(const void *p)
+static inline bool lt_in_arena(const void *p)
 {
 	uintptr_t u = (uintptr_t)p >> TA_SEG_SHIFT;
 
 	/* Unit 0 holds no segment: free(NULL) reads no bitmap, which would be a page fault. */
 	return likely(u - 1 < TA_ARENA_UNITS - 1) &&
-	       (atomic_load_explicit(&ta_arena_bits[u / 64], memory_order_relaxed) >> (u % 64) & 1);
+	       (atomic_load_explicit(&lt_arena_bits[u / 64], memory_order_relaxed) >> (u % 64) & 1);
 }
 
-/* The header of the arena segment @p is in (ta_in_arena(p) must hold). */
-static inline struct ta_segment *ta_arena_of(const void *p)
+/* The header of the arena segment @p is in (lt_in_arena(p) must hold). */
+static inline struct lt_segment *lt_arena_of(const void *p)
 {
-	return (struct ta_segment *)((uintptr_t)p & ~(uintptr_t)TA_SEG_MASK);
+	return (struct lt_segment *)((uintptr_t)p & ~(uintptr_t)TA_SEG_MASK);
 }
 
 /* The segment @p is in, arena or large; NULL if libta did not reserve it. */
-static inline struct ta_segment *ta_map_lookup(const void *p)
+static inline struct lt_segment *lt_map_lookup(const void *p)
 {
 	uintptr_t u = (uintptr_t)p >> TA_SEG_SHIFT;
 	uintptr_t i1 = u >> TA_MAP_L2_BITS;
 
-	if (ta_in_arena(p))
-		return ta_arena_of(p);
+	if (lt_in_arena(p))
+		return lt_arena_of(p);
 	/* Unit 0 (NULL) holds no segment either: realloc(NULL, n) reads no map page. */
 	if (unlikely(u - 1 >= ((uintptr_t)1 << (TA_MAP_L1_BITS + TA_MAP_L2_BITS)) - 1))
 		return NULL;
-	_Atomic(struct ta_segment *) *l2 =
-		atomic_load_explicit(&ta_map_l1[i1], memory_order_acquire);
+	_Atomic(struct lt_segment *) *l2 =
+		atomic_load_explicit(&lt_map_l1[i1], memory_order_acquire);
 	if (unlikely(!l2))
 		return NULL;
 	return atomic_load_explicit(&l2[u & ((1u << TA_MAP_L2_BITS) - 1)], memory_order_acquire);
 }
 
-int ta_map_set(struct ta_segment *seg);
-void ta_map_clear(struct ta_segment *seg);
+int lt_map_set(struct lt_segment *seg);
+void lt_map_clear(struct lt_segment *seg);
 
 /* ---------------- segments (arena.c) ---------------- */
 
-struct ta_segment *ta_seg_new(unsigned kind, unsigned key, size_t data_off, size_t data_len,
+struct lt_segment *lt_seg_new(unsigned kind, unsigned key, size_t data_off, size_t data_len,
 			      size_t align, bool huge);
-void ta_seg_free(struct ta_segment *seg);
-struct ta_segment *ta_seg_relocate(struct ta_segment *seg, size_t total, size_t data_len);
-struct ta_page *ta_span_alloc(struct ta_heap *h, unsigned key, unsigned slices);
-void ta_span_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg);
-size_t ta_heap_purge(struct ta_heap *h, uint64_t now);
-size_t ta_heap_release_empty(struct ta_heap *h);
-void ta_registry_lock(void);
-void ta_registry_unlock(void);
-void ta_registry_reinit(void);
-void ta_registry_foreach(void (*fn)(struct ta_segment *, void *), void *arg);
+void lt_seg_free(struct lt_segment *seg);
+struct lt_segment *lt_seg_relocate(struct lt_segment *seg, size_t total, size_t data_len);
+struct lt_page *lt_span_alloc(struct lt_heap *h, unsigned key, unsigned slices);
+void lt_span_free(struct lt_heap *h, struct lt_segment *seg, struct lt_page *pg);
+size_t lt_heap_purge(struct lt_heap *h, uint64_t now);
+size_t lt_heap_release_empty(struct lt_heap *h);
+void lt_registry_lock(void);
+void lt_registry_unlock(void);
+void lt_registry_reinit(void);
+void lt_registry_foreach(void (*fn)(struct lt_segment *, void *), void *arg);
 
 /*
  * Whether span page @pg is a mini span.  Any thread may ask: the block
  * size, unlike the flags, does not change while blocks are handed out, and
  * a mini span has none of its own (its mini pages have).
  */
-static inline bool ta_page_is_mini_span(const struct ta_page *pg)
+static inline bool lt_page_is_mini_span(const struct lt_page *pg)
 {
 	return pg->block_size == 0;
 }
 
-/* The page of @p's block in @seg: see ta_arena_page_of() for the fast path. */
-static inline struct ta_page *ta_page_of(struct ta_segment *seg, const void *p)
+/* The page of @p's block in @seg: see lt_arena_page_of() for the fast path. */
+static inline struct lt_page *lt_page_of(struct lt_segment *seg, const void *p)
 {
 	size_t idx = (size_t)((const uint8_t *)p - seg->base) >> TA_SLICE_SHIFT;
-	struct ta_page *pg = &seg->pages[idx - seg->slice_off[idx]];
+	struct lt_page *pg = &seg->pages[idx - seg->slice_off[idx]];
 
-	if (unlikely(ta_page_is_mini_span(pg)))
+	if (unlikely(lt_page_is_mini_span(pg)))
 		pg = &seg->mini[(size_t)((const uint8_t *)p - pg->start) >> TA_MINI_SHIFT];
 	return pg;
 }
@@ -376,9 +380,9 @@ static inline struct ta_page *ta_page_of(struct ta_segment *seg, const void *p)
 /*
  * The span page @p is in, for an arena segment (one aligned TA_SEG_SIZE
  * unit: no load of its base).  A mini span's page has TA_PF_MINI set, which
- * sends the free to the slow path; ta_page_of() finds the mini page.
+ * sends the free to the slow path; lt_page_of() finds the mini page.
  */
-static inline struct ta_page *ta_arena_page_of(struct ta_segment *seg, const void *p)
+static inline struct lt_page *lt_arena_page_of(struct lt_segment *seg, const void *p)
 {
 	size_t idx = ((uintptr_t)p & TA_SEG_MASK) >> TA_SLICE_SHIFT;
 
@@ -387,93 +391,93 @@ static inline struct ta_page *ta_arena_page_of(struct ta_segment *seg, const voi
 
 /* ---------------- pages (page.c) ---------------- */
 
-void *ta_alloc_slow(struct ta_heap *h, unsigned key, unsigned bin);
-void ta_free_local_slow(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg, void *p);
-void ta_free_remote(struct ta_segment *seg, struct ta_page *pg, void *p);
-void ta_page_retire(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg);
-size_t ta_heap_collect(struct ta_heap *h, bool all);
-void *ta_block_start(const struct ta_page *pg, const void *p);
+void *lt_alloc_slow(struct lt_heap *h, unsigned key, unsigned bin);
+void lt_free_local_slow(struct lt_heap *h, struct lt_segment *seg, struct lt_page *pg, void *p);
+void lt_free_remote(struct lt_segment *seg, struct lt_page *pg, void *p);
+void lt_page_retire(struct lt_heap *h, struct lt_segment *seg, struct lt_page *pg);
+size_t lt_heap_collect(struct lt_heap *h, bool all);
+void *lt_block_start(const struct lt_page *pg, const void *p);
 
 /* ---------------- thread heaps (tcache.c) ---------------- */
 
-struct ta_heap *ta_heap_init_thread(void);
-unsigned ta_thread_default_key(void);
-void ta_heaps_atfork_prepare(void);
-void ta_heaps_atfork_parent(void);
-void ta_heaps_atfork_child(void);
+struct lt_heap *lt_heap_init_thread(void);
+unsigned lt_thread_default_key(void);
+void lt_heaps_atfork_prepare(void);
+void lt_heaps_atfork_parent(void);
+void lt_heaps_atfork_child(void);
 
 /* ---------------- large blocks (large.c) ---------------- */
 
-void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero);
-void ta_large_free(struct ta_segment *seg);
-size_t ta_large_cache_flush(void);
-int ta_large_expand(struct ta_segment *seg, size_t bytes);
-void *ta_large_realloc(struct ta_segment *seg, size_t bytes);
-bool ta_large_resize(struct ta_segment *seg, const void *p, size_t bytes);
-int ta_large_move(struct ta_segment *seg, unsigned dst);
-void ta_large_atfork_prepare(void);
-void ta_large_atfork_parent(void);
-void ta_large_atfork_child(void);
+void *lt_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero);
+void lt_large_free(struct lt_segment *seg);
+size_t lt_large_cache_flush(void);
+int lt_large_expand(struct lt_segment *seg, size_t bytes);
+void *lt_large_realloc(struct lt_segment *seg, size_t bytes);
+bool lt_large_resize(struct lt_segment *seg, const void *p, size_t bytes);
+int lt_large_move(struct lt_segment *seg, unsigned dst);
+void lt_large_atfork_prepare(void);
+void lt_large_atfork_parent(void);
+void lt_large_atfork_child(void);
 
 /* ---------------- backends ---------------- */
 
 /* Map @len bytes of tiered memory for @key at @addr (MAP_FIXED). */
-int ta_backend_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg);
-void ta_backend_unmap(struct ta_segment *seg);
-int ta_backend_move(struct ta_segment *seg, unsigned dst);
-int ta_backend_expand(struct ta_segment *seg, size_t add);
-void ta_backend_purge(struct ta_segment *seg, void *addr, size_t len);
+int lt_backend_map(void *addr, size_t len, unsigned key, bool huge, struct lt_segment *seg);
+void lt_backend_unmap(struct lt_segment *seg);
+int lt_backend_move(struct lt_segment *seg, unsigned dst);
+int lt_backend_expand(struct lt_segment *seg, size_t add);
+void lt_backend_purge(struct lt_segment *seg, void *addr, size_t len);
 
-int ta_kernel_open(void);
-void ta_kernel_read_tiers(struct ta_tier_conf conf[TA_NR_TIERS]);
-int ta_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg);
-void ta_kernel_unmap(struct ta_segment *seg);
-void ta_kernel_purge(struct ta_segment *seg, void *addr, size_t len);
-int ta_kernel_move(struct ta_segment *seg, unsigned dst);
-int ta_kernel_stats(struct ta_stats *out);
-void ta_kernel_atfork_prepare(void);
-void ta_kernel_atfork_parent(void);
-void ta_kernel_atfork_child(void);
+int lt_kernel_open(void);
+void lt_kernel_read_tiers(struct lt_tier_conf conf[TA_NR_TIERS]);
+int lt_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct lt_segment *seg);
+void lt_kernel_unmap(struct lt_segment *seg);
+void lt_kernel_purge(struct lt_segment *seg, void *addr, size_t len);
+int lt_kernel_move(struct lt_segment *seg, unsigned dst);
+int lt_kernel_stats(struct ta_stats *out);
+void lt_kernel_atfork_prepare(void);
+void lt_kernel_atfork_parent(void);
+void lt_kernel_atfork_child(void);
 
-int ta_user_map(void *addr, size_t len, unsigned key, bool huge, struct ta_segment *seg);
-void ta_user_unmap(struct ta_segment *seg);
-int ta_user_move(struct ta_segment *seg, unsigned dst);
-int ta_user_expand(struct ta_segment *seg, size_t add);
-int ta_user_remap(struct ta_segment *seg, void *dst, size_t new_len);
-long ta_sys_mbind(void *addr, size_t len, int mode, int node, unsigned flags);
+int lt_user_map(void *addr, size_t len, unsigned key, bool huge, struct lt_segment *seg);
+void lt_user_unmap(struct lt_segment *seg);
+int lt_user_move(struct lt_segment *seg, unsigned dst);
+int lt_user_expand(struct lt_segment *seg, size_t add);
+int lt_user_remap(struct lt_segment *seg, void *dst, size_t new_len);
+long lt_sys_mbind(void *addr, size_t len, int mode, int node, unsigned flags);
 
 /* ---------------- topology, policy, throttle, env ---------------- */
 
-int ta_topology_probe(struct ta_tier_conf conf[TA_NR_TIERS]);
-bool ta_node_has_memory(int node);
+int lt_topology_probe(struct lt_tier_conf conf[TA_NR_TIERS]);
+bool lt_node_has_memory(int node);
 
-int ta_policy_grant(unsigned key, uint64_t bytes, unsigned *tier, uint32_t *result);
-int ta_policy_reserve(unsigned tier, uint64_t bytes);
-void ta_policy_release(unsigned tier, uint64_t bytes);
-void ta_policy_atfork_prepare(void);
-void ta_policy_atfork_parent(void);
-void ta_policy_atfork_child(void);
+int lt_policy_grant(unsigned key, uint64_t bytes, unsigned *tier, uint32_t *result);
+int lt_policy_reserve(unsigned tier, uint64_t bytes);
+void lt_policy_release(unsigned tier, uint64_t bytes);
+void lt_policy_atfork_prepare(void);
+void lt_policy_atfork_parent(void);
+void lt_policy_atfork_child(void);
 
-void ta_throttle_charge(unsigned tier, uint64_t bytes);
+void lt_throttle_charge(unsigned tier, uint64_t bytes);
 
-int ta_env_parse_early(void);
-void ta_env_parse(void);
+int lt_env_parse_early(void);
+void lt_env_parse(void);
 
 /* ---------------- init ---------------- */
 
-void ta_init_slow(void);
+void lt_init_slow(void);
 
-static inline bool ta_ready(void)
+static inline bool lt_ready(void)
 {
-	return likely(atomic_load_explicit(&ta_g.init_state, memory_order_acquire) == 2);
+	return likely(atomic_load_explicit(&lt_g.init_state, memory_order_acquire) == 2);
 }
 
-static inline void ta_stat_add(_Atomic uint64_t *c, uint64_t v)
+static inline void lt_stat_add(_Atomic uint64_t *c, uint64_t v)
 {
 	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
 }
 
-static inline void ta_stat_sub(_Atomic uint64_t *c, uint64_t v)
+static inline void lt_stat_sub(_Atomic uint64_t *c, uint64_t v)
 {
 	atomic_fetch_sub_explicit(c, v, memory_order_relaxed);
 }

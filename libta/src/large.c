@@ -14,10 +14,10 @@
 #define CACHE_MAX_BYTES (32u << 20) /* bytes used (memory, not address space) per tier */
 #define CACHE_MAX_BLOCK (32u << 20) /* larger blocks are released at once */
 
-static int ta_large_grow(struct ta_segment *seg, size_t bytes);
+static int lt_large_grow(struct lt_segment *seg, size_t bytes);
 
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ta_segment *cache[TA_NR_TIERS];
+static struct lt_segment *cache[TA_NR_TIERS];
 static unsigned ncached[TA_NR_TIERS];
 static size_t cached_bytes[TA_NR_TIERS];
 
@@ -26,13 +26,13 @@ static size_t page_round(size_t n)
 	return (n + TA_PAGE_SIZE - 1) & ~(TA_PAGE_SIZE - 1);
 }
 
-static bool default_layout(const struct ta_segment *seg)
+static bool default_layout(const struct lt_segment *seg)
 {
 	return seg->data == seg->base + TA_SLICE_SIZE && !seg->huge;
 }
 
 /* Bytes @seg's block could grow to in place: the rest of its reservation. */
-static size_t seg_room(const struct ta_segment *seg)
+static size_t seg_room(const struct lt_segment *seg)
 {
 	return (size_t)(seg->base + seg->total - seg->data);
 }
@@ -43,18 +43,18 @@ static size_t seg_room(const struct ta_segment *seg)
  * them in anew.  It must be at most a quarter bigger than asked where a
  * hard cap counts whole blocks (kernel regions, capped user tiers), so that
  * a small request does not pin a big block against the cap.  Elsewhere any
- * will do, and ta_large_alloc() purges the excess with MADV_FREE: those
+ * will do, and lt_large_alloc() purges the excess with MADV_FREE: those
  * pages stay only until the kernel wants them, and the block can still
  * grow into them without a fault or a copy.
  */
-static struct ta_segment *cache_take(int tier, size_t len)
+static struct lt_segment *cache_take(int tier, size_t len)
 {
-	struct ta_segment *s, *best = NULL;
-	bool user = ta_g.backend == TA_BACKEND_USER, any;
+	struct lt_segment *s, *best = NULL;
+	bool user = lt_g.backend == TA_BACKEND_USER, any;
 
 	if (tier < 0)
 		return NULL;
-	any = user && !ta_g.tier[tier].hard_cap;
+	any = user && !lt_g.tier[tier].hard_cap;
 	pthread_mutex_lock(&large_lock);
 	for (s = cache[tier]; s; s = s->next) {
 		if (!any && s->data_len > len + len / 4)
@@ -74,16 +74,16 @@ static struct ta_segment *cache_take(int tier, size_t len)
 			s->next->prev = s->prev;
 		ncached[tier]--;
 		cached_bytes[tier] -= s->used_len;
-		ta_stat_sub(&ta_g.large_cached, 1);
+		lt_stat_sub(&lt_g.large_cached, 1);
 	}
 	pthread_mutex_unlock(&large_lock);
 	return s;
 }
 
 /* Keep @seg for reuse; returns a segment to release (@seg or an evicted one) or NULL. */
-static struct ta_segment *cache_put(struct ta_segment *seg)
+static struct lt_segment *cache_put(struct lt_segment *seg)
 {
-	struct ta_segment *victim = NULL, *s;
+	struct lt_segment *victim = NULL, *s;
 	unsigned t = seg->tier;
 
 	if (seg->used_len > CACHE_MAX_BLOCK || !default_layout(seg))
@@ -104,10 +104,10 @@ static struct ta_segment *cache_put(struct ta_segment *seg)
 			cache[t] = NULL;
 		ncached[t]--;
 		cached_bytes[t] -= s->used_len;
-		ta_stat_sub(&ta_g.large_cached, 1);
+		lt_stat_sub(&lt_g.large_cached, 1);
 		if (cached_bytes[t] + seg->used_len > CACHE_MAX_BYTES) {
 			pthread_mutex_unlock(&large_lock);
-			ta_seg_free(victim);
+			lt_seg_free(victim);
 			return seg;
 		}
 	}
@@ -118,7 +118,7 @@ static struct ta_segment *cache_put(struct ta_segment *seg)
 	cache[t] = seg;
 	ncached[t]++;
 	cached_bytes[t] += seg->used_len;
-	ta_stat_add(&ta_g.large_cached, 1);
+	lt_stat_add(&lt_g.large_cached, 1);
 	pthread_mutex_unlock(&large_lock);
 	return victim;
 }
@@ -126,7 +126,7 @@ static struct ta_segment *cache_put(struct ta_segment *seg)
 /* Release every cached block of @tier; returns their bytes (0: there were none). */
 static size_t cache_flush(int tier)
 {
-	struct ta_segment *s, *next;
+	struct lt_segment *s, *next;
 	size_t bytes = 0;
 	unsigned n;
 
@@ -138,18 +138,18 @@ static size_t cache_flush(int tier)
 	n = ncached[tier];
 	ncached[tier] = 0;
 	cached_bytes[tier] = 0;
-	ta_stat_sub(&ta_g.large_cached, n);
+	lt_stat_sub(&lt_g.large_cached, n);
 	pthread_mutex_unlock(&large_lock);
 	for (; s; s = next) {
 		next = s->next;
 		bytes += s->used_len;
-		ta_seg_free(s);
+		lt_seg_free(s);
 	}
 	return bytes;
 }
 
 /* Release every cached block; returns their bytes. */
-size_t ta_large_cache_flush(void)
+size_t lt_large_cache_flush(void)
 {
 	size_t bytes = 0;
 
@@ -159,21 +159,21 @@ size_t ta_large_cache_flush(void)
 }
 
 /* A block of @bytes whose address is a multiple of @align (0: any), for @key. */
-void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
+void *lt_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 {
-	struct ta_segment *seg;
+	struct lt_segment *seg;
 	size_t len, off = TA_SLICE_SIZE, gran = TA_PAGE_SIZE;
 	bool huge;
 
-	if (!ta_ready())
-		ta_init_slow();
+	if (!lt_ready())
+		lt_init_slow();
 	if (bytes > TA_MAX_ALLOC || align > TA_MAX_ALLOC) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (bytes == 0)
 		bytes = 1;
-	huge = ta_g.huge && bytes >= TA_HUGE_SIZE;
+	huge = lt_g.huge && bytes >= TA_HUGE_SIZE;
 	if (huge) {
 		gran = TA_HUGE_SIZE;
 		off = TA_HUGE_SIZE;
@@ -183,14 +183,14 @@ void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 		off = align < TA_SEG_SIZE ? align : TA_SEG_SIZE;
 	if (off == TA_SLICE_SIZE && !huge) {
 		seg = cache_take(tapol_key_tier(key), len);
-		if (seg && seg->data_len < len && ta_large_grow(seg, len)) {
-			ta_seg_free(seg);
+		if (seg && seg->data_len < len && lt_large_grow(seg, len)) {
+			lt_seg_free(seg);
 			seg = NULL;
 		}
 		if (seg) {
 			seg->used_len = seg->data_len;
 			if (seg->data_len > len + len / 4) {
-				ta_backend_purge(seg, seg->data + len, seg->data_len - len);
+				lt_backend_purge(seg, seg->data + len, seg->data_len - len);
 				seg->used_len = len;
 			}
 			seg->key = (uint8_t)key;
@@ -198,12 +198,12 @@ void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 			goto done;
 		}
 	}
-	seg = ta_seg_new(TA_SEG_LARGE, key, off, len, align > TA_SEG_SIZE ? align : 0, huge);
+	seg = lt_seg_new(TA_SEG_LARGE, key, off, len, align > TA_SEG_SIZE ? align : 0, huge);
 	if ((!seg || (int)seg->tier != tapol_key_tier(key)) && cache_flush(tapol_key_tier(key))) {
 		/* Refused or rerouted while cached blocks held the tier's capacity: retry. */
 		if (seg)
-			ta_seg_free(seg);
-		seg = ta_seg_new(TA_SEG_LARGE, key, off, len, align > TA_SEG_SIZE ? align : 0,
+			lt_seg_free(seg);
+		seg = lt_seg_new(TA_SEG_LARGE, key, off, len, align > TA_SEG_SIZE ? align : 0,
 				 huge);
 	}
 	if (!seg)
@@ -212,18 +212,18 @@ void *ta_large_alloc(size_t bytes, size_t align, unsigned key, bool *zero)
 	*zero = true;
 done:
 	seg->block = seg->data;
-	ta_stat_add(&ta_g.cnt[seg->tier].large_blocks, 1);
-	ta_stat_add(&ta_g.cnt[seg->tier].large_bytes, seg->data_len);
+	lt_stat_add(&lt_g.cnt[seg->tier].large_blocks, 1);
+	lt_stat_add(&lt_g.cnt[seg->tier].large_bytes, seg->data_len);
 	return seg->block;
 }
 
-void ta_large_free(struct ta_segment *seg)
+void lt_large_free(struct lt_segment *seg)
 {
-	ta_stat_sub(&ta_g.cnt[seg->tier].large_blocks, 1);
-	ta_stat_sub(&ta_g.cnt[seg->tier].large_bytes, seg->data_len);
+	lt_stat_sub(&lt_g.cnt[seg->tier].large_blocks, 1);
+	lt_stat_sub(&lt_g.cnt[seg->tier].large_bytes, seg->data_len);
 	seg = cache_put(seg);
 	if (seg)
-		ta_seg_free(seg);
+		lt_seg_free(seg);
 }
 
 /*
@@ -233,7 +233,7 @@ void ta_large_free(struct ta_segment *seg)
  * address space only.  0, or -1 + errno (ENOSPC: no room; kernel regions
  * cannot grow) with @seg as it was.
  */
-static int ta_large_grow(struct ta_segment *seg, size_t bytes)
+static int lt_large_grow(struct lt_segment *seg, size_t bytes)
 {
 	size_t len = page_round(bytes), room = seg_room(seg);
 	size_t want = (seg->data_len + seg->data_len / 2) & ~(TA_PAGE_SIZE - 1), add;
@@ -246,14 +246,14 @@ static int ta_large_grow(struct ta_segment *seg, size_t bytes)
 		return 0;
 	want = want < len ? len : want > room ? room : want;
 	add = want - seg->data_len;
-	if (ta_backend_expand(seg, add)) {
+	if (lt_backend_expand(seg, add)) {
 		/* The headroom may be over a cap that @len is not: ask for @len only. */
 		add = len - seg->data_len;
-		if (want == len || ta_backend_expand(seg, add))
+		if (want == len || lt_backend_expand(seg, add))
 			return -1;
 	}
-	ta_stat_add(&ta_g.cnt[seg->tier].reserved_bytes, add);
-	ta_stat_add(&ta_g.cnt[seg->tier].bytes_allocated, add);
+	lt_stat_add(&lt_g.cnt[seg->tier].reserved_bytes, add);
+	lt_stat_add(&lt_g.cnt[seg->tier].bytes_allocated, add);
 	seg->data_len += add;
 	return 0;
 }
@@ -263,7 +263,7 @@ static int ta_large_grow(struct ta_segment *seg, size_t bytes)
  * segment's reservation has room (segments are whole multiples of
  * TA_SEG_SIZE); 0, or -1 + errno and the block as it was.
  */
-int ta_large_expand(struct ta_segment *seg, size_t bytes)
+int lt_large_expand(struct lt_segment *seg, size_t bytes)
 {
 	if (seg->block != seg->data || seg->huge) {
 		errno = ENOSPC;
@@ -271,9 +271,9 @@ int ta_large_expand(struct ta_segment *seg, size_t bytes)
 	}
 	size_t old = seg->data_len;
 
-	if (ta_large_grow(seg, bytes))
+	if (lt_large_grow(seg, bytes))
 		return -1;
-	ta_stat_add(&ta_g.cnt[seg->tier].large_bytes, seg->data_len - old);
+	lt_stat_add(&lt_g.cnt[seg->tier].large_bytes, seg->data_len - old);
 	return 0;
 }
 
@@ -287,25 +287,25 @@ int ta_large_expand(struct ta_segment *seg, size_t bytes)
  * only.  Returns the block's address, or NULL + errno with the block as it
  * was (then the caller copies).
  */
-void *ta_large_realloc(struct ta_segment *seg, size_t bytes)
+void *lt_large_realloc(struct lt_segment *seg, size_t bytes)
 {
 	size_t len, total, old = seg->data_len;
-	struct ta_segment *n;
+	struct lt_segment *n;
 
 	len = page_round(bytes);
-	if (!ta_large_expand(seg, bytes)) {
+	if (!lt_large_expand(seg, bytes)) {
 		seg->used_len = len;
 		return seg->block;
 	}
 	if (errno != ENOSPC || seg->block != seg->data || seg->huge || !default_layout(seg))
 		return NULL;
 	total = (TA_SLICE_SIZE + len + len / 2 + TA_SEG_MASK) & ~TA_SEG_MASK;
-	n = ta_seg_relocate(seg, total, total - TA_SLICE_SIZE);
+	n = lt_seg_relocate(seg, total, total - TA_SLICE_SIZE);
 	if (!n && errno == ENOMEM) /* the room may be over a cap that @len is not */
-		n = ta_seg_relocate(seg, total, len);
+		n = lt_seg_relocate(seg, total, len);
 	if (!n)
 		return NULL;
-	ta_stat_add(&ta_g.cnt[n->tier].large_bytes, n->data_len - old);
+	lt_stat_add(&lt_g.cnt[n->tier].large_bytes, n->data_len - old);
 	n->used_len = len;
 	return n->block;
 }
@@ -319,59 +319,59 @@ void *ta_large_realloc(struct ta_segment *seg, size_t bytes)
  * False when the block must be resized by the caller (kernel regions are
  * discarded, not freed lazily; aligned and huge blocks are not resized).
  */
-bool ta_large_resize(struct ta_segment *seg, const void *p, size_t bytes)
+bool lt_large_resize(struct lt_segment *seg, const void *p, size_t bytes)
 {
 	size_t keep = page_round(bytes);
 
-	if (ta_g.backend != TA_BACKEND_USER || p != seg->data || seg->huge)
+	if (lt_g.backend != TA_BACKEND_USER || p != seg->data || seg->huge)
 		return false;
 	if (keep > seg->used_len) {
 		seg->used_len = keep;
 	} else if (keep < seg->used_len / 2) {
-		ta_backend_purge(seg, seg->data + keep, seg->used_len - keep);
+		lt_backend_purge(seg, seg->data + keep, seg->used_len - keep);
 		seg->used_len = keep;
 	}
 	return true;
 }
 
 /* Migrate in place; 0 or -1 + errno with the block where it was. */
-int ta_large_move(struct ta_segment *seg, unsigned dst)
+int lt_large_move(struct lt_segment *seg, unsigned dst)
 {
 	unsigned src = seg->tier;
 
 	if (src == dst)
 		return 0;
-	if (ta_backend_move(seg, dst)) {
-		ta_stat_add(&ta_g.cnt[dst].move_failures, 1);
+	if (lt_backend_move(seg, dst)) {
+		lt_stat_add(&lt_g.cnt[dst].move_failures, 1);
 		return -1;
 	}
-	ta_stat_sub(&ta_g.cnt[src].reserved_bytes, seg->data_len);
-	ta_stat_sub(&ta_g.cnt[src].regions, 1);
-	ta_stat_sub(&ta_g.cnt[src].large_blocks, 1);
-	ta_stat_sub(&ta_g.cnt[src].large_bytes, seg->data_len);
-	ta_stat_add(&ta_g.cnt[dst].reserved_bytes, seg->data_len);
-	ta_stat_add(&ta_g.cnt[dst].regions, 1);
-	ta_stat_add(&ta_g.cnt[dst].large_blocks, 1);
-	ta_stat_add(&ta_g.cnt[dst].large_bytes, seg->data_len);
-	ta_stat_add(&ta_g.cnt[src].moves_out, 1);
-	ta_stat_add(&ta_g.cnt[src].bytes_moved_out, seg->data_len);
-	ta_stat_add(&ta_g.cnt[dst].moves_in, 1);
-	ta_stat_add(&ta_g.cnt[dst].bytes_moved_in, seg->data_len);
+	lt_stat_sub(&lt_g.cnt[src].reserved_bytes, seg->data_len);
+	lt_stat_sub(&lt_g.cnt[src].regions, 1);
+	lt_stat_sub(&lt_g.cnt[src].large_blocks, 1);
+	lt_stat_sub(&lt_g.cnt[src].large_bytes, seg->data_len);
+	lt_stat_add(&lt_g.cnt[dst].reserved_bytes, seg->data_len);
+	lt_stat_add(&lt_g.cnt[dst].regions, 1);
+	lt_stat_add(&lt_g.cnt[dst].large_blocks, 1);
+	lt_stat_add(&lt_g.cnt[dst].large_bytes, seg->data_len);
+	lt_stat_add(&lt_g.cnt[src].moves_out, 1);
+	lt_stat_add(&lt_g.cnt[src].bytes_moved_out, seg->data_len);
+	lt_stat_add(&lt_g.cnt[dst].moves_in, 1);
+	lt_stat_add(&lt_g.cnt[dst].bytes_moved_in, seg->data_len);
 	seg->tier = (uint8_t)dst;
 	return 0;
 }
 
-void ta_large_atfork_prepare(void)
+void lt_large_atfork_prepare(void)
 {
 	pthread_mutex_lock(&large_lock);
 }
 
-void ta_large_atfork_parent(void)
+void lt_large_atfork_parent(void)
 {
 	pthread_mutex_unlock(&large_lock);
 }
 
-void ta_large_atfork_child(void)
+void lt_large_atfork_child(void)
 {
 	pthread_mutex_init(&large_lock, NULL);
 }

@@ -15,7 +15,7 @@
 #include "internal.h"
 
 /* One line on stderr, prefixed "tieralloc: "; vsnprintf of plain formats does not allocate. */
-void ta_msg(const char *fmt, ...)
+void lt_msg(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -40,7 +40,7 @@ void ta_msg(const char *fmt, ...)
  * Reserve @size bytes of address space (PROT_NONE) at a TA_SEG_SIZE-aligned
  * base such that base + @off is a multiple of @align (a power of two).
  */
-void *ta_reserve(size_t size, size_t align, size_t off)
+void *lt_reserve(size_t size, size_t align, size_t off)
 {
 	size_t a = align > TA_SEG_SIZE ? align : TA_SEG_SIZE;
 	size_t len = size + a;
@@ -65,7 +65,7 @@ void *ta_reserve(size_t size, size_t align, size_t off)
 	return base;
 }
 
-int ta_map_anon_fixed(void *addr, size_t len)
+int lt_map_anon_fixed(void *addr, size_t len)
 {
 	void *p = mmap(addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 		       -1, 0);
@@ -73,26 +73,26 @@ int ta_map_anon_fixed(void *addr, size_t len)
 	return p == MAP_FAILED ? -1 : 0;
 }
 
-void ta_unmap(void *addr, size_t len)
+void lt_unmap(void *addr, size_t len)
 {
 	if (munmap(addr, len))
-		ta_msg("munmap(%p, %zu): %s", addr, len, ta_strerror(errno));
+		lt_msg("munmap(%p, %zu): %s", addr, len, lt_strerror(errno));
 }
 
 /* strerror() may allocate for unknown numbers; this never does. */
-const char *ta_strerror(int e)
+const char *lt_strerror(int e)
 {
 	const char *s = strerrordesc_np(e);
 
 	return s ? s : "unknown error";
 }
 
-pid_t ta_gettid(void)
+pid_t lt_gettid(void)
 {
 	return (pid_t)syscall(SYS_gettid);
 }
 
-uint64_t ta_now_ns(void)
+uint64_t lt_now_ns(void)
 {
 	struct timespec ts;
 
@@ -101,7 +101,7 @@ uint64_t ta_now_ns(void)
 }
 
 /* A vDSO read good to a scheduler tick (1-4 ms): enough for purge delays. */
-uint64_t ta_now_coarse_ns(void)
+uint64_t lt_now_coarse_ns(void)
 {
 	struct timespec ts;
 
@@ -110,7 +110,7 @@ uint64_t ta_now_coarse_ns(void)
 }
 
 /* Zeroed internal memory (heaps, map levels): never returned. */
-void *ta_meta_alloc(size_t size)
+void *lt_meta_alloc(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 

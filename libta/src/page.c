@@ -17,7 +17,7 @@
 
 #define TA_EXTEND_BYTES (4u << 10) /* carve at most this much of a page at once */
 
-static void pq_push_front(struct ta_pageq *q, struct ta_page *pg)
+static void pq_push_front(struct lt_pageq *q, struct lt_page *pg)
 {
 	pg->prev = NULL;
 	pg->next = q->first;
@@ -28,7 +28,7 @@ static void pq_push_front(struct ta_pageq *q, struct ta_page *pg)
 	q->first = pg;
 }
 
-static void pq_remove(struct ta_pageq *q, struct ta_page *pg)
+static void pq_remove(struct lt_pageq *q, struct lt_page *pg)
 {
 	if (pg->prev)
 		pg->prev->next = pg->next;
@@ -41,7 +41,7 @@ static void pq_remove(struct ta_pageq *q, struct ta_page *pg)
 	pg->next = pg->prev = NULL;
 }
 
-static void pq_push_back(struct ta_pageq *q, struct ta_page *pg)
+static void pq_push_back(struct lt_pageq *q, struct lt_page *pg)
 {
 	pg->next = NULL;
 	pg->prev = q->last;
@@ -52,7 +52,7 @@ static void pq_push_back(struct ta_pageq *q, struct ta_page *pg)
 	q->last = pg;
 }
 
-static void full_push(struct ta_sub *sub, struct ta_page *pg)
+static void full_push(struct lt_sub *sub, struct lt_page *pg)
 {
 	pg->prev = NULL;
 	pg->next = sub->full;
@@ -61,7 +61,7 @@ static void full_push(struct ta_sub *sub, struct ta_page *pg)
 	sub->full = pg;
 }
 
-static void full_remove(struct ta_sub *sub, struct ta_page *pg)
+static void full_remove(struct lt_sub *sub, struct lt_page *pg)
 {
 	if (pg->prev)
 		pg->prev->next = pg->next;
@@ -72,19 +72,19 @@ static void full_remove(struct ta_sub *sub, struct ta_page *pg)
 	pg->next = pg->prev = NULL;
 }
 
-static inline struct ta_segment *seg_of_page(struct ta_page *pg)
+static inline struct lt_segment *seg_of_page(struct lt_page *pg)
 {
-	return (struct ta_segment *)((uintptr_t)pg & ~(uintptr_t)TA_SEG_MASK);
+	return (struct lt_segment *)((uintptr_t)pg & ~(uintptr_t)TA_SEG_MASK);
 }
 
-void *ta_block_start(const struct ta_page *pg, const void *p)
+void *lt_block_start(const struct lt_page *pg, const void *p)
 {
 	size_t off = (size_t)((const uint8_t *)p - pg->start);
 
 	return pg->start + off / pg->block_size * pg->block_size;
 }
 
-static void page_extend(struct ta_page *pg)
+static void page_extend(struct lt_page *pg)
 {
 	size_t bs = pg->block_size;
 	uint32_t n = pg->reserved - pg->capacity, max = (uint32_t)(TA_EXTEND_BYTES / bs);
@@ -98,19 +98,19 @@ static void page_extend(struct ta_page *pg)
 		return;
 	p = pg->start + (size_t)pg->capacity * bs;
 	for (uint32_t i = 0; i + 1 < n; i++, p += bs)
-		((struct ta_block *)p)->next = (struct ta_block *)(p + bs);
-	((struct ta_block *)p)->next = pg->free;
-	pg->free = (struct ta_block *)(pg->start + (size_t)pg->capacity * bs);
+		((struct lt_block *)p)->next = (struct lt_block *)(p + bs);
+	((struct lt_block *)p)->next = pg->free;
+	pg->free = (struct lt_block *)(pg->start + (size_t)pg->capacity * bs);
 	pg->capacity += n;
 }
 
 /* Move locally and remotely freed blocks onto pg->free. */
-static void page_collect(struct ta_page *pg)
+static void page_collect(struct lt_page *pg)
 {
 	uintptr_t x;
 
 	if (pg->local_free) {
-		struct ta_block *b = pg->local_free;
+		struct lt_block *b = pg->local_free;
 
 		if (pg->free) {
 			while (b->next)
@@ -122,11 +122,11 @@ static void page_collect(struct ta_page *pg)
 	}
 	x = atomic_load_explicit(&pg->xfree, memory_order_relaxed);
 	if (x && x != TA_XFREE_FULL) {
-		struct ta_block *head, *b;
+		struct lt_block *head, *b;
 		uint32_t n = 1;
 
 		x = atomic_exchange_explicit(&pg->xfree, 0, memory_order_acquire);
-		head = (struct ta_block *)x;
+		head = (struct lt_block *)x;
 		for (b = head; b->next; b = b->next)
 			n++;
 		b->next = pg->free;
@@ -135,23 +135,23 @@ static void page_collect(struct ta_page *pg)
 	}
 }
 
-static void process_delayed(struct ta_heap *h)
+static void process_delayed(struct lt_heap *h)
 {
-	struct ta_block *b, *next;
+	struct lt_block *b, *next;
 
 	if (!atomic_load_explicit(&h->delayed, memory_order_relaxed))
 		return;
 	b = atomic_exchange_explicit(&h->delayed, NULL, memory_order_acquire);
 	for (; b; b = next) {
-		struct ta_segment *seg = ta_map_lookup(b);
+		struct lt_segment *seg = lt_map_lookup(b);
 
 		next = b->next;
-		ta_free_local_slow(h, seg, ta_page_of(seg, b), b);
+		lt_free_local_slow(h, seg, lt_page_of(seg, b), b);
 	}
 }
 
 /* Park @pg on the full list unless remote frees arrived; true if parked. */
-static bool page_park_full(struct ta_sub *sub, struct ta_pageq *q, struct ta_page *pg)
+static bool page_park_full(struct lt_sub *sub, struct lt_pageq *q, struct lt_page *pg)
 {
 	uintptr_t expect = 0;
 
@@ -164,7 +164,7 @@ static bool page_park_full(struct ta_sub *sub, struct ta_pageq *q, struct ta_pag
 	return true;
 }
 
-static void page_unpark(struct ta_sub *sub, struct ta_page *pg)
+static void page_unpark(struct lt_sub *sub, struct lt_page *pg)
 {
 	uintptr_t expect = TA_XFREE_FULL;
 
@@ -182,19 +182,19 @@ static void page_unpark(struct ta_sub *sub, struct ta_page *pg)
 }
 
 _Static_assert(TA_MINI_PAGES == 32 && TA_MINI_PAGES * TA_MINI_SIZE <= TA_SLICE_SIZE,
-	       "ta_segment.mini_free has a bit per mini page of one slice");
-_Static_assert(TA_BIN_CALC(TA_MINI_BLOCK_MAX) < 64, "ta_sub.mini_bins has a bit per mini bin");
+	       "lt_segment.mini_free has a bit per mini page of one slice");
+_Static_assert(TA_BIN_CALC(TA_MINI_BLOCK_MAX) < 64, "lt_sub.mini_bins has a bit per mini bin");
 
 /* A mini page of @sub's mini span (see TA_MINI_SIZE), the span taken on first use; NULL if full. */
-static struct ta_page *mini_new(struct ta_heap *h, unsigned key)
+static struct lt_page *mini_new(struct lt_heap *h, unsigned key)
 {
-	struct ta_sub *sub = &h->sub[key];
-	struct ta_page *span = sub->mini_span, *pg;
-	struct ta_segment *seg;
+	struct lt_sub *sub = &h->sub[key];
+	struct lt_page *span = sub->mini_span, *pg;
+	struct lt_segment *seg;
 	unsigned i;
 
 	if (!span) {
-		span = ta_span_alloc(h, key, 1);
+		span = lt_span_alloc(h, key, 1);
 		if (!span)
 			return NULL;
 		span->flags = TA_PF_MINI;
@@ -215,10 +215,10 @@ static struct ta_page *mini_new(struct ta_heap *h, unsigned key)
 }
 
 /* Give the mini page @pg back; the span goes when its last mini page does. */
-static void mini_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
+static void mini_free(struct lt_heap *h, struct lt_segment *seg, struct lt_page *pg)
 {
-	struct ta_sub *sub = &h->sub[seg->key];
-	struct ta_page *span = sub->mini_span;
+	struct lt_sub *sub = &h->sub[seg->key];
+	struct lt_page *span = sub->mini_span;
 
 	pg->in_use = 0;
 	pg->free = pg->local_free = NULL;
@@ -228,23 +228,23 @@ static void mini_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page 
 	sub->mini_span = NULL;
 	sub->mini_bins = ~0ull; /* never taken again */
 	span->flags = 0;
-	ta_span_free(h, seg, span);
+	lt_span_free(h, seg, span);
 }
 
 /* Give page @pg's memory back: its span, or its slot of the mini span. */
-static void page_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
+static void page_free(struct lt_heap *h, struct lt_segment *seg, struct lt_page *pg)
 {
 	if (pg->slices)
-		ta_span_free(h, seg, pg);
+		lt_span_free(h, seg, pg);
 	else
 		mini_free(h, seg, pg);
 }
 
-static struct ta_page *page_new(struct ta_heap *h, unsigned key, unsigned bin)
+static struct lt_page *page_new(struct lt_heap *h, unsigned key, unsigned bin)
 {
-	struct ta_sub *sub = &h->sub[key];
-	size_t bs = ta_bin_block_size(bin), len;
-	struct ta_page *pg = NULL;
+	struct lt_sub *sub = &h->sub[key];
+	size_t bs = lt_bin_block_size(bin), len;
+	struct lt_page *pg = NULL;
 
 	/* A bin's first page: a mini page if it can. */
 	if (bs <= TA_MINI_BLOCK_MAX && !(sub->mini_bins >> bin & 1))
@@ -253,9 +253,9 @@ static struct ta_page *page_new(struct ta_heap *h, unsigned key, unsigned bin)
 		sub->mini_bins |= 1ull << bin;
 		len = TA_MINI_SIZE;
 	} else {
-		unsigned slices = ta_bin_slices(bin);
+		unsigned slices = lt_bin_slices(bin);
 
-		pg = ta_span_alloc(h, key, slices);
+		pg = lt_span_alloc(h, key, slices);
 		if (!pg)
 			return NULL;
 		len = (size_t)slices << TA_SLICE_SHIFT;
@@ -267,13 +267,13 @@ static struct ta_page *page_new(struct ta_heap *h, unsigned key, unsigned bin)
 	return pg;
 }
 
-void *ta_alloc_slow(struct ta_heap *h, unsigned key, unsigned bin)
+void *lt_alloc_slow(struct lt_heap *h, unsigned key, unsigned bin)
 {
-	struct ta_sub *sub = &h->sub[key];
-	struct ta_pageq *q = &sub->pq[bin];
-	struct ta_page *pg, *next;
-	struct ta_block *b;
-	void (*hook)(void) = atomic_load_explicit(&ta_g.refill_hook, memory_order_relaxed);
+	struct lt_sub *sub = &h->sub[key];
+	struct lt_pageq *q = &sub->pq[bin];
+	struct lt_page *pg, *next;
+	struct lt_block *b;
+	void (*hook)(void) = atomic_load_explicit(&lt_g.refill_hook, memory_order_relaxed);
 
 	if (hook)
 		hook();
@@ -310,9 +310,9 @@ take:
  * Count an owner's free into the mini page @pg; the TA_MINI_GRADUATE-th
  * gives its bin, when the mini page is still the bin's current page, a
  * page of its own in front: allocations move there and their frees take
- * the fast path, while the mini page drains and goes (ta_page_retire).
+ * the fast path, while the mini page drains and goes (lt_page_retire).
  */
-static void mini_count_free(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
+static void mini_count_free(struct lt_heap *h, struct lt_segment *seg, struct lt_page *pg)
 {
 	unsigned i = (unsigned)(pg - seg->mini);
 
@@ -324,27 +324,27 @@ static void mini_count_free(struct ta_heap *h, struct ta_segment *seg, struct ta
 }
 
 /* Free by the owner when the page has flags (full, aligned blocks, mini) or from the delayed list. */
-void ta_free_local_slow(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg, void *p)
+void lt_free_local_slow(struct lt_heap *h, struct lt_segment *seg, struct lt_page *pg, void *p)
 {
-	struct ta_block *b;
+	struct lt_block *b;
 
 	if (!pg->slices)
 		mini_count_free(h, seg, pg);
 	if (pg->flags & TA_PF_ALIGNED)
-		p = ta_block_start(pg, p);
+		p = lt_block_start(pg, p);
 	b = p;
 	b->next = pg->local_free;
 	pg->local_free = b;
 	if (pg->flags & TA_PF_FULL)
 		page_unpark(&h->sub[seg->key], pg);
 	if (--pg->used == 0)
-		ta_page_retire(h, seg, pg);
+		lt_page_retire(h, seg, pg);
 }
 
-void ta_free_remote(struct ta_segment *seg, struct ta_page *pg, void *p)
+void lt_free_remote(struct lt_segment *seg, struct lt_page *pg, void *p)
 {
-	struct ta_block *b = ta_block_start(pg, p);
-	struct ta_heap *h = seg->heap;
+	struct lt_block *b = lt_block_start(pg, p);
+	struct lt_heap *h = seg->heap;
 	uintptr_t old = atomic_load_explicit(&pg->xfree, memory_order_relaxed);
 
 	for (;;) {
@@ -353,7 +353,7 @@ void ta_free_remote(struct ta_segment *seg, struct ta_page *pg, void *p)
 								   memory_order_acq_rel,
 								   memory_order_relaxed))
 				continue;
-			struct ta_block *top =
+			struct lt_block *top =
 				atomic_load_explicit(&h->delayed, memory_order_relaxed);
 
 			do
@@ -362,7 +362,7 @@ void ta_free_remote(struct ta_segment *seg, struct ta_page *pg, void *p)
 				&h->delayed, &top, b, memory_order_release, memory_order_relaxed));
 			return;
 		}
-		b->next = (struct ta_block *)old;
+		b->next = (struct lt_block *)old;
 		if (atomic_compare_exchange_weak_explicit(&pg->xfree, &old, (uintptr_t)b,
 							  memory_order_release,
 							  memory_order_relaxed))
@@ -371,9 +371,9 @@ void ta_free_remote(struct ta_segment *seg, struct ta_page *pg, void *p)
 }
 
 /* @pg has no block in use: give its span back unless it is its bin's only page. */
-void ta_page_retire(struct ta_heap *h, struct ta_segment *seg, struct ta_page *pg)
+void lt_page_retire(struct lt_heap *h, struct lt_segment *seg, struct lt_page *pg)
 {
-	struct ta_pageq *q = &h->sub[seg->key].pq[pg->bin];
+	struct lt_pageq *q = &h->sub[seg->key].pq[pg->bin];
 
 	if (q->first == pg && !pg->next)
 		return;
@@ -385,12 +385,12 @@ void ta_page_retire(struct ta_heap *h, struct ta_segment *seg, struct ta_page *p
  * Collect every page of @h and free the empty ones (@all: even bins' last
  * pages, then purge and release at once; returns the bytes that gives back).
  */
-size_t ta_heap_collect(struct ta_heap *h, bool all)
+size_t lt_heap_collect(struct lt_heap *h, bool all)
 {
 	process_delayed(h);
 	for (unsigned k = 0; k < TA_NKEYS; k++) {
-		struct ta_sub *sub = &h->sub[k];
-		struct ta_page *pg, *next;
+		struct lt_sub *sub = &h->sub[k];
+		struct lt_page *pg, *next;
 
 		for (pg = sub->full; pg; pg = next) {
 			next = pg->next;
@@ -399,7 +399,7 @@ size_t ta_heap_collect(struct ta_heap *h, bool all)
 				page_unpark(sub, pg);
 		}
 		for (unsigned bin = 0; bin < TA_NBINS; bin++) {
-			struct ta_pageq *q = &sub->pq[bin];
+			struct lt_pageq *q = &sub->pq[bin];
 
 			for (pg = q->first; pg; pg = next) {
 				next = pg->next;
@@ -411,5 +411,5 @@ size_t ta_heap_collect(struct ta_heap *h, bool all)
 			}
 		}
 	}
-	return all ? ta_heap_release_empty(h) : 0;
+	return all ? lt_heap_release_empty(h) : 0;
 }

@@ -6,7 +6,7 @@
 
 #include "parse.h"
 
-int ta_parse_size(const char *s, uint64_t *out)
+int lt_parse_size(const char *s, uint64_t *out)
 {
 	uint64_t v = 0, mul = 1;
 	const char *unit;
@@ -29,7 +29,7 @@ int ta_parse_size(const char *s, uint64_t *out)
 	return __builtin_mul_overflow(v, mul, out) ? -1 : 0;
 }
 
-int ta_parse_bool(const char *s, bool *out)
+int lt_parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = { "1", "yes", "true", "on" };
 	static const char *const no[] = { "0", "no", "false", "off" };

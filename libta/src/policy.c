@@ -17,7 +17,7 @@ static uint64_t reserved[TA_NR_TIERS];
 /* 1: granted beyond the soft cap, 0: within it, -1: over the hard cap. */
 static int try_reserve(unsigned t, uint64_t bytes)
 {
-	const struct ta_tier_conf *c = &ta_g.tier[t];
+	const struct lt_tier_conf *c = &lt_g.tier[t];
 	__u64 sum;
 	int ret = tapol_reserve(reserved[t], bytes, c->soft_cap, c->hard_cap, &sum);
 
@@ -26,30 +26,30 @@ static int try_reserve(unsigned t, uint64_t bytes)
 	return ret;
 }
 
-int ta_policy_grant(unsigned key, uint64_t bytes, unsigned *tier, uint32_t *result)
+int lt_policy_grant(unsigned key, uint64_t bytes, unsigned *tier, uint32_t *result)
 {
 	int t, ret;
 
 	*result = 0;
 	pthread_mutex_lock(&pol_lock);
-	t = (int)tapol_first_tier(key, bytes, ta_g.tier[TA_TIER_FAST].soft_cap,
+	t = (int)tapol_first_tier(key, bytes, lt_g.tier[TA_TIER_FAST].soft_cap,
 				  reserved[TA_TIER_FAST], result);
 	for (;;) {
 		ret = try_reserve((unsigned)t, bytes);
 		if (ret >= 0)
 			break;
-		ta_stat_add(&ta_g.cnt[t].hard_violations, 1);
-		t = tapol_next_tier(key, (unsigned)t, ta_g.tier[t].policy);
+		lt_stat_add(&lt_g.cnt[t].hard_violations, 1);
+		t = tapol_next_tier(key, (unsigned)t, lt_g.tier[t].policy);
 		if (t < 0) {
 			pthread_mutex_unlock(&pol_lock);
 			return -1;
 		}
-		ta_stat_add(&ta_g.cnt[t - 1].reroutes, 1);
+		lt_stat_add(&lt_g.cnt[t - 1].reroutes, 1);
 		*result |= TA_RESULT_REROUTED;
 	}
 	pthread_mutex_unlock(&pol_lock);
 	if (ret > 0) {
-		ta_stat_add(&ta_g.cnt[t].soft_violations, 1);
+		lt_stat_add(&lt_g.cnt[t].soft_violations, 1);
 		*result |= TA_RESULT_SOFT_OVER;
 	}
 	*tier = (unsigned)t;
@@ -57,7 +57,7 @@ int ta_policy_grant(unsigned key, uint64_t bytes, unsigned *tier, uint32_t *resu
 }
 
 /* Reserve on exactly @tier (moves); -1 over its hard cap. */
-int ta_policy_reserve(unsigned tier, uint64_t bytes)
+int lt_policy_reserve(unsigned tier, uint64_t bytes)
 {
 	int ret;
 
@@ -65,32 +65,32 @@ int ta_policy_reserve(unsigned tier, uint64_t bytes)
 	ret = try_reserve(tier, bytes);
 	pthread_mutex_unlock(&pol_lock);
 	if (ret < 0) {
-		ta_stat_add(&ta_g.cnt[tier].hard_violations, 1);
+		lt_stat_add(&lt_g.cnt[tier].hard_violations, 1);
 		return -1;
 	}
 	if (ret > 0)
-		ta_stat_add(&ta_g.cnt[tier].soft_violations, 1);
+		lt_stat_add(&lt_g.cnt[tier].soft_violations, 1);
 	return 0;
 }
 
-void ta_policy_release(unsigned tier, uint64_t bytes)
+void lt_policy_release(unsigned tier, uint64_t bytes)
 {
 	pthread_mutex_lock(&pol_lock);
 	reserved[tier] -= bytes < reserved[tier] ? bytes : reserved[tier];
 	pthread_mutex_unlock(&pol_lock);
 }
 
-void ta_policy_atfork_prepare(void)
+void lt_policy_atfork_prepare(void)
 {
 	pthread_mutex_lock(&pol_lock);
 }
 
-void ta_policy_atfork_parent(void)
+void lt_policy_atfork_parent(void)
 {
 	pthread_mutex_unlock(&pol_lock);
 }
 
-void ta_policy_atfork_child(void)
+void lt_policy_atfork_child(void)
 {
 	pthread_mutex_init(&pol_lock, NULL);
 }

@@ -16,27 +16,27 @@ TA_EXPORT int ta_get_stats(struct ta_lib_stats *out)
 		errno = EINVAL;
 		return -1;
 	}
-	if (!ta_ready())
-		ta_init_slow();
+	if (!lt_ready())
+		lt_init_slow();
 	memset(out, 0, sizeof(*out));
-	out->backend = (uint32_t)ta_g.backend;
-	out->simulated = ta_g.backend == TA_BACKEND_USER && !ta_g.use_numa;
-	out->disabled = ta_g.disabled;
-	out->heaps = rd(&ta_g.heaps);
-	out->heaps_in_use = rd(&ta_g.heaps_in_use);
-	out->segments = rd(&ta_g.segments);
-	out->large_cached = rd(&ta_g.large_cached);
-	out->foreign_frees = rd(&ta_g.foreign_frees);
-	struct ta_tier_conf conf[TA_NR_TIERS];
+	out->backend = (uint32_t)lt_g.backend;
+	out->simulated = lt_g.backend == TA_BACKEND_USER && !lt_g.use_numa;
+	out->disabled = lt_g.disabled;
+	out->heaps = rd(&lt_g.heaps);
+	out->heaps_in_use = rd(&lt_g.heaps_in_use);
+	out->segments = rd(&lt_g.segments);
+	out->large_cached = rd(&lt_g.large_cached);
+	out->foreign_frees = rd(&lt_g.foreign_frees);
+	struct lt_tier_conf conf[TA_NR_TIERS];
 
-	memcpy(conf, ta_g.tier, sizeof(conf));
-	if (ta_g.backend == TA_BACKEND_KERNEL) {
-		ta_kernel_read_tiers(conf); /* caps may have changed since */
-		out->kernel_valid = ta_kernel_stats(&out->kernel) == 0;
+	memcpy(conf, lt_g.tier, sizeof(conf));
+	if (lt_g.backend == TA_BACKEND_KERNEL) {
+		lt_kernel_read_tiers(conf); /* caps may have changed since */
+		out->kernel_valid = lt_kernel_stats(&out->kernel) == 0;
 	}
 	for (unsigned t = 0; t < TA_NR_TIERS; t++) {
-		const struct ta_tier_conf *c = &conf[t];
-		struct ta_tier_counters *n = &ta_g.cnt[t];
+		const struct lt_tier_conf *c = &conf[t];
+		struct lt_tier_counters *n = &lt_g.cnt[t];
 		struct ta_lib_tier_stats *o = &out->tier[t];
 
 		o->node = out->simulated ? -1 : c->node;

@@ -11,7 +11,7 @@
 #include "internal.h"
 
 /*
- * A TAT in the past counts as now (see ta_throttle_charge), so 0 is a full
+ * A TAT in the past counts as now (see lt_throttle_charge), so 0 is a full
  * bucket and needs no clock read at start-up: a process that never maps a
  * region never reads the clock.
  */
@@ -24,16 +24,16 @@ static uint64_t ns_for(uint64_t bytes, uint64_t rate)
 	return v > UINT64_MAX / 4 ? UINT64_MAX / 4 : (uint64_t)v;
 }
 
-void ta_throttle_charge(unsigned tier, uint64_t bytes)
+void lt_throttle_charge(unsigned tier, uint64_t bytes)
 {
-	const struct ta_tier_conf *c = &ta_g.tier[tier];
+	const struct lt_tier_conf *c = &lt_g.tier[tier];
 	uint64_t rate = c->rate, cost, tol, now, old, nw, before, after;
 
-	if (!rate || !bytes || ta_g.disabled)
+	if (!rate || !bytes || lt_g.disabled)
 		return;
 	cost = ns_for(bytes, rate);
 	tol = ns_for(c->burst, rate);
-	now = ta_now_ns();
+	now = lt_now_ns();
 	old = atomic_load_explicit(&tat[tier], memory_order_relaxed);
 	do
 		nw = tapol_gcra_next(old, now, cost, UINT64_MAX);
@@ -42,7 +42,7 @@ void ta_throttle_charge(unsigned tier, uint64_t bytes)
 	before = tapol_gcra_deficit(old > now ? old : now, now, tol);
 	after = tapol_gcra_deficit(nw, now, tol);
 	if (c->throttle_mode != TA_THROTTLE_ENFORCE) {
-		ta_stat_add(&ta_g.cnt[tier].sim_wait_ns, after - before);
+		lt_stat_add(&lt_g.cnt[tier].sim_wait_ns, after - before);
 		return;
 	}
 	if (!after)
@@ -52,5 +52,5 @@ void ta_throttle_charge(unsigned tier, uint64_t bytes)
 
 	while (nanosleep(&ts, &ts))
 		;
-	ta_stat_add(&ta_g.cnt[tier].throttle_wait_ns, ta_now_ns() - now);
+	lt_stat_add(&lt_g.cnt[tier].throttle_wait_ns, lt_now_ns() - now);
 }

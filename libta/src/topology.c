@@ -103,7 +103,7 @@ static int read_list(const char *leaf, uint64_t *bits)
 	return parse_list(buf, bits);
 }
 
-bool ta_node_has_memory(int node)
+bool lt_node_has_memory(int node)
 {
 	uint64_t mem[MAX_NODES / 64];
 
@@ -178,7 +178,7 @@ static int only_allowed_node(void)
  * Fill conf[].node and the HMAT fields.  Returns the number of memory nodes,
  * or 0 when the machine shows no NUMA topology (every tier then says node 0).
  */
-int ta_topology_probe(struct ta_tier_conf conf[TA_NR_TIERS])
+int lt_topology_probe(struct lt_tier_conf conf[TA_NR_TIERS])
 {
 	static TA_BIG_BSS struct tapol_node rank[MAX_NODES];
 	static TA_BIG_BSS int dist[MAX_NODES];

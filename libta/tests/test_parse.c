@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * ta_parse_size() and ta_parse_bool(), the one parser of libta's and the
+ * lt_parse_size() and lt_parse_bool(), the one parser of libta's and the
  * preload's environment, on the cases of size_cases.txt (which the Python
  * package's _parse_size() is tested on too).  The parser is libta-internal:
  * its source is compiled in here.
@@ -35,7 +35,7 @@ TEST(sizes)
 		ASSERT_NE(NULL, want);
 		*want++ = '\0';
 		want[strcspn(want, "\n")] = '\0';
-		r = ta_parse_size(in, &v);
+		r = lt_parse_size(in, &v);
 		if (!strcmp(want, "error")) {
 			ASSERT_EQ(-1, r) TH_LOG("'%s' parsed as %llu", in, (unsigned long long)v);
 		} else {
@@ -58,14 +58,14 @@ TEST(bools)
 	TH_LOG("checks the words of a switch, in either case, and what is not one");
 	for (unsigned i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		b = false;
-		ASSERT_EQ(0, ta_parse_bool(yes[i], &b));
+		ASSERT_EQ(0, lt_parse_bool(yes[i], &b));
 		ASSERT_TRUE(b);
-		ASSERT_EQ(0, ta_parse_bool(no[i], &b));
+		ASSERT_EQ(0, lt_parse_bool(no[i], &b));
 		ASSERT_FALSE(b);
 	}
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		b = true;
-		ASSERT_EQ(-1, ta_parse_bool(bad[i], &b)) TH_LOG("'%s'", bad[i]);
+		ASSERT_EQ(-1, lt_parse_bool(bad[i], &b)) TH_LOG("'%s'", bad[i]);
 		ASSERT_TRUE(b);
 	}
 }

@@ -18,7 +18,7 @@
 
 enum { EXACT_FAST = TA_NR_HINTS + F, EXACT_NORMAL, EXACT_SLOW, NR_KEYS };
 
-/* The grant loop of ta_tier_grant() and ta_policy_grant(), on plain numbers. */
+/* The grant loop of ta_tier_grant() and lt_policy_grant(), on plain numbers. */
 static int grant(unsigned key, const uint64_t reserved[TA_NR_TIERS],
 		 const uint64_t soft[TA_NR_TIERS], const uint64_t hard[TA_NR_TIERS],
 		 uint32_t policy, uint64_t bytes, uint32_t *result)

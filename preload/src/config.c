@@ -51,8 +51,8 @@ static void parse_bool(const char *name, bool *out)
 {
 	const char *s = get(name);
 
-	if (s && ta_parse_bool(s, out))
-		ta_msg("%s='%s': expected 0 or 1; keeping the default (%d)", name, s, *out);
+	if (s && lt_parse_bool(s, out))
+		lt_msg("%s='%s': expected 0 or 1; keeping the default (%d)", name, s, *out);
 }
 
 static void parse_env(void)
@@ -72,13 +72,13 @@ static void parse_env(void)
 		if (h < TA_NR_HINTS)
 			pl.large_hint = h;
 		else
-			ta_msg("TA_LARGE_HINT='%s': expected hot, warm, cold, pin_fast or "
+			lt_msg("TA_LARGE_HINT='%s': expected hot, warm, cold, pin_fast or "
 			       "prefer_fast; keeping the default (none)",
 			       s);
 	}
 	if ((s = get("TA_LARGE_MIN"))) {
-		if (ta_parse_size(s, &v) || v == 0 || v > PTRDIFF_MAX)
-			ta_msg("TA_LARGE_MIN='%s': expected a size of at least 1 byte (digits with "
+		if (lt_parse_size(s, &v) || v == 0 || v > PTRDIFF_MAX)
+			lt_msg("TA_LARGE_MIN='%s': expected a size of at least 1 byte (digits with "
 			       "an optional K, M or G suffix); keeping the default (1M)",
 			       s);
 		else
@@ -86,8 +86,8 @@ static void parse_env(void)
 	}
 	parse_bool("TA_STATS_SHM", &pl.stats);
 	if ((s = get("TA_STATS_INTERVAL_MS"))) {
-		if (ta_parse_size(s, &v) || v == 0 || v > 3600000)
-			ta_msg("TA_STATS_INTERVAL_MS='%s': expected milliseconds between 1 and "
+		if (lt_parse_size(s, &v) || v == 0 || v > 3600000)
+			lt_msg("TA_STATS_INTERVAL_MS='%s': expected milliseconds between 1 and "
 			       "3600000; keeping the default (%u)",
 			       s, pl.interval_ms);
 		else

@@ -61,7 +61,7 @@ extern _Atomic int pl_state; /* 0 none, 1 initialising, 2 ready */
 
 void pl_init(void);
 /* libta's one-line stderr message (libta.a is linked in); no allocation. */
-void ta_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lt_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static inline bool pl_ready(void)
 {

@@ -102,7 +102,7 @@ def test_names_are_the_uapi_names():
 
 
 def test_parse_size_is_libtas():
-    """tieralloc.torch's size parser on the cases libta's ta_parse_size() is tested on."""
+    """tieralloc.torch's size parser on the cases libta's lt_parse_size() is tested on."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "libta",
                         "tests", "size_cases.txt")
     cases = 0

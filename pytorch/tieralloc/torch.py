@@ -101,7 +101,7 @@ _SIZE_SHIFT = {"K": 10, "M": 20, "G": 30, "T": 40}
 
 
 def _parse_size(text):
-    """libta's ta_parse_size(), mirrored: digits, then K, M, G or T (either
+    """libta's lt_parse_size(), mirrored: digits, then K, M, G or T (either
     case) optionally followed by B, b or iB; below 2**64.  Both are tested on
     libta/tests/size_cases.txt."""
     num = text[:len(text) - len(text.lstrip("0123456789"))]
