@@ -39,16 +39,11 @@
 
 #include <linux/tieralloc.h>
 #include "tieralloc.h"
+#include "compiler.h"
 #include "parse.h"
 /* The placement rules and the GCRA arithmetic, shared with the module. */
 #include "../../kmod/ta_policy.h"
 
-#define likely(x)   __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
-#define TA_TLS	    __thread __attribute__((tls_model("initial-exec")))
-#define TA_HIDDEN   __attribute__((visibility("hidden")))
-#define TA_EXPORT   __attribute__((visibility("default")))
-#define TA_COLD	    __attribute__((cold, noinline))
 /*
  * Big or seldom used zeroed data goes after .bss, so that the small
  * variables every process touches at start share the page of .data that

@@ -28,7 +28,7 @@
 #include "preload.h"
 #include "../../libta/src/parse.h"
 
-PL_HIDDEN struct pl_config pl = {
+TA_HIDDEN struct pl_config pl = {
 	.fast_max = 0,
 	.tiered = true,
 	.large_hint = -1,
@@ -37,8 +37,8 @@ PL_HIDDEN struct pl_config pl = {
 	.interval_ms = 200,
 };
 
-PL_HIDDEN _Atomic int pl_state;
-static PL_TLS bool initialising; /* this thread runs init_once() */
+TA_HIDDEN _Atomic int pl_state;
+static TA_TLS bool initialising; /* this thread runs init_once() */
 
 static const char *get(const char *name)
 {

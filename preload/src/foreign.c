@@ -40,7 +40,7 @@
 static uintptr_t brk0;
 static void *_Atomic real_free_fn, *_Atomic real_usable_fn;
 
-PL_HIDDEN _Atomic uint64_t pl_foreign_frees, pl_foreign_to_glibc;
+TA_HIDDEN _Atomic uint64_t pl_foreign_frees, pl_foreign_to_glibc;
 
 void pl_foreign_init(void)
 {

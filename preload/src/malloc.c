@@ -60,7 +60,7 @@ static int hint_for(size_t n)
 	return -1;
 }
 
-static PL_COLD void *alloc_slow(size_t n, bool zero)
+static TA_COLD void *alloc_slow(size_t n, bool zero)
 {
 	void *p;
 	int h;
@@ -82,7 +82,7 @@ static PL_COLD void *alloc_slow(size_t n, bool zero)
 	return p;
 }
 
-PL_EXPORT void *malloc(size_t n)
+TA_EXPORT void *malloc(size_t n)
 {
 	if (likely(n < pl.fast_max))
 		return ta_malloc(min_size(n));
@@ -94,20 +94,20 @@ void *pl_malloc(size_t n)
 	return malloc(n);
 }
 
-PL_EXPORT void free(void *p)
+TA_EXPORT void free(void *p)
 {
 	p = ta_try_free(p);
 	if (unlikely(p != NULL))
 		pl_foreign_free(p);
 }
 
-PL_EXPORT void cfree(void *p);
-PL_EXPORT void cfree(void *p)
+TA_EXPORT void cfree(void *p);
+TA_EXPORT void cfree(void *p)
 {
 	free(p);
 }
 
-PL_EXPORT void *calloc(size_t n, size_t size)
+TA_EXPORT void *calloc(size_t n, size_t size)
 {
 	size_t bytes;
 
@@ -120,7 +120,7 @@ PL_EXPORT void *calloc(size_t n, size_t size)
 	return alloc_slow(bytes, true);
 }
 
-static PL_COLD void *realloc_slow(void *p, size_t n)
+static TA_COLD void *realloc_slow(void *p, size_t n)
 {
 	size_t usable;
 	void *q;
@@ -154,7 +154,7 @@ static PL_COLD void *realloc_slow(void *p, size_t n)
 	return q;
 }
 
-PL_EXPORT void *realloc(void *p, size_t n)
+TA_EXPORT void *realloc(void *p, size_t n)
 {
 	if (likely(ta_owns(p))) {
 		if (likely(n != 0 && n < pl.fast_max && n < PL_GROW_MIN))
@@ -166,7 +166,7 @@ PL_EXPORT void *realloc(void *p, size_t n)
 	return pl_foreign_realloc(p, n);
 }
 
-PL_EXPORT void *reallocarray(void *p, size_t n, size_t size)
+TA_EXPORT void *reallocarray(void *p, size_t n, size_t size)
 {
 	size_t bytes;
 
@@ -199,7 +199,7 @@ static void *aligned(size_t align, size_t n)
 	return p;
 }
 
-PL_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+TA_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	void *p;
 
@@ -213,7 +213,7 @@ PL_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 }
 
 /* glibc 2.36's _mid_memalign(): aligned_alloc and memalign are the same function. */
-PL_EXPORT void *memalign(size_t align, size_t n)
+TA_EXPORT void *memalign(size_t align, size_t n)
 {
 	if (align <= PL_MALLOC_ALIGN)
 		return malloc(n);
@@ -231,17 +231,17 @@ PL_EXPORT void *memalign(size_t align, size_t n)
 	return aligned(align, n);
 }
 
-PL_EXPORT void *aligned_alloc(size_t align, size_t n)
+TA_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
 	return memalign(align, n);
 }
 
-PL_EXPORT void *valloc(size_t n)
+TA_EXPORT void *valloc(size_t n)
 {
 	return aligned(page_size(), n);
 }
 
-PL_EXPORT void *pvalloc(size_t n)
+TA_EXPORT void *pvalloc(size_t n)
 {
 	size_t ps = page_size(), r;
 
@@ -252,7 +252,7 @@ PL_EXPORT void *pvalloc(size_t n)
 	return aligned(ps, r & ~(ps - 1));
 }
 
-PL_EXPORT size_t malloc_usable_size(void *p)
+TA_EXPORT size_t malloc_usable_size(void *p)
 {
 	if (likely(ta_owns(p)))
 		return ta_usable_size(p);
@@ -263,25 +263,25 @@ PL_EXPORT size_t malloc_usable_size(void *p)
 
 /* ---- glibc's internal names, for programs that call them directly ---- */
 
-PL_EXPORT void *__libc_malloc(size_t n) __attribute__((alias("malloc"), copy(malloc)));
-PL_EXPORT void __libc_free(void *p) __attribute__((alias("free"), copy(free)));
-PL_EXPORT void *__libc_calloc(size_t n, size_t size) __attribute__((alias("calloc"), copy(calloc)));
-PL_EXPORT void *__libc_realloc(void *p, size_t n) __attribute__((alias("realloc"), copy(realloc)));
-PL_EXPORT void *__libc_memalign(size_t align, size_t n)
+TA_EXPORT void *__libc_malloc(size_t n) __attribute__((alias("malloc"), copy(malloc)));
+TA_EXPORT void __libc_free(void *p) __attribute__((alias("free"), copy(free)));
+TA_EXPORT void *__libc_calloc(size_t n, size_t size) __attribute__((alias("calloc"), copy(calloc)));
+TA_EXPORT void *__libc_realloc(void *p, size_t n) __attribute__((alias("realloc"), copy(realloc)));
+TA_EXPORT void *__libc_memalign(size_t align, size_t n)
 	__attribute__((alias("memalign"), copy(memalign)));
-PL_EXPORT void *__libc_valloc(size_t n) __attribute__((alias("valloc"), copy(valloc)));
-PL_EXPORT void *__libc_pvalloc(size_t n) __attribute__((alias("pvalloc"), copy(pvalloc)));
+TA_EXPORT void *__libc_valloc(size_t n) __attribute__((alias("valloc"), copy(valloc)));
+TA_EXPORT void *__libc_pvalloc(size_t n) __attribute__((alias("pvalloc"), copy(pvalloc)));
 
 /* C23, glibc 2.40: harmless to offer to programs built against a newer glibc. */
-PL_EXPORT void free_sized(void *p, size_t n);
-PL_EXPORT void free_sized(void *p, size_t n)
+TA_EXPORT void free_sized(void *p, size_t n);
+TA_EXPORT void free_sized(void *p, size_t n)
 {
 	(void)n;
 	free(p);
 }
 
-PL_EXPORT void free_aligned_sized(void *p, size_t align, size_t n);
-PL_EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
+TA_EXPORT void free_aligned_sized(void *p, size_t align, size_t n);
+TA_EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
 {
 	(void)align;
 	(void)n;
@@ -290,7 +290,7 @@ PL_EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
 
 /* ---- tuning and introspection: accepted, answered from libta ---- */
 
-PL_EXPORT int mallopt(int param, int value)
+TA_EXPORT int mallopt(int param, int value)
 {
 	(void)param;
 	(void)value;
@@ -298,7 +298,7 @@ PL_EXPORT int mallopt(int param, int value)
 }
 
 /* Gives back the calling thread's free pages and cached large blocks, as glibc trims its arenas. */
-PL_EXPORT int malloc_trim(size_t pad)
+TA_EXPORT int malloc_trim(size_t pad)
 {
 	(void)pad;
 	return ta_collect() > 0;
@@ -318,7 +318,7 @@ static void totals(size_t *reserved, size_t *regions, size_t *large)
 	}
 }
 
-PL_EXPORT struct mallinfo2 mallinfo2(void)
+TA_EXPORT struct mallinfo2 mallinfo2(void)
 {
 	struct mallinfo2 mi = { 0 };
 	size_t reserved, regions, large;
@@ -336,7 +336,7 @@ static int clamp_int(size_t v)
 	return v > INT32_MAX ? INT32_MAX : (int)v;
 }
 
-PL_EXPORT struct mallinfo mallinfo(void)
+TA_EXPORT struct mallinfo mallinfo(void)
 {
 	struct mallinfo2 m2 = mallinfo2();
 	struct mallinfo mi = { 0 };
@@ -348,7 +348,7 @@ PL_EXPORT struct mallinfo mallinfo(void)
 	return mi;
 }
 
-PL_EXPORT void malloc_stats(void)
+TA_EXPORT void malloc_stats(void)
 {
 	static const char *const name[TA_NR_TIERS] = TA_TIER_NAMES;
 	struct ta_lib_stats st;
@@ -370,7 +370,7 @@ PL_EXPORT void malloc_stats(void)
 	errno = e;
 }
 
-PL_EXPORT int malloc_info(int options, FILE *fp)
+TA_EXPORT int malloc_info(int options, FILE *fp)
 {
 	size_t reserved, regions, large;
 

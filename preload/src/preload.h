@@ -17,13 +17,7 @@
 #include <stdint.h>
 
 #include "tieralloc.h"
-
-#define likely(x)   __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
-#define PL_EXPORT   __attribute__((visibility("default")))
-#define PL_HIDDEN   __attribute__((visibility("hidden")))
-#define PL_TLS	    __thread __attribute__((tls_model("initial-exec")))
-#define PL_COLD	    __attribute__((cold, noinline))
+#include "../../libta/src/compiler.h"
 
 /* glibc: every block is 16-byte aligned, so no block is smaller than 16 bytes. */
 #define PL_MIN_SIZE	16

@@ -248,7 +248,7 @@ static void atfork_child(void)
  */
 static void refill_tick(void)
 {
-	static PL_TLS unsigned refills;
+	static TA_TLS unsigned refills;
 
 	if ((++refills & 63) == 0)
 		pl_publish_tick(0);
@@ -283,11 +283,11 @@ void pl_publish_exit(void)
  * skip the destructors: remove the statistics file here too.  A vfork()ed
  * or fork()ed child has another pid and leaves its parent's file alone.
  */
-PL_EXPORT void _exit(int status)
+TA_EXPORT void _exit(int status)
 {
 	pl_publish_exit();
 	for (;;)
 		syscall(SYS_exit_group, status);
 }
 
-PL_EXPORT void _Exit(int status) __attribute__((alias("_exit"), copy(_exit)));
+TA_EXPORT void _Exit(int status) __attribute__((alias("_exit"), copy(_exit)));
