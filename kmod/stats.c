@@ -20,13 +20,37 @@ atomic64_t ta_open_files = ATOMIC64_INIT(0);
 
 const char * const ta_stat_names[TA_STAT_NR] = TA_TIER_STAT_NAMES;
 
-/* The UAPI struct is read as an array indexed by enum ta_stat. */
+/*
+ * The UAPI struct is read as an array indexed by enum ta_stat, and the names
+ * (TA_TIER_STAT_NAMES) are indexed by field: each enum value is its field.
+ */
+#define TA_STAT_IS(e, f) \
+	static_assert(offsetof(struct ta_tier_stats, f) == (e) * sizeof(__u64))
 static_assert(TA_NR_TIER_STATS == TA_STAT_NR);
-static_assert(sizeof(struct ta_tier_stats) == TA_STAT_NR * sizeof(__u64));
-static_assert(offsetof(struct ta_tier_stats, migrate_ns) ==
-	      TA_STAT_MIGRATE_NS * sizeof(__u64));
-static_assert(offsetof(struct ta_tier_stats, huge_pages) ==
-	      TA_STAT_HUGE_PAGES * sizeof(__u64));
+TA_STAT_IS(TA_STAT_RESERVED_BYTES, reserved_bytes);
+TA_STAT_IS(TA_STAT_RESIDENT_BYTES, resident_bytes);
+TA_STAT_IS(TA_STAT_REGIONS, regions);
+TA_STAT_IS(TA_STAT_ALLOC_CALLS, alloc_calls);
+TA_STAT_IS(TA_STAT_FREE_CALLS, free_calls);
+TA_STAT_IS(TA_STAT_BYTES_ALLOCATED, bytes_allocated);
+TA_STAT_IS(TA_STAT_BYTES_FREED, bytes_freed);
+TA_STAT_IS(TA_STAT_SIM_WAIT_NS, sim_wait_ns);
+TA_STAT_IS(TA_STAT_THROTTLE_WAIT_NS, throttle_wait_ns);
+TA_STAT_IS(TA_STAT_SOFT_VIOLATIONS, soft_violations);
+TA_STAT_IS(TA_STAT_HARD_VIOLATIONS, hard_violations);
+TA_STAT_IS(TA_STAT_REROUTES, reroutes);
+TA_STAT_IS(TA_STAT_FAULT_FAILURES, fault_failures);
+TA_STAT_IS(TA_STAT_HUGE_PAGES, huge_pages);
+TA_STAT_IS(TA_STAT_HUGE_FALLBACKS, huge_fallbacks);
+TA_STAT_IS(TA_STAT_MIGRATIONS_IN, migrations_in);
+TA_STAT_IS(TA_STAT_MIGRATIONS_OUT, migrations_out);
+TA_STAT_IS(TA_STAT_PAGES_MOVED_IN, pages_moved_in);
+TA_STAT_IS(TA_STAT_PAGES_MOVED_OUT, pages_moved_out);
+TA_STAT_IS(TA_STAT_BYTES_MOVED_IN, bytes_moved_in);
+TA_STAT_IS(TA_STAT_BYTES_MOVED_OUT, bytes_moved_out);
+TA_STAT_IS(TA_STAT_MIGRATE_SKIPPED, migrate_skipped);
+TA_STAT_IS(TA_STAT_MIGRATE_FAILURES, migrate_failures);
+TA_STAT_IS(TA_STAT_MIGRATE_NS, migrate_ns);
 
 int ta_stats_init(void)
 {
