@@ -15,7 +15,7 @@ GUEST_TESTS += $(B)/tests/tierallocctl_guest_test
 $(B)/tierallocctl: $(SRC)/tools/tierallocctl.c $(CTL_LIB_SRCS) $(CTL_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_COMMON) $(CTL_JSON_CFLAGS) -o $@ \
-		$(SRC)/tools/tierallocctl.c $(CTL_LIB_SRCS) $(CTL_JSON_LIBS) -lm
+		$(SRC)/tools/tierallocctl.c $(CTL_LIB_SRCS) $(LDFLAGS) $(CTL_JSON_LIBS) -lm
 
 # The tests find tierallocctl at ../tierallocctl from their own directory.
 # The 6.1 kselftest harness itself trips -Wunused-parameter and

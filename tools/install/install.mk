@@ -48,7 +48,7 @@ INST_DIR := $(SRC)/tools/install
 # library is linked from the same objects with a versioned soname.
 $(INST)/libta.so.$(TA_VERSION): $(LIBTA_OBJS)
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,libta.so.$(TA_SOMAJOR) -Wl,-z,defs -o $@ $^ $(LIBTA_LDLIBS)
+	$(CC) -shared -Wl,-soname,libta.so.$(TA_SOMAJOR) -Wl,-z,defs $(LDFLAGS) -o $@ $^ $(LIBTA_LDLIBS)
 
 # Files whose text names install paths are made at install time (the paths
 # are make variables), into $(INST)/gen, from templates with @VARS@.
