@@ -170,7 +170,7 @@ demo: all
 	@$(SRC)/tools/demo/run
 
 bench: all
-	@$(SRC)/tools/bench/run
+	@VM_KERNELS="$(VM_KERNELS)" $(SRC)/tools/bench/run
 
 format:
 	clang-format -i $$(git -C $(SRC) ls-files '*.c' '*.h' '*.cc' | grep -v '^kmod/\|^uapi/')
