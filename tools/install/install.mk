@@ -62,7 +62,7 @@ INST_BUILT := $(INST)/libta.so.$(TA_VERSION) $(B)/libta.a $(B)/libta_preload.so 
 ALL += $(INST)/libta.so.$(TA_VERSION)
 HOST_TESTS += $(INST_DIR)/install-test $(SRC)/Documentation/man/check-man $(INST_DIR)/dkms-test \
 	$(INST_DIR)/deb-test
-GUEST_TESTS += $(INST_DIR)/boot-test $(INST_DIR)/dkms-load-test
+GUEST_TESTS += $(INST_DIR)/boot-test $(INST_DIR)/dkms-load-test $(INST_DIR)/deb-guest-test
 
 .PHONY: userspace install uninstall install-dkms uninstall-dkms
 # What make install installs, and nothing else (debian/rules builds this).
