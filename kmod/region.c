@@ -11,8 +11,10 @@
  *
  * Pages are ordinary refcounted pages, never on the LRU and with no
  * ->mapping, so move_pages(2), numa_maps and get_user_pages() see and pin
- * them like any other page while reclaim, compaction, NUMA balancing and
- * THP splitting leave them alone.  A 2 MiB chunk of a HUGE region is one
+ * them like any other page while reclaim, compaction and THP splitting
+ * leave them alone; NUMA balancing, which scans the mappings where they
+ * are not VM_MIXEDMAP, may take hint faults on them but cannot isolate,
+ * so cannot move, them.  A 2 MiB chunk of a HUGE region is one
  * compound folio (or, when no 2 MiB block was free, 512 order-0 pages):
  * it lives on one tier, moves as a whole and is mapped by a single fault,
  * with one PMD where the kernel allows a driver to (TA_PMD_MAP, see

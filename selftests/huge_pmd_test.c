@@ -14,12 +14,14 @@
  *  - fork, GUP (vmsplice, process_vm_readv/writev);
  *  - whole and partial moves of a HUGE region: placement by move_pages(2)
  *    and numa_maps, a moved chunk is a folio again (PMD-mapped again), a
- *    chunk with a pinned page stays whole where it is.
+ *    chunk with a pinned page stays whole where it is;
+ *  - NUMA balancing, which scans these mappings on 7.3, moves nothing.
  */
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "ta_test.h"
@@ -129,6 +131,14 @@ static long smaps_kb(void *p, const char *key)
 	}
 	fclose(f);
 	return kb;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static long minflt(void)
@@ -448,6 +458,71 @@ TEST_F(pmd, move_whole_and_partial)
 		EXPECT_EQ((long)(len >> 10), smaps_kb(p, "FilePmdMapped:"));
 	EXPECT_EQ(0, munmap(p, len));
 	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->base);
+}
+
+/* A /proc/vmstat counter, or -1. */
+static long long vmstat(const char *key)
+{
+	char line[128];
+	long long v = -1;
+	size_t n = strlen(key);
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ' ')
+			v = atoll(line + n + 1);
+	fclose(f);
+	return v;
+}
+
+/*
+ * NUMA balancing scans mappings that are not VM_MIXEDMAP (7.3 here) and
+ * may take hint faults on a region's pages, but the pages are not on the
+ * LRU, so it cannot move them: a HUGE and a 4 KiB region on SLOW, read
+ * from a CPU of FAST's node for 4 s with numa_balancing on, stay whole on
+ * SLOW's node with their data.
+ */
+TEST_F(pmd, numa_balancing_keeps_placement)
+{
+	const size_t len = 2 * TA_HUGE;
+	int slow = ta_tier_node(self->fd, TA_TIER_SLOW),
+	    fast = ta_tier_node(self->fd, TA_TIER_FAST);
+	struct ta_region_create rh, r4;
+	char saved[16] = "";
+	long long hints;
+	double t0;
+	char *h, *q;
+
+	if (!self->ready)
+		return;
+	if (fast == slow)
+		SKIP(return, "FAST and SLOW share node %d", fast);
+	if (ta_read_file("/proc/sys/kernel/numa_balancing", saved, sizeof(saved)) < 0 ||
+	    ta_write_file("/proc/sys/kernel/numa_balancing", "1"))
+		SKIP(return, "no NUMA balancing to turn on");
+	h = ta_create_map(self->fd, len, TA_TIER_SLOW, TA_REGION_TIER | TA_REGION_HUGE, &rh);
+	q = ta_create_map(self->fd, len, TA_TIER_SLOW, TA_REGION_TIER, &r4);
+	ASSERT_NE(NULL, h);
+	ASSERT_NE(NULL, q);
+	fill(h, len, 21);
+	fill(q, len, 22);
+	hints = vmstat("numa_hint_faults");
+	for (t0 = now_s(); now_s() - t0 < 4;) {
+		EXPECT_EQ(-1, check(h, len, 21));
+		EXPECT_EQ(-1, check(q, len, 22));
+	}
+	TH_LOG("%lld NUMA hint faults while reading", vmstat("numa_hint_faults") - hints);
+	EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(h, len, slow));
+	EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(q, len, slow));
+	ta_write_file("/proc/sys/kernel/numa_balancing", saved);
+	EXPECT_EQ(0, munmap(h, len));
+	EXPECT_EQ(0, munmap(q, len));
+	EXPECT_EQ(0, ta_free_handle(self->fd, rh.handle));
+	EXPECT_EQ(0, ta_free_handle(self->fd, r4.handle));
 	ta_settle();
 	ta_expect_baseline(self->fd, &self->base);
 }
