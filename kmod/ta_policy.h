@@ -43,7 +43,12 @@ static inline __u32 tapol_key_asked(__u32 key)
 	}
 }
 
-/* A pinned request fails at its tier's hard cap instead of moving on. */
+/*
+ * A pinned request fails at its tier's hard cap instead of moving on:
+ * PIN_FAST, and libta's exact-tier keys.  The module pins PIN_FAST only: a
+ * TA_REGION_TIER request goes on by the tier's policy like a hint (libta's
+ * kernel backend frees a rerouted exact-tier region itself).
+ */
 static inline int tapol_key_pinned(__u32 key)
 {
 	return key == TA_HINT_PIN_FAST || key >= TA_NR_HINTS;
@@ -91,12 +96,12 @@ static inline int tapol_reserve(__u64 reserved, __u64 bytes, __u64 soft,
 
 /*
  * After a refusal at @tier's hard cap, the tier to try next, or -1 to fail
- * the request: pinned keys, the slowest tier and TA_POLICY_FAIL (@policy,
- * the refusing tier's) fail.
+ * the request: pinned requests, the slowest tier and TA_POLICY_FAIL
+ * (@policy, the refusing tier's) fail.
  */
-static inline int tapol_next_tier(__u32 key, __u32 tier, __u32 policy)
+static inline int tapol_next_tier(int pinned, __u32 tier, __u32 policy)
 {
-	if (tapol_key_pinned(key) || tier >= TA_TIER_SLOW ||
+	if (pinned || tier >= TA_TIER_SLOW ||
 	    policy == TA_POLICY_FAIL)
 		return -1;
 	return (int)tier + 1;

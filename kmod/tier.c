@@ -227,12 +227,14 @@ static int ta_tier_try_reserve(struct ta_tier_state *t, u64 bytes)
  * Choose and reserve the tier for a new region of @bytes.  @placement is a
  * hint, or a tier with TA_REGION_TIER.  The rules are ta_policy.h's: over
  * a tier's hard cap the tier's policy decides whether the request goes on
- * to the next slower tier or fails; pinned requests fail.
+ * to the next slower tier or fails; PIN_FAST fails.  A TA_REGION_TIER
+ * request starts at its tier and goes on like a hint.
  */
 int ta_tier_grant(u32 placement, u32 flags, u64 bytes, u32 *tier, u32 *result)
 {
 	struct ta_tier_state *fast = &ta_tiers[TA_TIER_FAST];
 	u32 key = placement;
+	bool pinned;
 	int t, ret;
 
 	*result = 0;
@@ -243,6 +245,8 @@ int ta_tier_grant(u32 placement, u32 flags, u64 bytes, u32 *tier, u32 *result)
 	} else if (placement >= TA_NR_HINTS) {
 		return -EINVAL;
 	}
+	/* A TA_REGION_TIER request starts at its tier, not pinned there. */
+	pinned = !(flags & TA_REGION_TIER) && tapol_key_pinned(key);
 	t = tapol_first_tier(key, bytes, READ_ONCE(fast->soft_cap),
 			     READ_ONCE(fast->reserved), result);
 	for (;;) {
@@ -250,7 +254,7 @@ int ta_tier_grant(u32 placement, u32 flags, u64 bytes, u32 *tier, u32 *result)
 		if (ret >= 0)
 			break;
 		ta_stat_add(t, TA_STAT_HARD_VIOLATIONS, 1);
-		t = tapol_next_tier(key, t, READ_ONCE(ta_tiers[t].policy));
+		t = tapol_next_tier(pinned, t, READ_ONCE(ta_tiers[t].policy));
 		if (t < 0)
 			return -ENOMEM;
 		ta_stat_add(t - 1, TA_STAT_REROUTES, 1);

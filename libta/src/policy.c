@@ -39,7 +39,7 @@ int lt_policy_grant(unsigned key, uint64_t bytes, unsigned *tier, uint32_t *resu
 		if (ret >= 0)
 			break;
 		lt_stat_add(&lt_g.cnt[t].hard_violations, 1);
-		t = tapol_next_tier(key, (unsigned)t, lt_g.tier[t].policy);
+		t = tapol_next_tier(tapol_key_pinned(key), (unsigned)t, lt_g.tier[t].policy);
 		if (t < 0) {
 			pthread_mutex_unlock(&pol_lock);
 			return -1;

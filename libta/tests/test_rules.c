@@ -18,8 +18,12 @@
 
 enum { EXACT_FAST = TA_NR_HINTS + F, EXACT_NORMAL, EXACT_SLOW, NR_KEYS };
 
-/* The grant loop of ta_tier_grant() and lt_policy_grant(), on plain numbers. */
-static int grant(unsigned key, const uint64_t reserved[TA_NR_TIERS],
+/*
+ * The grant loop of ta_tier_grant() and lt_policy_grant(), on plain numbers;
+ * @pinned as each decides it (libta: tapol_key_pinned(); the module: PIN_FAST
+ * only, a TA_REGION_TIER request goes on like a hint).
+ */
+static int grant(unsigned key, int pinned, const uint64_t reserved[TA_NR_TIERS],
 		 const uint64_t soft[TA_NR_TIERS], const uint64_t hard[TA_NR_TIERS],
 		 uint32_t policy, uint64_t bytes, uint32_t *result)
 {
@@ -35,7 +39,7 @@ static int grant(unsigned key, const uint64_t reserved[TA_NR_TIERS],
 			*result |= TA_RESULT_SOFT_OVER;
 		if (r >= 0)
 			return t;
-		t = tapol_next_tier(key, (unsigned)t, policy);
+		t = tapol_next_tier(pinned, (unsigned)t, policy);
 		if (t < 0)
 			return NO;
 		*result |= TA_RESULT_REROUTED;
@@ -98,7 +102,7 @@ TEST(grant_table)
 		want = pol == TA_POLICY_FAIL ? want_fail[key][full] : want_route[key][full];
 		if (key == TA_HINT_PREFER_FAST && over_soft)
 			want = want_prefer_over_soft[pol][full];
-		got = grant(key, reserved, soft, hard, pol, 2 * MB, &result);
+		got = grant(key, tapol_key_pinned(key), reserved, soft, hard, pol, 2 * MB, &result);
 		ASSERT_EQ(want, got)
 		TH_LOG("key %u full %#x policy %u over_soft %u", key, full, pol, over_soft);
 		if (got < 0)
@@ -110,6 +114,29 @@ TEST(grant_table)
 		TH_LOG("key %u full %#x: result %#x", key, full, result);
 		/* Over the soft cap only on FAST, when FAST was granted past it. */
 		ASSERT_EQ(got == F && over_soft, !!(result & TA_RESULT_SOFT_OVER));
+	}
+}
+
+TEST(module_region_tier_routes)
+{
+	static const unsigned hint_of[TA_NR_TIERS] = { TA_HINT_HOT, TA_HINT_WARM, TA_HINT_COLD };
+
+	TH_LOG("checks a TA_REGION_TIER request in the module starts at its tier and goes on as a "
+	       "hint");
+	for (unsigned i = 0; i < TA_NR_TIERS * 8 * 2; i++) {
+		unsigned tier = i % TA_NR_TIERS, full = i / TA_NR_TIERS % 8,
+			 key = TA_NR_HINTS + tier;
+		uint32_t pol = i / TA_NR_TIERS / 8, result;
+		uint64_t reserved[TA_NR_TIERS], soft[TA_NR_TIERS] = { 0 }, hard[TA_NR_TIERS];
+		const int(*want)[8] = pol == TA_POLICY_FAIL ? want_fail : want_route;
+
+		for (int t = 0; t < TA_NR_TIERS; t++) {
+			hard[t] = 64 * MB;
+			reserved[t] = full >> t & 1 ? 63 * MB : 0;
+		}
+		ASSERT_EQ(want[hint_of[tier]][full],
+			  grant(key, 0, reserved, soft, hard, pol, 2 * MB, &result))
+		TH_LOG("tier %u full %#x policy %u", tier, full, pol);
 	}
 }
 
