@@ -133,43 +133,12 @@ static long smaps_kb(void *p, const char *key)
 	return kb;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static long minflt(void)
 {
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_minflt;
-}
-
-static void fill(char *p, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i += sizeof(uint64_t))
-		*(uint64_t *)(p + i) = (i + 1) * 0x9e3779b97f4a7c15ULL + seed;
-}
-
-/*
- * Offset of the first word of [p + off, p + off + len) that fill(p, ...,
- * seed) did not write, or -1.
- */
-static long check_at(const char *p, size_t off, size_t len, unsigned int seed)
-{
-	for (size_t i = off; i < off + len; i += sizeof(uint64_t))
-		if (*(const uint64_t *)(p + i) != (i + 1) * 0x9e3779b97f4a7c15ULL + seed)
-			return (long)i;
-	return -1;
-}
-
-static long check(const char *p, size_t len, unsigned int seed)
-{
-	return check_at(p, 0, len, seed);
 }
 
 /* Should a HUGE mapping be PMD-mapped under the current THP mode? */
@@ -179,18 +148,6 @@ static bool want_pmd(FIXTURE_DATA(pmd) * self)
 
 	thp_get(mode, sizeof(mode));
 	return self->feature && mode[0] && strcmp(mode, "never");
-}
-
-static int move(int fd, uint32_t handle, uint32_t dst, uint64_t off, uint64_t len,
-		struct ta_region_move *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->handle = handle;
-	m->dst_tier = dst;
-	m->offset = off;
-	m->length = len;
-	m->flags = TA_MOVE_PARTIAL;
-	return ioctl(fd, TA_IOC_REGION_MOVE, m) ? -errno : 0;
 }
 
 /*
@@ -236,14 +193,14 @@ TEST_F(pmd, one_fault_per_chunk)
 		if (self->feature)
 			EXPECT_EQ(0, (uintptr_t)p % TA_HUGE);
 		before = minflt();
-		fill(p, len, m);
+		ta_fill(p, len, m);
 		faults = minflt() - before;
 		kb = smaps_kb(p, "FilePmdMapped:");
 		TH_LOG("THP %s: %ld faults, FilePmdMapped %ld kB",
 		       self->thp_saved[0] ? thp_modes[m] : "none", faults, kb);
 		EXPECT_EQ(4, faults);
 		EXPECT_EQ(want_pmd(self) ? (long)(len >> 10) : 0, kb);
-		EXPECT_EQ(-1, check(p, len, m));
+		EXPECT_EQ(len, ta_mismatch(p, len, m));
 		EXPECT_EQ(0, munmap(p, len));
 		EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
 	}
@@ -276,7 +233,7 @@ TEST_F(pmd, partial_unmap_no_leak)
 		long kb;
 
 		ASSERT_NE(NULL, p);
-		fill(p, len, cycle);
+		ta_fill(p, len, cycle);
 		ASSERT_EQ(0, madvise(p + TA_HUGE / 2, TA_PAGE, MADV_DONTNEED));
 		ASSERT_EQ(0, munmap(p + TA_HUGE + 3 * TA_PAGE, TA_PAGE));
 		ASSERT_EQ(0, mprotect(p + 2 * TA_HUGE + 5 * TA_PAGE, TA_PAGE, PROT_READ));
@@ -286,9 +243,9 @@ TEST_F(pmd, partial_unmap_no_leak)
 		 */
 		kb = smaps_kb(p + 2 * TA_HUGE + 6 * TA_PAGE, "FilePmdMapped:");
 		EXPECT_EQ(want_pmd(self) ? (long)(TA_HUGE >> 10) : 0, kb);
-		EXPECT_EQ(-1, check(p, TA_HUGE + 3 * TA_PAGE, cycle));
-		EXPECT_EQ(-1,
-			  check_at(p, TA_HUGE + 4 * TA_PAGE, len - TA_HUGE - 4 * TA_PAGE, cycle));
+		EXPECT_EQ(TA_HUGE + 3 * TA_PAGE, ta_mismatch(p, TA_HUGE + 3 * TA_PAGE, cycle));
+		EXPECT_EQ(len, ta_mismatch_at(p, TA_HUGE + 4 * TA_PAGE, len - TA_HUGE - 4 * TA_PAGE,
+					      cycle));
 		ASSERT_EQ(0, munmap(p, len));
 		ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
 	}
@@ -317,22 +274,22 @@ TEST_F(pmd, fork_shares_chunks)
 		return;
 	p = ta_create_map(self->fd, len, TA_TIER_NORMAL, TA_REGION_HUGE, &req);
 	ASSERT_NE(NULL, p);
-	fill(p, len, 7);
+	ta_fill(p, len, 7);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		if (check(p, len, 7) != -1)
+		if (ta_mismatch(p, len, 7) != len)
 			_exit(1);
 		if (want_pmd(self) && smaps_kb(p, "FilePmdMapped:") != (long)(len >> 10))
 			_exit(2);
-		fill(p, TA_HUGE, 8);
+		ta_fill(p, TA_HUGE, 8);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
 	TH_LOG("child status %#x (1: data, 2: not PMD-mapped)", st);
-	EXPECT_EQ(-1, check(p, TA_HUGE, 8));
-	EXPECT_EQ(-1, check_at(p, TA_HUGE, TA_HUGE, 7));
+	EXPECT_EQ(TA_HUGE, ta_mismatch(p, TA_HUGE, 8));
+	EXPECT_EQ(2 * TA_HUGE, ta_mismatch_at(p, TA_HUGE, TA_HUGE, 7));
 	EXPECT_EQ(0, munmap(p, len));
 	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
 	ta_settle();
@@ -365,7 +322,7 @@ TEST_F(pmd, gup_pin_keeps_chunk_whole)
 		SKIP(return, "FAST and SLOW share node %d", fast);
 	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_HUGE, &req);
 	ASSERT_NE(NULL, p);
-	fill(p, len, 3);
+	ta_fill(p, len, 3);
 
 	memset(buf, 0x5a, sizeof(buf));
 	local = (struct iovec){ .iov_base = buf, .iov_len = sizeof(buf) };
@@ -375,14 +332,14 @@ TEST_F(pmd, gup_pin_keeps_chunk_whole)
 	memset(buf, 0, sizeof(buf));
 	ASSERT_EQ((ssize_t)sizeof(buf), process_vm_readv(getpid(), &local, 1, &remote, 1, 0));
 	EXPECT_EQ(0x5a, buf[100]);
-	fill(p + TA_HUGE + 9 * TA_PAGE, TA_PAGE, 99);
+	ta_fill(p + TA_HUGE + 9 * TA_PAGE, TA_PAGE, 99);
 
 	memcpy(held, p + 17 * TA_PAGE, TA_PAGE);
 	ASSERT_EQ(0, pipe(pp));
 	local = (struct iovec){ .iov_base = p + 17 * TA_PAGE, .iov_len = TA_PAGE };
 	ASSERT_EQ((ssize_t)TA_PAGE, vmsplice(pp[1], &local, 1, 0));
 
-	ASSERT_EQ(0, move(self->fd, req.handle, TA_TIER_SLOW, 0, 0, &m));
+	ASSERT_EQ(0, ta_move(self->fd, req.handle, TA_TIER_SLOW, 0, 0, TA_MOVE_PARTIAL, &m));
 	EXPECT_EQ(TA_HUGE / TA_PAGE, m.skipped_pages);
 	EXPECT_EQ(TA_HUGE, m.moved_bytes);
 	ta_touch(p, len);
@@ -392,15 +349,15 @@ TEST_F(pmd, gup_pin_keeps_chunk_whole)
 	EXPECT_EQ(512, ta_pages_on_node(p + TA_HUGE, TA_HUGE, slow));
 	if (want_pmd(self))
 		EXPECT_EQ((long)(len >> 10), smaps_kb(p, "FilePmdMapped:"));
-	EXPECT_EQ(-1, check(p, TA_HUGE, 3));
-	EXPECT_EQ(-1, check(p + TA_HUGE + 9 * TA_PAGE, TA_PAGE, 99));
+	EXPECT_EQ(TA_HUGE, ta_mismatch(p, TA_HUGE, 3));
+	EXPECT_EQ(TA_PAGE, ta_mismatch(p + TA_HUGE + 9 * TA_PAGE, TA_PAGE, 99));
 
 	/* The pipe still holds the page as it was at vmsplice() time. */
 	ASSERT_EQ((ssize_t)TA_PAGE, read(pp[0], buf, TA_PAGE));
 	EXPECT_EQ(0, memcmp(buf, held, TA_PAGE));
 	close(pp[0]);
 	close(pp[1]);
-	ASSERT_EQ(0, move(self->fd, req.handle, TA_TIER_SLOW, 0, 0, &m));
+	ASSERT_EQ(0, ta_move(self->fd, req.handle, TA_TIER_SLOW, 0, 0, TA_MOVE_PARTIAL, &m));
 	EXPECT_EQ(0, m.skipped_pages);
 	ta_touch(p, len);
 	EXPECT_EQ(1024, ta_pages_on_node(p, len, slow));
@@ -434,23 +391,24 @@ TEST_F(pmd, move_whole_and_partial)
 		SKIP(return, "FAST and SLOW share node %d", fast);
 	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_HUGE, &req);
 	ASSERT_NE(NULL, p);
-	fill(p, len, 11);
+	ta_fill(p, len, 11);
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s0));
-	ASSERT_EQ(0, move(self->fd, req.handle, TA_TIER_SLOW, 0, 0, &m));
+	ASSERT_EQ(0, ta_move(self->fd, req.handle, TA_TIER_SLOW, 0, 0, TA_MOVE_PARTIAL, &m));
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
 	EXPECT_EQ(len, m.moved_bytes);
 	EXPECT_EQ(0, m.skipped_pages);
 	EXPECT_EQ(0, m.huge_fallbacks);
 	EXPECT_EQ(4, s1.tier[TA_TIER_SLOW].huge_pages - s0.tier[TA_TIER_SLOW].huge_pages);
-	EXPECT_EQ(-1, check(p, len, 11));
+	EXPECT_EQ(len, ta_mismatch(p, len, 11));
 	EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(p, len, slow));
 	EXPECT_EQ((long)(len / TA_PAGE), ta_numa_maps_pages(p, slow));
 	if (want_pmd(self))
 		EXPECT_EQ((long)(len >> 10), smaps_kb(p, "FilePmdMapped:"));
 
-	ASSERT_EQ(0, move(self->fd, req.handle, TA_TIER_FAST, 2 * TA_HUGE, TA_HUGE, &m));
+	ASSERT_EQ(0, ta_move(self->fd, req.handle, TA_TIER_FAST, 2 * TA_HUGE, TA_HUGE,
+			     TA_MOVE_PARTIAL, &m));
 	EXPECT_EQ(TA_HUGE, m.moved_bytes);
-	EXPECT_EQ(-1, check(p, len, 11));
+	EXPECT_EQ(len, ta_mismatch(p, len, 11));
 	EXPECT_EQ(512, ta_pages_on_node(p + 2 * TA_HUGE, TA_HUGE, fast));
 	EXPECT_EQ(1536, ta_pages_on_node(p, len, slow));
 	EXPECT_EQ(512, ta_numa_maps_pages(p, fast));
@@ -508,12 +466,12 @@ TEST_F(pmd, numa_balancing_keeps_placement)
 	q = ta_create_map(self->fd, len, TA_TIER_SLOW, TA_REGION_TIER, &r4);
 	ASSERT_NE(NULL, h);
 	ASSERT_NE(NULL, q);
-	fill(h, len, 21);
-	fill(q, len, 22);
+	ta_fill(h, len, 21);
+	ta_fill(q, len, 22);
 	hints = vmstat("numa_hint_faults");
-	for (t0 = now_s(); now_s() - t0 < 4;) {
-		EXPECT_EQ(-1, check(h, len, 21));
-		EXPECT_EQ(-1, check(q, len, 22));
+	for (t0 = ta_now(); ta_now() - t0 < 4;) {
+		EXPECT_EQ(len, ta_mismatch(h, len, 21));
+		EXPECT_EQ(len, ta_mismatch(q, len, 22));
 	}
 	TH_LOG("%lld NUMA hint faults while reading", vmstat("numa_hint_faults") - hints);
 	EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(h, len, slow));

@@ -44,32 +44,6 @@ FIXTURE_TEARDOWN(mv)
 	}
 }
 
-static int ta_move(int fd, uint32_t handle, uint32_t dst, uint64_t off, uint64_t len,
-		   uint32_t flags, struct ta_region_move *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->handle = handle;
-	m->dst_tier = dst;
-	m->offset = off;
-	m->length = len;
-	m->flags = flags;
-	return ioctl(fd, TA_IOC_REGION_MOVE, m) ? -errno : 0;
-}
-
-static void fill(char *p, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i += sizeof(uint64_t))
-		*(uint64_t *)(p + i) = (i * 0x9e3779b97f4a7c15ULL) ^ seed;
-}
-
-static size_t first_mismatch(const char *p, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i += sizeof(uint64_t))
-		if (*(const uint64_t *)(p + i) != ((i * 0x9e3779b97f4a7c15ULL) ^ seed))
-			return i;
-	return len;
-}
-
 /* A whole region moves FAST -> SLOW -> NORMAL at the same address. */
 TEST_F(mv, whole_region_in_place)
 {
@@ -84,7 +58,7 @@ TEST_F(mv, whole_region_in_place)
 
 	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_TIER, &req);
 	ASSERT_NE(NULL, p);
-	fill(p, len, 1);
+	ta_fill(p, len, 1);
 	ASSERT_EQ((long)pages, ta_pages_on_node(p, len, ta_tier_node(self->fd, TA_TIER_FAST)));
 	for (size_t k = 0; k < 3; k++) {
 		int node = ta_tier_node(self->fd, path[k]);
@@ -97,7 +71,7 @@ TEST_F(mv, whole_region_in_place)
 		ta_touch(p, len);
 		ASSERT_EQ((long)pages, ta_pages_on_node(p, len, node));
 		ASSERT_EQ((long)pages, ta_numa_maps_pages(p, node));
-		ASSERT_EQ(len, first_mismatch(p, len, 1));
+		ASSERT_EQ(len, ta_mismatch(p, len, 1));
 		ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
 		EXPECT_EQ(pages, s1.tier[path[k]].pages_moved_in - s0.tier[path[k]].pages_moved_in);
 		EXPECT_EQ(len, s1.tier[path[k]].bytes_moved_in - s0.tier[path[k]].bytes_moved_in);
@@ -125,13 +99,13 @@ TEST_F(mv, range_and_untouched_pages)
 
 	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_TIER, &req);
 	ASSERT_NE(NULL, p);
-	fill(p, len / 2, 7); /* the upper half stays untouched */
+	ta_fill(p, len / 2, 7); /* the upper half stays untouched */
 	ASSERT_EQ(0, ta_move(self->fd, req.handle, TA_TIER_SLOW, off, n, 0, &m));
 	ASSERT_EQ(n, m.moved_bytes);
 	ta_touch(p, len / 2);
 	EXPECT_EQ((long)((len / 2 - off) / TA_PAGE), ta_pages_on_node(p + off, n, slow));
 	EXPECT_EQ((long)(off / TA_PAGE), ta_pages_on_node(p, off, fast));
-	EXPECT_EQ(len / 2, first_mismatch(p, len / 2, 7));
+	EXPECT_EQ(len / 2, ta_mismatch(p, len / 2, 7));
 	memset(&info, 0, sizeof(info));
 	info.handle = req.handle;
 	ASSERT_EQ(0, ioctl(self->fd, TA_IOC_REGION_INFO, &info));
@@ -160,7 +134,7 @@ TEST_F(mv, huge_stays_huge)
 
 	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_TIER | TA_REGION_HUGE, &req);
 	ASSERT_NE(NULL, p);
-	fill(p, len, 3);
+	ta_fill(p, len, 3);
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s0));
 	EXPECT_EQ(-EINVAL, ta_move(self->fd, req.handle, TA_TIER_SLOW, TA_PAGE, 0, 0, &m));
 	ASSERT_EQ(0, ta_move(self->fd, req.handle, TA_TIER_SLOW, 0, 0, 0, &m));
@@ -168,7 +142,7 @@ TEST_F(mv, huge_stays_huge)
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s1));
 	ta_touch(p, len);
 	EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(p, len, slow));
-	EXPECT_EQ(len, first_mismatch(p, len, 3));
+	EXPECT_EQ(len, ta_mismatch(p, len, 3));
 	if (m.huge_fallbacks)
 		SKIP(return, "node %d had no free 2 MiB blocks (%llu fallbacks)", slow,
 			   (unsigned long long)m.huge_fallbacks);
@@ -201,7 +175,7 @@ TEST_F(mv, cap_failure_and_partial)
 		SKIP(return, "setting caps needs root");
 	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_TIER, &req);
 	ASSERT_NE(NULL, p);
-	fill(p, len, 9);
+	ta_fill(p, len, 9);
 	ASSERT_EQ(0, ta_get_stats(self->fd, &s0));
 	ASSERT_EQ(0,
 		  ta_set_caps(self->fd, TA_TIER_SLOW, 0,
@@ -220,7 +194,7 @@ TEST_F(mv, cap_failure_and_partial)
 	ta_touch(p, len);
 	EXPECT_EQ((long)(3 * TA_MIB / TA_PAGE),
 		  ta_pages_on_node(p, len, ta_tier_node(self->fd, TA_TIER_SLOW)));
-	EXPECT_EQ(len, first_mismatch(p, len, 9));
+	EXPECT_EQ(len, ta_mismatch(p, len, 9));
 	munmap(p, len);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
 	ta_expect_baseline(self->fd, &self->start);
@@ -240,7 +214,7 @@ TEST_F(mv, pinned_pages_skipped)
 
 	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_TIER, &req);
 	ASSERT_NE(NULL, p);
-	fill(p, len, 5);
+	ta_fill(p, len, 5);
 	ASSERT_EQ(0, pipe(pfd));
 	ASSERT_GE(fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20), (int)held);
 	iov.iov_base = p;
@@ -253,12 +227,12 @@ TEST_F(mv, pinned_pages_skipped)
 	ta_touch(p, len);
 	EXPECT_EQ((long)(held / TA_PAGE),
 		  ta_pages_on_node(p, held, ta_tier_node(self->fd, TA_TIER_FAST)));
-	EXPECT_EQ(len, first_mismatch(p, len, 5));
+	EXPECT_EQ(len, ta_mismatch(p, len, 5));
 
 	/* The pipe holds the very pages, with the right bytes. */
 	buf = malloc(held);
 	ASSERT_EQ((ssize_t)held, read(pfd[0], buf, held));
-	EXPECT_EQ(held, first_mismatch(buf, held, 5));
+	EXPECT_EQ(held, ta_mismatch(buf, held, 5));
 	free(buf);
 	close(pfd[0]);
 	close(pfd[1]);
@@ -429,7 +403,7 @@ TEST_F(mv, overlapping_movers_and_exit)
 
 	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_TIER, &req);
 	ASSERT_NE(NULL, p);
-	fill(p, len, 11);
+	ta_fill(p, len, 11);
 	for (k = 0; k < 2; k++) {
 		pid[k] = fork();
 		ASSERT_GE(pid[k], 0);
@@ -451,7 +425,7 @@ TEST_F(mv, overlapping_movers_and_exit)
 		ASSERT_EQ(pid[k], waitpid(pid[k], &st, 0));
 		EXPECT_EQ(0, WEXITSTATUS(st));
 	}
-	EXPECT_EQ(len, first_mismatch(p, len, 11));
+	EXPECT_EQ(len, ta_mismatch(p, len, 11));
 	memset(&info, 0, sizeof(info));
 	info.handle = req.handle;
 	ASSERT_EQ(0, ioctl(self->fd, TA_IOC_REGION_INFO, &info));
@@ -460,14 +434,6 @@ TEST_F(mv, overlapping_movers_and_exit)
 	munmap(p, len);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
 	ta_expect_baseline(self->fd, &self->start);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int set_enforce(int fd, uint32_t tier, uint64_t rate)
@@ -502,9 +468,9 @@ TEST_F(mv, enforce_rate)
 	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_TIER | TA_REGION_POPULATE, &req);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, set_enforce(self->fd, TA_TIER_SLOW, rate));
-	t0 = now_s();
+	t0 = ta_now();
 	ASSERT_EQ(0, ta_move(self->fd, req.handle, TA_TIER_SLOW, 0, 0, 0, &m));
-	dt = now_s() - t0;
+	dt = ta_now() - t0;
 	TH_LOG("moved %llu MiB in %.3f s: %.1f MiB/s (limit %.1f MiB/s)",
 	       (unsigned long long)(m.moved_bytes >> 20), dt, m.moved_bytes / dt / TA_MIB,
 	       (double)rate / TA_MIB);
@@ -536,7 +502,7 @@ TEST_F(mv, signal_interrupts_move)
 		SKIP(return, "needs root");
 	p = ta_create_map(self->fd, len, TA_TIER_FAST, TA_REGION_TIER, &req);
 	ASSERT_NE(NULL, p);
-	fill(p, len, 13);
+	ta_fill(p, len, 13);
 	ASSERT_EQ(0, set_enforce(self->fd, TA_TIER_SLOW, 8 * TA_MIB)); /* 4 s for all */
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
 	ualarm(600 * 1000, 0);
@@ -553,7 +519,7 @@ TEST_F(mv, signal_interrupts_move)
 	ASSERT_EQ(0, ioctl(self->fd, TA_IOC_REGION_INFO, &info));
 	EXPECT_EQ(m.moved_bytes, info.reserved_bytes[TA_TIER_SLOW]);
 	EXPECT_EQ(len - m.moved_bytes, info.reserved_bytes[TA_TIER_FAST]);
-	EXPECT_EQ(len, first_mismatch(p, len, 13));
+	EXPECT_EQ(len, ta_mismatch(p, len, 13));
 	munmap(p, len);
 	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
 	ta_expect_baseline(self->fd, &self->start);

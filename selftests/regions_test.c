@@ -940,14 +940,6 @@ TEST_F(dev, throttle_account_sim_wait)
 		  s1.tier[TA_TIER_SLOW].throttle_wait_ns - s0.tier[TA_TIER_SLOW].throttle_wait_ns);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Enforce mode: first touch really proceeds at the configured rate.  The
  * rate is set well below what this machine faults at unthrottled (TCG, and
@@ -974,9 +966,9 @@ TEST_F(dev, throttle_enforce_rate)
 		SKIP(return, "needs root");
 	p = ta_create_map(self->fd, len, TA_TIER_SLOW, TA_REGION_TIER, &req);
 	ASSERT_NE(NULL, p);
-	t0 = now_s();
+	t0 = ta_now();
 	memset(p, 1, len);
-	free_speed = len / (now_s() - t0);
+	free_speed = len / (ta_now() - t0);
 	munmap(p, len);
 	rate = (uint64_t)(free_speed / 4) & ~4095ULL;
 	if (rate > 32 * TA_MIB)
@@ -989,9 +981,9 @@ TEST_F(dev, throttle_enforce_rate)
 	ASSERT_EQ(0, ta_set_tier(self->fd, &c));
 	/* A full bucket pays for the first MiB; the rest goes at the rate. */
 	want = (double)(len - burst) / rate;
-	t0 = now_s();
+	t0 = ta_now();
 	memset(p, 1, len);
-	dt = now_s() - t0;
+	dt = ta_now() - t0;
 	TH_LOG("unthrottled %.1f MiB/s; 16 MiB at %.1f MiB/s took %.3f s (model %.3f s)",
 	       free_speed / TA_MIB, (double)rate / TA_MIB, dt, want);
 	EXPECT_GT(dt, want * 0.8);

@@ -126,14 +126,6 @@ FIXTURE_TEARDOWN(shared)
 		munmap(self->rep, MAX_KIDS * sizeof(*self->rep));
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Fork the test's child in @slot.  The child leaves the fixture's device
  * and /dev/kmsg behind, joins the fixture's cgroup if @in_cg, becomes @uid
@@ -173,7 +165,7 @@ static pid_t kid_fork(FIXTURE_DATA(shared) * self, int slot, uid_t uid, bool in_
 /* Wait up to @secs for the child in @slot: its wait status, or -1 if it still runs. */
 static int kid_wait(FIXTURE_DATA(shared) * self, int slot, double secs)
 {
-	double end = now_s() + secs;
+	double end = ta_now() + secs;
 	pid_t r;
 	int st;
 
@@ -185,7 +177,7 @@ static int kid_wait(FIXTURE_DATA(shared) * self, int slot, double secs)
 			self->kids[slot] = 0;
 			return r < 0 ? -1 : st;
 		}
-		if (now_s() > end)
+		if (ta_now() > end)
 			return -1;
 		usleep(10 * 1000);
 	}
@@ -592,7 +584,7 @@ TEST_F(shared, memcg_fault_stays_in_cgroup)
 	kid_expect(_metadata, self, 0, k2p[0], 'r', 60);
 	for (i = 0; i < 3; i++)
 		ev0[i] = ta_cg_event(&self->cg, ev[i]);
-	for (end = now_s() + 300; now_s() < end;) {
+	for (end = ta_now() + 300; ta_now() < end;) {
 		cur = ta_cg_get(&self->cg, "memory.current");
 		if (cur > seen)
 			seen = cur;
@@ -856,13 +848,13 @@ static void kill_then_next_user(struct __test_metadata *_metadata, FIXTURE_DATA(
 	kid_expect(_metadata, self, 0, k2p[0], 's', 60);
 	close(k2p[0]);
 	usleep(500 * 1000);
-	t0 = now_s();
+	t0 = ta_now();
 	kill(pid, SIGKILL);
 	st = kid_wait(self, 0, 5);
-	dt = now_s() - t0;
+	dt = ta_now() - t0;
 	if (st == -1) {
 		st = kid_wait(self, 0, 120);
-		dt = now_s() - t0;
+		dt = ta_now() - t0;
 	}
 	TH_LOG("%s: reaped %.3f s after SIGKILL (%s)", what, dt, kid_how(st, how, sizeof(how)));
 	EXPECT_LE(dt, 5.0);
@@ -878,9 +870,9 @@ static void kill_then_next_user(struct __test_metadata *_metadata, FIXTURE_DATA(
 		double t;
 
 		KID_CHECK(p, "%s", strerror(errno));
-		t = now_s();
+		t = ta_now();
 		p[0] = 1;
-		kid_rep->v[0] = (long long)((now_s() - t) * 1e6);
+		kid_rep->v[0] = (long long)((ta_now() - t) * 1e6);
 		_exit(0);
 	}
 	st = kid_wait(self, 1, 120);
@@ -940,11 +932,11 @@ struct race {
 static void *race_copyout(void *arg)
 {
 	struct race *r = arg;
-	double end = now_s() + RACE_SECS;
+	double end = ta_now() + RACE_SECS;
 	int ret;
 
 	for (r->calls = 0; r->calls < RACE_ITERS; r->calls++) {
-		if (!(r->calls % 64) && now_s() > end)
+		if (!(r->calls % 64) && ta_now() > end)
 			break;
 		ret = ioctl(r->fd, r->cmd, r->ro_arg);
 		if (ret == -1 && errno == EFAULT) {
@@ -1220,9 +1212,9 @@ static void *mv_toucher(void *arg)
 				seed ^= seed >> 7;
 				seed ^= seed << 17;
 				usleep((useconds_t)(est + seed % 5));
-				t0 = now_s();
+				t0 = ta_now();
 				(void)*mv_page(m, t->k, first);
-				took = (now_s() - t0) * 1e6;
+				took = (ta_now() - t0) * 1e6;
 				/* Mapping our part of the chunk, plus half a fill. */
 				for (n = 0, g = c * 512; g < (size_t)(c + 1) * 512; g++)
 					n += !!(m->cover[g] & (1 << t->k));
@@ -1266,7 +1258,7 @@ static void *mv_toucher(void *arg)
 static int mv_step(struct __test_metadata *_metadata, FIXTURE_DATA(shared) * self, struct mv_ctx *m,
 		   int step)
 {
-	double deadline = now_s() + 60;
+	double deadline = ta_now() + 60;
 	struct timespec ts;
 
 	pthread_mutex_lock(&m->lock);
@@ -1281,7 +1273,7 @@ static int mv_step(struct __test_metadata *_metadata, FIXTURE_DATA(shared) * sel
 		}
 		if (pthread_cond_timedwait(&m->done_cond, &m->lock, &ts) != ETIMEDOUT)
 			continue;
-		if (!kernel_reports(self) && now_s() < deadline)
+		if (!kernel_reports(self) && ta_now() < deadline)
 			continue;
 		pthread_mutex_unlock(&m->lock);
 		TH_LOG("step %d (round %d, chunk %d): %s; stopping", step, step / MV_CHUNKS,
@@ -1397,11 +1389,11 @@ TEST_F_TIMEOUT(shared, huge_chunk_first_touch_from_many_vmas, 240)
 	 * The quickest of a few tries: the host adds only delays.
 	 */
 	for (i = 0; i < 5; i++) {
-		t0 = now_s();
+		t0 = ta_now();
 		(void)*mv_page(m, 0, 0);
-		t = now_s();
+		t = ta_now();
 		(void)*mv_page(m, 2, 0);
-		map = now_s() - t < map ? now_s() - t : map;
+		map = ta_now() - t < map ? ta_now() - t : map;
 		fill = t - t0 < fill ? t - t0 : fill;
 		ASSERT_EQ(0, ioctl(self->fd, TA_IOC_REGION_DISCARD, &d));
 	}
@@ -1412,8 +1404,8 @@ TEST_F_TIMEOUT(shared, huge_chunk_first_touch_from_many_vmas, 240)
 		th[k].k = k;
 		ASSERT_EQ(0, pthread_create(&tid[k], NULL, mv_toucher, &th[k]));
 	}
-	t0 = now_s();
-	for (round = 0; round < MV_ROUNDS && !bad && now_s() < t0 + MV_SECS; round++) {
+	t0 = ta_now();
+	for (round = 0; round < MV_ROUNDS && !bad && ta_now() < t0 + MV_SECS; round++) {
 		for (ci = 0; ci < MV_CHUNKS; ci++) {
 			ASSERT_EQ(0, mv_step(_metadata, self, m, round * MV_CHUNKS + ci));
 		}
@@ -1422,7 +1414,7 @@ TEST_F_TIMEOUT(shared, huge_chunk_first_touch_from_many_vmas, 240)
 	}
 	TH_LOG("%d rounds in %.1f s; filling a chunk takes about %ld us, mapping it %ld us; "
 	       "racing first touches came %ld times before the chunk was there, %ld after",
-	       round, now_s() - t0, m->fill_us, m->map_us, m->early, m->late);
+	       round, ta_now() - t0, m->fill_us, m->map_us, m->early, m->late);
 	EXPECT_EQ(0, bad);
 	pthread_mutex_lock(&m->lock);
 	m->stop = true;

@@ -75,14 +75,6 @@ static bool stress_ng_running(void)
 	return found;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* One worker: region churn until @end; exit status = unexpected errors. */
 static int churn(int id, double end)
 {
@@ -91,7 +83,7 @@ static int churn(int id, double end)
 
 	if (fd < 0)
 		return 1;
-	while (now_s() < end) {
+	while (ta_now() < end) {
 		uint32_t flags = TA_REGION_TIER | (xorshift(&s) % 8 == 0 ? TA_REGION_HUGE : 0);
 		uint64_t size = (1 + xorshift(&s) % 32) * 256 * 1024;
 		struct ta_region_create req;
@@ -159,7 +151,7 @@ TEST(regions_under_memory_stress)
 	for (int n = 0; n < nodes; n++)
 		free0[n] = ta_node_free(n);
 
-	end = now_s() + secs;
+	end = ta_now() + secs;
 	snprintf(arg, sizeof(arg), "%ds", secs);
 	stressor = fork();
 	ASSERT_LE(0, stressor);

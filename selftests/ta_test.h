@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <linux/tieralloc.h>
@@ -187,6 +188,56 @@ static inline long ta_pages_elsewhere(void *p, size_t len, int node)
 	long on, off;
 
 	return ta_page_nodes(p, len, node, &on, &off) ? -1 : off;
+}
+
+/* TA_IOC_REGION_MOVE of [off, off + len) of @handle to @dst; 0 or -errno. */
+static inline int ta_move(int fd, uint32_t handle, uint32_t dst, uint64_t off, uint64_t len,
+			  uint32_t flags, struct ta_region_move *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->handle = handle;
+	m->dst_tier = dst;
+	m->offset = off;
+	m->length = len;
+	m->flags = flags;
+	return ioctl(fd, TA_IOC_REGION_MOVE, m) ? -errno : 0;
+}
+
+/* Fill [p + off, p + off + len) with words made of @seed and their offset from @p. */
+static inline void ta_fill_at(char *p, size_t off, size_t len, unsigned int seed)
+{
+	for (size_t i = off; i < off + len; i += sizeof(uint64_t))
+		*(uint64_t *)(p + i) = (i * 0x9e3779b97f4a7c15ULL) ^ seed;
+}
+
+/*
+ * Offset from @p of the first word of [p + off, p + off + len) that
+ * ta_fill_at(p, ..., @seed) did not write; off + len if none.
+ */
+static inline size_t ta_mismatch_at(const char *p, size_t off, size_t len, unsigned int seed)
+{
+	for (size_t i = off; i < off + len; i += sizeof(uint64_t))
+		if (*(const uint64_t *)(p + i) != ((i * 0x9e3779b97f4a7c15ULL) ^ seed))
+			return i;
+	return off + len;
+}
+
+static inline void ta_fill(char *p, size_t len, unsigned int seed)
+{
+	ta_fill_at(p, 0, len, seed);
+}
+
+static inline size_t ta_mismatch(const char *p, size_t len, unsigned int seed)
+{
+	return ta_mismatch_at(p, 0, len, seed);
+}
+
+static inline double ta_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Read every page of [p, p + len) so that it is mapped again. */
