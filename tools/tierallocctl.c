@@ -298,7 +298,7 @@ static int pid_stats(long pid, struct ta_stats *st)
 /* The first lines of `stats --pid`: whose statistics these are. */
 static void print_pid_header(long pid)
 {
-	static const char *const hints[] = { "hot", "warm", "cold", "pin_fast", "prefer_fast" };
+	static const char *const hints[TA_NR_HINTS] = TA_HINT_NAMES;
 	const struct ta_shm_stats *s = &pid_shm;
 	struct timespec now;
 	double age;
@@ -313,9 +313,9 @@ static void print_pid_header(long pid)
 	       : s->flags & TA_SHM_F_SIMULATED ? " (simulated tiers)"
 					       : "",
 	       s->flags & TA_SHM_F_TIERED ? "tiered" : "untiered (warm)");
-	if (s->flags & TA_SHM_F_TIERED && (unsigned int)s->default_hint < 5)
+	if (s->flags & TA_SHM_F_TIERED && (unsigned int)s->default_hint < TA_NR_HINTS)
 		printf(", default hint %s", hints[s->default_hint]);
-	if (s->flags & TA_SHM_F_TIERED && (unsigned int)s->large_hint < 5)
+	if (s->flags & TA_SHM_F_TIERED && (unsigned int)s->large_hint < TA_NR_HINTS)
 		printf(", blocks >= %s %s", ctl_fmt_size(s->large_min, b, sizeof(b)),
 		       hints[s->large_hint]);
 	printf("\n");
@@ -803,25 +803,13 @@ static int cmd_watch(int argc, char **argv)
 
 static void print_features(uint32_t f)
 {
-	static const struct {
-		uint32_t bit;
-		const char *name;
-	} feats[] = {
-		/* One name per TA_FEAT_* bit, one a line. */
-		/* clang-format off */
-		{ TA_FEAT_HUGE, "huge" },
-		{ TA_FEAT_HUGE_PMD, "huge_pmd" },
-		{ TA_FEAT_MIGRATE, "migrate" },
-		{ TA_FEAT_DISCARD, "discard" },
-		{ TA_FEAT_CLONE, "clone" },
-		/* clang-format on */
-	};
+	static const char *const feats[TA_NR_FEATS] = TA_FEAT_NAMES;
 	bool any = false;
 
-	for (size_t i = 0; i < sizeof(feats) / sizeof(feats[0]); i++) {
-		if (f & feats[i].bit) {
-			printf("%s%s", any ? " " : "", feats[i].name);
-			f &= ~feats[i].bit;
+	for (unsigned int i = 0; i < TA_NR_FEATS; i++) {
+		if (f & (1U << i)) {
+			printf("%s%s", any ? " " : "", feats[i]);
+			f &= ~(1U << i);
 			any = true;
 		}
 	}

@@ -133,14 +133,8 @@ static int sysfs_enum(const struct ctl_dev *dev, const char *tier, const char *a
 
 static int sysfs_get_tier(struct ctl_dev *dev, unsigned int t, struct ta_tier_config *cfg)
 {
-	static const char *const policies[] = {
-		[TA_POLICY_ROUTE_SLOW] = "route_slow",
-		[TA_POLICY_FAIL] = "fail",
-	};
-	static const char *const modes[] = {
-		[TA_THROTTLE_ACCOUNT] = "account",
-		[TA_THROTTLE_ENFORCE] = "enforce",
-	};
+	static const char *const policies[TA_NR_POLICIES] = TA_POLICY_NAMES;
+	static const char *const modes[TA_NR_THROTTLE_MODES] = TA_THROTTLE_MODE_NAMES;
 	const char *tn = ctl_tier_name(t);
 	char buf[64], *end;
 	uint64_t v;

@@ -22,11 +22,9 @@ _Static_assert(sizeof(ctl_stats_fields) / sizeof(ctl_stats_fields[0]) ==
 		       sizeof(struct ta_tier_stats) / sizeof(__u64),
 	       "CTL_STATS_FIELDS must list every field of struct ta_tier_stats");
 
-static const char *const tier_names[TA_NR_TIERS] = {
-	[TA_TIER_FAST] = "fast",
-	[TA_TIER_NORMAL] = "normal",
-	[TA_TIER_SLOW] = "slow",
-};
+static const char *const tier_names[TA_NR_TIERS] = TA_TIER_NAMES;
+static const char *const policy_names[TA_NR_POLICIES] = TA_POLICY_NAMES;
+static const char *const mode_names[TA_NR_THROTTLE_MODES] = TA_THROTTLE_MODE_NAMES;
 
 int ctl_tier_from_name(const char *s)
 {
@@ -43,24 +41,12 @@ const char *ctl_tier_name(unsigned int tier)
 
 const char *ctl_policy_name(uint32_t policy)
 {
-	switch (policy) {
-	case TA_POLICY_ROUTE_SLOW:
-		return "route_slow";
-	case TA_POLICY_FAIL:
-		return "fail";
-	}
-	return "?";
+	return policy < TA_NR_POLICIES ? policy_names[policy] : "?";
 }
 
 const char *ctl_mode_name(uint32_t mode)
 {
-	switch (mode) {
-	case TA_THROTTLE_ACCOUNT:
-		return "account";
-	case TA_THROTTLE_ENFORCE:
-		return "enforce";
-	}
-	return "?";
+	return mode < TA_NR_THROTTLE_MODES ? mode_names[mode] : "?";
 }
 
 int ctl_parse_uint(const char *s, uint64_t max, uint64_t *out)
