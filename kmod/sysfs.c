@@ -40,8 +40,9 @@ static const u32 ta_cfg_valid[TA_F_NR_WRITABLE] = {
 	TA_CFG_THROTTLE_MODE, TA_CFG_RATE, TA_CFG_BURST,
 };
 
-static const char * const ta_policy_names[] = { "route_slow", "fail" };
-static const char * const ta_mode_names[] = { "account", "enforce" };
+static const char * const ta_policy_names[TA_NR_POLICIES] = TA_POLICY_NAMES;
+static const char * const ta_mode_names[TA_NR_THROTTLE_MODES] =
+	TA_THROTTLE_MODE_NAMES;
 
 struct ta_attr {
 	struct device_attribute da;
