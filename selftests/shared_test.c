@@ -440,9 +440,10 @@ TEST_F(shared, region_limit_per_user)
  * Pages of a region are charged to the memory cgroup of the process that
  * allocates them, and a cgroup at its memory.max is refused more, with an
  * error and not a kill: a nobody child in a cgroup of memory.max = 64 MiB
- * populates a 32 MiB region (memory.current grows by it), then 8 MiB
- * populated regions until 1 GiB: refused with ENOMEM before memory.max,
- * and it is still alive.  The nodes lose no more than memory.max.
+ * populates a 32 MiB HUGE region (2 MiB folios; memory.current grows by
+ * it), then 8 MiB populated regions, HUGE and 4 KiB in turn, until 1 GiB:
+ * refused with ENOMEM before memory.max, and it is still alive.  The nodes
+ * lose no more than memory.max.
  */
 TEST_F(shared, memcg_charges_region_pages)
 {
@@ -467,13 +468,15 @@ TEST_F(shared, memcg_charges_region_pages)
 		KID_CHECK(fd >= 0, "%s", strerror(errno));
 		send_byte(k2p[1], 'r');
 		KID_CHECK(recv_byte(p2k[0], 600) == 'g', "no go from the test");
-		ret = ta_create(fd, 32 * TA_MIB, TA_HINT_COLD, TA_REGION_POPULATE, &req);
+		ret = ta_create(fd, 32 * TA_MIB, TA_HINT_COLD, TA_REGION_POPULATE | TA_REGION_HUGE,
+				&req);
 		kid_rep->v[0] = ret;
 		sum = ret ? 0 : 32 * TA_MIB;
 		send_byte(k2p[1], 'p');
 		KID_CHECK(recv_byte(p2k[0], 600) == 'g', "no go from the test");
 		while (sum < 1024 * (long long)TA_MIB) {
-			ret = ta_create(fd, 8 * TA_MIB, TA_HINT_COLD, TA_REGION_POPULATE, &req);
+			ret = ta_create(fd, 8 * TA_MIB, TA_HINT_COLD,
+					TA_REGION_POPULATE | (n % 2 ? 0 : TA_REGION_HUGE), &req);
 			if (ret)
 				break;
 			sum += 8 * TA_MIB;
