@@ -337,14 +337,15 @@ TA_EXPORT int ta_owns(const void *p)
 }
 
 /*
- * Key to allocate a copy of a block of @seg with: its own tier.  Its key if
- * that names the tier (a hint's fixed tier, or exact), or pins, else exact.
+ * Key to allocate a copy of a block of @seg with: the tier the block is on
+ * now.  Its key if that names this tier (a hint's fixed tier, or exact),
+ * else the tier's exact key (a rerouted hint, PREFER_FAST).
  */
 static unsigned same_tier_key(const struct lt_segment *seg)
 {
 	unsigned k = seg->key;
 
-	if (k >= TA_NR_HINTS || k == TA_HINT_PIN_FAST || tapol_key_tier(k) == (int)seg->tier)
+	if (tapol_key_tier(k) == (int)seg->tier)
 		return k;
 	return lt_key_exact(seg->tier);
 }

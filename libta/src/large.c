@@ -334,7 +334,12 @@ bool lt_large_resize(struct lt_segment *seg, const void *p, size_t bytes)
 	return true;
 }
 
-/* Migrate in place; 0 or -1 + errno with the block where it was. */
+/*
+ * Migrate in place; 0 or -1 + errno with the block where it was.  The block
+ * then has @dst's exact key, as a small block that ta_move() copies: it is
+ * pinned to @dst from now on, its hint (or earlier tier) forgotten, so that
+ * ta_realloc() keeps it there.
+ */
 int lt_large_move(struct lt_segment *seg, unsigned dst)
 {
 	unsigned src = seg->tier;
@@ -358,6 +363,7 @@ int lt_large_move(struct lt_segment *seg, unsigned dst)
 	lt_stat_add(&lt_g.cnt[dst].moves_in, 1);
 	lt_stat_add(&lt_g.cnt[dst].bytes_moved_in, seg->data_len);
 	seg->tier = (uint8_t)dst;
+	seg->key = (uint8_t)lt_key_exact(dst);
 	return 0;
 }
 

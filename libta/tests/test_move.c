@@ -4,7 +4,8 @@
  * are copied to a new address and the old one freed; blocks of TA_LARGE_MIN
  * or more stay at the same address; contents and alignment survive; a move
  * to the block's own tier is a no-op; bad arguments fail with EINVAL and
- * leave the block alone.  (Placement of the pages: test_placement.)
+ * leave the block alone; a moved block stays on its new tier when
+ * ta_realloc copies it.  (Placement of the pages: test_placement.)
  */
 #include "kselftest_harness.h"
 #include "tt_test.h"
@@ -79,6 +80,40 @@ TEST(alignment_survives)
 	ASSERT_EQ(0, (uintptr_t)q % 4096);
 	ASSERT_TRUE(tt_check(q, 5000, 4));
 	ta_free(q);
+}
+
+/*
+ * A large block moved in place keeps its segment, and so the placement key
+ * it was made with: ta_realloc must copy it onto the tier it is on now,
+ * not onto its hint's (PIN_FAST) or its old exact tier's.  A 1 MiB-aligned
+ * block cannot grow in place, so growing it copies on every backend.
+ */
+TEST(realloc_after_move_keeps_new_tier)
+{
+	size_t n = TA_LARGE_MIN * 2, big = (size_t)64 << 20;
+	char *p = ta_aligned_alloc((size_t)1 << 20, n, TA_HINT_PIN_FAST), *q, *r;
+
+	TH_LOG("checks ta_realloc copies a moved large block onto its new tier, twice over");
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(TA_TIER_FAST, ta_tier_of(p));
+	tt_fill(p, n, 5);
+	ASSERT_EQ(p, ta_move(p, TA_TIER_SLOW));
+	q = ta_realloc(p, big);
+	ASSERT_NE(NULL, q);
+	ASSERT_NE(p, q) TH_LOG("an aligned block grown this far is copied");
+	ASSERT_EQ(TA_TIER_SLOW, ta_tier_of(q)) TH_LOG("not back on PIN_FAST's tier");
+	ASSERT_TRUE(tt_check(q, n, 5));
+	/* The copy is a block of SLOW's exact key: move it, shrink it far (kernel: a copy). */
+	ASSERT_EQ(q, ta_move(q, TA_TIER_NORMAL));
+	r = ta_realloc(q, n);
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(TA_TIER_NORMAL, ta_tier_of(r)) TH_LOG("not back on the old exact tier");
+	ASSERT_TRUE(tt_check(r, n, 5));
+	r = ta_realloc(r, big * 2);
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(TA_TIER_NORMAL, ta_tier_of(r));
+	ASSERT_TRUE(tt_check(r, n, 5));
+	ta_free(r);
 }
 
 TEST(bad_arguments)
