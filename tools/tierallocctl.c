@@ -82,25 +82,34 @@ static const char usage_text[] =
 	"  live_regions, open_files      numbers (struct ta_stats)\n"
 	"  tiers: {fast: {...}, normal: {...}, slow: {...}}\n"
 	"  totals: {...}                 sum over the tiers\n"
-	"  Every {...} has one key per field of struct ta_tier_stats:\n"
-	"  reserved_bytes resident_bytes regions alloc_calls free_calls\n"
-	"  bytes_allocated bytes_freed sim_wait_ns throttle_wait_ns\n"
-	"  soft_violations hard_violations reroutes fault_failures huge_pages\n"
-	"  huge_fallbacks migrations_in migrations_out pages_moved_in\n"
-	"  pages_moved_out bytes_moved_in bytes_moved_out migrate_skipped\n"
-	"  migrate_failures migrate_ns\n"
+	"  Every {...} has one key per field of struct ta_tier_stats:\n";
+/* ... the fields, printed from the UAPI's names, then: */
+static const char usage_tail[] =
 	"  (all unsigned integers: bytes, nanoseconds or counts)\n"
 	"\n"
 	"Environment: TIERALLOCCTL_DEVICE (default /dev/tieralloc) and\n"
-	"TIERALLOCCTL_SYSFS (default /sys/class/misc/tieralloc, read when the\n"
-	"device does not know an ioctl).\n"
+	"TIERALLOCCTL_SYSFS (default /sys/class/misc/tieralloc, read instead\n"
+	"when TIERALLOCCTL_DEVICE does not know tieralloc's ioctls).\n"
 	"\n"
 	"Exit status: 0 ok, 1 operation failed, 2 bad command line,\n"
 	"3 module not loaded, 4 permission denied.\n";
 
 static void usage(FILE *f)
 {
+	size_t col = 0;
+
 	fputs(usage_text, f);
+	for (size_t i = 0; i < TA_NR_TIER_STATS; i++) {
+		size_t len = strlen(ctl_stat_names[i]);
+
+		if (col && col + 1 + len > 72) {
+			fputc('\n', f);
+			col = 0;
+		}
+		col += (size_t)fprintf(f, "%s%s", col ? " " : "  ", ctl_stat_names[i]);
+	}
+	fputc('\n', f);
+	fputs(usage_tail, f);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -212,6 +221,38 @@ static int pid_maps_file(long pid, const char *path)
 	return found;
 }
 
+/*
+ * libta's counters (TA_LIB_TIER_COUNTERS, the record's per-tier fields) and
+ * the field of struct ta_tier_stats each one is: the field of the same name,
+ * or the kernel's name for the same count where the two differ.  Counters
+ * without a kernel field (large_blocks, large_bytes) are not shown.
+ */
+static const struct {
+	const char *lib, *kernel;
+} lib_renames[] = {
+	{ "moves_in", "migrations_in" },
+	{ "moves_out", "migrations_out" },
+	{ "move_failures", "migrate_failures" },
+};
+
+#define SHM_COUNTER(f) { #f, offsetof(struct ta_shm_tier, f) },
+static const struct {
+	const char *name;
+	size_t off;
+} shm_counters[] = { TA_LIB_TIER_COUNTERS(SHM_COUNTER) };
+#undef SHM_COUNTER
+
+/* The struct ta_tier_stats field of shm_counters[c], or -1. */
+static int shm_counter_stat(size_t c)
+{
+	const char *name = shm_counters[c].name;
+
+	for (size_t r = 0; r < sizeof(lib_renames) / sizeof(lib_renames[0]); r++)
+		if (!strcmp(name, lib_renames[r].lib))
+			name = lib_renames[r].kernel;
+	return ctl_stat_index(name);
+}
+
 static int pid_stats(long pid, struct ta_stats *st)
 {
 	const struct ta_shm_stats *m;
@@ -269,28 +310,18 @@ static int pid_stats(long pid, struct ta_stats *st)
 		return -EOPNOTSUPP;
 
 	memset(st, 0, sizeof(*st));
-	st->open_files = pid_shm.backend == 1;
+	st->open_files = pid_shm.backend == TA_BACKEND_KERNEL;
 	for (unsigned int t = 0; t < TA_NR_TIERS && t < TA_SHM_NR_TIERS; t++) {
-		const struct ta_shm_tier *i = &pid_shm.tier[t];
-		struct ta_tier_stats *o = &st->tier[t];
+		for (size_t c = 0; c < sizeof(shm_counters) / sizeof(shm_counters[0]); c++) {
+			int i = shm_counter_stat(c);
+			uint64_t v;
 
-		o->reserved_bytes = i->reserved_bytes;
-		o->regions = i->regions;
-		o->alloc_calls = i->alloc_calls;
-		o->free_calls = i->free_calls;
-		o->bytes_allocated = i->bytes_allocated;
-		o->bytes_freed = i->bytes_freed;
-		o->sim_wait_ns = i->sim_wait_ns;
-		o->throttle_wait_ns = i->throttle_wait_ns;
-		o->soft_violations = i->soft_violations;
-		o->hard_violations = i->hard_violations;
-		o->reroutes = i->reroutes;
-		o->migrations_in = i->moves_in;
-		o->migrations_out = i->moves_out;
-		o->bytes_moved_in = i->bytes_moved_in;
-		o->bytes_moved_out = i->bytes_moved_out;
-		o->migrate_failures = i->move_failures;
-		st->live_regions += i->regions;
+			if (i < 0)
+				continue;
+			memcpy(&v, (const char *)&pid_shm.tier[t] + shm_counters[c].off, sizeof(v));
+			ctl_stat_set(&st->tier[t], (size_t)i, v);
+		}
+		st->live_regions += pid_shm.tier[t].regions;
 	}
 	return 0;
 }
@@ -308,7 +339,7 @@ static void print_pid_header(long pid)
 	age = ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)s->update_realtime_ns) /
 	      1e9;
 	printf("pid %ld (%.*s): libta %s backend%s, malloc %s", pid, (int)sizeof(s->comm), s->comm,
-	       s->backend == 1 ? "kernel" : "user",
+	       s->backend == TA_BACKEND_KERNEL ? "kernel" : "user",
 	       s->flags & TA_SHM_F_DISABLED    ? " (TA_DISABLE)"
 	       : s->flags & TA_SHM_F_SIMULATED ? " (simulated tiers)"
 					       : "",

@@ -29,47 +29,21 @@
 #define CTL_SYSFS_DEFAULT "/sys/class/misc/tieralloc"
 
 /*
- * Every field of struct ta_tier_stats, in declaration order.  X(name, kind)
- * with kind one of BYTES (a byte count), NS (nanoseconds) or COUNT.  The
- * static_assert in out.c breaks the build when the struct grows and this
- * list does not.
+ * The statistics of a tier: struct ta_tier_stats read as an array of __u64,
+ * field i named ctl_stat_names[i] -- the UAPI's TA_TIER_STAT_NAMES, so a
+ * field added there is printed, summed, exported as JSON and Prometheus and
+ * read from sysfs with nothing to change here.  What a field counts follows
+ * from its name, as the UAPI documents: *_bytes and bytes_* bytes, *_ns
+ * nanoseconds, the others events or objects.
  */
-#define CTL_STATS_FIELDS(X)        \
-	X(reserved_bytes, BYTES)   \
-	X(resident_bytes, BYTES)   \
-	X(regions, COUNT)          \
-	X(alloc_calls, COUNT)      \
-	X(free_calls, COUNT)       \
-	X(bytes_allocated, BYTES)  \
-	X(bytes_freed, BYTES)      \
-	X(sim_wait_ns, NS)         \
-	X(throttle_wait_ns, NS)    \
-	X(soft_violations, COUNT)  \
-	X(hard_violations, COUNT)  \
-	X(reroutes, COUNT)         \
-	X(fault_failures, COUNT)   \
-	X(huge_pages, COUNT)       \
-	X(huge_fallbacks, COUNT)   \
-	X(migrations_in, COUNT)    \
-	X(migrations_out, COUNT)   \
-	X(pages_moved_in, COUNT)   \
-	X(pages_moved_out, COUNT)  \
-	X(bytes_moved_in, BYTES)   \
-	X(bytes_moved_out, BYTES)  \
-	X(migrate_skipped, COUNT)  \
-	X(migrate_failures, COUNT) \
-	X(migrate_ns, NS)
-
 enum ctl_kind { CTL_BYTES, CTL_NS, CTL_COUNT };
 
-struct ctl_field {
-	const char *name;
-	size_t offset; /* in struct ta_tier_stats */
-	enum ctl_kind kind;
-};
-
-extern const struct ctl_field ctl_stats_fields[];
-extern const size_t ctl_nr_stats_fields;
+extern const char *const ctl_stat_names[TA_NR_TIER_STATS];
+enum ctl_kind ctl_stat_kind(size_t i);
+uint64_t ctl_stat(const struct ta_tier_stats *s, size_t i);
+void ctl_stat_set(struct ta_tier_stats *s, size_t i, uint64_t v);
+/* The index of the field named @name, or -1. */
+int ctl_stat_index(const char *name);
 
 /* ---- parse.c ---- */
 
@@ -139,7 +113,7 @@ struct ctl_dev {
 	int fd;		   /* -1 when reading from sysfs */
 	const char *path;  /* device path */
 	const char *sysfs; /* sysfs directory */
-	bool use_sysfs;	   /* the ioctls answered ENOTTY */
+	bool use_sysfs;	   /* the device answered ENOTTY: not tieralloc */
 };
 
 /*

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * tierallocctl: /dev/tieralloc access.  Reads fall back to sysfs
- * (Documentation/ABI/testing/sysfs-class-misc-tieralloc) when the device
- * answers ENOTTY, e.g. a module built without the ioctl.
+ * tierallocctl: /dev/tieralloc access.  Every tieralloc.ko answers the
+ * read ioctls; when the device does not (ENOTTY: TIERALLOCCTL_DEVICE names
+ * another device, as the tests' /dev/null), reads come from sysfs
+ * (Documentation/ABI/testing/sysfs-class-misc-tieralloc) instead.  The
+ * host tests read a fake sysfs tree that way, and the guest test checks the
+ * module's sysfs files against its ioctls through it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -186,11 +189,11 @@ static int sysfs_get_stats(struct ctl_dev *dev, struct ta_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	for (unsigned int t = 0; t < TA_NR_TIERS; t++) {
-		for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
-			ret = sysfs_u64(dev, ctl_tier_name(t), ctl_stats_fields[i].name, &v);
+		for (size_t i = 0; i < TA_NR_TIER_STATS; i++) {
+			ret = sysfs_u64(dev, ctl_tier_name(t), ctl_stat_names[i], &v);
 			if (ret)
 				return ret;
-			memcpy((char *)&st->tier[t] + ctl_stats_fields[i].offset, &v, sizeof(v));
+			ctl_stat_set(&st->tier[t], i, v);
 		}
 		/* Each live region is granted exactly one tier. */
 		st->live_regions += st->tier[t].regions;

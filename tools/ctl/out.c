@@ -16,6 +16,9 @@
 #define TBL_MAX_COLS 16
 #define TBL_CELL     32
 
+/* The stats table: a header row and one row per field. */
+_Static_assert(TA_NR_TIER_STATS + 1 <= TBL_MAX_ROWS, "TBL_MAX_ROWS is too small for the stats");
+
 struct table {
 	int rows, cols;
 	bool left[TBL_MAX_COLS]; /* left-aligned column */
@@ -104,23 +107,15 @@ void ctl_print_tiers(FILE *f, const struct ta_tier_config *cfg, const struct ta_
 	free(t);
 }
 
-static uint64_t field(const struct ta_tier_stats *s, size_t i)
-{
-	uint64_t v;
-
-	memcpy(&v, (const char *)s + ctl_stats_fields[i].offset, sizeof(v));
-	return v;
-}
-
 static void totals(const struct ta_stats *st, struct ta_tier_stats *tot)
 {
 	memset(tot, 0, sizeof(*tot));
-	for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
+	for (size_t i = 0; i < TA_NR_TIER_STATS; i++) {
 		uint64_t sum = 0;
 
 		for (int t = 0; t < TA_NR_TIERS; t++)
-			sum += field(&st->tier[t], i);
-		memcpy((char *)tot + ctl_stats_fields[i].offset, &sum, sizeof(sum));
+			sum += ctl_stat(&st->tier[t], i);
+		ctl_stat_set(tot, i, sum);
 	}
 }
 
@@ -151,15 +146,15 @@ void ctl_print_stats(FILE *f, const struct ta_stats *st, bool raw)
 		tbl_set(t, 0, i + 1, ctl_tier_name((unsigned int)i));
 	tbl_set(t, 0, TA_NR_TIERS + 1, "total");
 	t->left[0] = true;
-	for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
+	for (size_t i = 0; i < TA_NR_TIER_STATS; i++) {
 		int r = (int)i + 1;
-		enum ctl_kind k = ctl_stats_fields[i].kind;
+		enum ctl_kind k = ctl_stat_kind(i);
 
-		tbl_set(t, r, 0, ctl_stats_fields[i].name);
+		tbl_set(t, r, 0, ctl_stat_names[i]);
 		for (int c = 0; c < TA_NR_TIERS; c++)
 			tbl_set(t, r, c + 1,
-				fmt_value(field(&st->tier[c], i), k, raw, b, sizeof(b)));
-		tbl_set(t, r, TA_NR_TIERS + 1, fmt_value(field(&tot, i), k, raw, b, sizeof(b)));
+				fmt_value(ctl_stat(&st->tier[c], i), k, raw, b, sizeof(b)));
+		tbl_set(t, r, TA_NR_TIERS + 1, fmt_value(ctl_stat(&tot, i), k, raw, b, sizeof(b)));
 	}
 	tbl_print(f, t);
 	free(t);
@@ -171,9 +166,9 @@ static json_object *tier_json(const struct ta_tier_stats *s)
 
 	if (!o)
 		return NULL;
-	for (size_t i = 0; i < ctl_nr_stats_fields; i++)
-		json_object_object_add(o, ctl_stats_fields[i].name,
-				       json_object_new_uint64(field(s, i)));
+	for (size_t i = 0; i < TA_NR_TIER_STATS; i++)
+		json_object_object_add(o, ctl_stat_names[i],
+				       json_object_new_uint64(ctl_stat(s, i)));
 	return o;
 }
 
@@ -311,10 +306,10 @@ void ctl_print_prometheus(FILE *f, const struct ta_tier_config *cfg, const struc
 		"# TYPE tieralloc_open_files gauge\n"
 		"tieralloc_open_files %" PRIu64 "\n",
 		(uint64_t)st->open_files);
-	for (size_t i = 0; i < ctl_nr_stats_fields; i++) {
-		const char *fn = ctl_stats_fields[i].name;
+	for (size_t i = 0; i < TA_NR_TIER_STATS; i++) {
+		const char *fn = ctl_stat_names[i];
 		size_t len = strlen(fn);
-		bool ns = ctl_stats_fields[i].kind == CTL_NS;
+		bool ns = ctl_stat_kind(i) == CTL_NS;
 		bool gauge = (len > 6 && !strcmp(fn + len - 6, "_bytes")) || !strcmp(fn, "regions");
 
 		if (ns)
@@ -324,7 +319,7 @@ void ctl_print_prometheus(FILE *f, const struct ta_tier_config *cfg, const struc
 		snprintf(help, sizeof(help), "struct ta_tier_stats %s (sysfs TIER/%s)%s.", fn, fn,
 			 ns ? " in seconds" : "");
 		for (unsigned int t = 0; t < TA_NR_TIERS; t++)
-			v[t] = field(&st->tier[t], i);
+			v[t] = ctl_stat(&st->tier[t], i);
 		prom_family(f, name, gauge ? "gauge" : "counter", help, cfg, v, ns);
 	}
 	for (size_t i = 0; i < sizeof(conf) / sizeof(conf[0]); i++) {

@@ -13,14 +13,40 @@
 
 #include "ctl.h"
 
-#define CTL_FIELD(n, k) { #n, offsetof(struct ta_tier_stats, n), CTL_##k },
-const struct ctl_field ctl_stats_fields[] = { CTL_STATS_FIELDS(CTL_FIELD) };
-#undef CTL_FIELD
-const size_t ctl_nr_stats_fields = sizeof(ctl_stats_fields) / sizeof(ctl_stats_fields[0]);
+const char *const ctl_stat_names[TA_NR_TIER_STATS] = TA_TIER_STAT_NAMES;
 
-_Static_assert(sizeof(ctl_stats_fields) / sizeof(ctl_stats_fields[0]) ==
-		       sizeof(struct ta_tier_stats) / sizeof(__u64),
-	       "CTL_STATS_FIELDS must list every field of struct ta_tier_stats");
+enum ctl_kind ctl_stat_kind(size_t i)
+{
+	const char *n = ctl_stat_names[i];
+	size_t len = strlen(n);
+
+	if (!strncmp(n, "bytes_", 6) || (len > 6 && !strcmp(n + len - 6, "_bytes")))
+		return CTL_BYTES;
+	if (len > 3 && !strcmp(n + len - 3, "_ns"))
+		return CTL_NS;
+	return CTL_COUNT;
+}
+
+uint64_t ctl_stat(const struct ta_tier_stats *s, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)s + i * sizeof(__u64), sizeof(v));
+	return v;
+}
+
+void ctl_stat_set(struct ta_tier_stats *s, size_t i, uint64_t v)
+{
+	memcpy((char *)s + i * sizeof(__u64), &v, sizeof(v));
+}
+
+int ctl_stat_index(const char *name)
+{
+	for (size_t i = 0; i < TA_NR_TIER_STATS; i++)
+		if (ctl_stat_names[i] && !strcmp(name, ctl_stat_names[i]))
+			return (int)i;
+	return -1;
+}
 
 static const char *const tier_names[TA_NR_TIERS] = TA_TIER_NAMES;
 static const char *const policy_names[TA_NR_POLICIES] = TA_POLICY_NAMES;

@@ -108,4 +108,58 @@ static int ctl_run(struct ctl_out *o, uid_t uid, const char *const *env, ...)
 	return o->status;
 }
 
+/*
+ * The table of `tierallocctl stats` in @out: after the "FIELD" header, one
+ * row per field of struct ta_tier_stats, in the UAPI's order (its
+ * TA_TIER_STAT_NAMES), with a value for each tier and the total.  With
+ * @want (output of --raw), each tier's value is want(tier, field) and the
+ * total their sum.  Returns the number of rows that are right (all
+ * TA_NR_TIER_STATS of them if the table is); the harness is included first.
+ */
+static size_t ctl_check_stats_rows(struct __test_metadata *_metadata, const char *out,
+				   uint64_t (*want)(int tier, size_t field))
+{
+	const char *p = strstr(out, "\nFIELD ");
+	size_t good = 0;
+
+	EXPECT_NE(NULL, p) TH_LOG("no FIELD header: %s", out);
+	if (!p)
+		return 0;
+	p = strchr(p + 1, '\n');
+	for (size_t i = 0; i < TA_NR_TIER_STATS && p; i++) {
+		char name[64], cell[TA_NR_TIERS + 1][32];
+		const char *nl = strchr(p + 1, '\n');
+		char line[256];
+		bool ok;
+		int n;
+
+		snprintf(line, sizeof(line), "%.*s", nl ? (int)(nl - p - 1) : (int)strlen(p + 1),
+			 p + 1);
+		p = nl;
+		n = sscanf(line, "%63s %31s %31s %31s %31s", name, cell[0], cell[1], cell[2],
+			   cell[3]);
+		ok = n == TA_NR_TIERS + 2 && !strcmp(name, ctl_stat_names[i]);
+		EXPECT_TRUE(ok)
+		TH_LOG("row %zu is not %s with %d values: '%s'", i + 1, ctl_stat_names[i],
+		       TA_NR_TIERS + 1, line);
+		if (ok && want) {
+			uint64_t sum = 0;
+
+			for (int t = 0; t <= TA_NR_TIERS; t++) {
+				uint64_t v = t < TA_NR_TIERS ? want(t, i) : sum;
+
+				sum += v;
+				if (strtoull(cell[t], NULL, 10) != v) {
+					ok = false;
+					TH_LOG("%s column %d: %s, not %llu", name, t + 1, cell[t],
+					       (unsigned long long)v);
+				}
+			}
+			EXPECT_TRUE(ok);
+		}
+		good += ok;
+	}
+	return good;
+}
+
 #endif /* TIERALLOCCTL_TEST_RUN_H */
