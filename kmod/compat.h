@@ -7,6 +7,7 @@
 #ifndef _TA_COMPAT_H
 #define _TA_COMPAT_H
 
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 
 /*
@@ -65,5 +66,18 @@ static inline void ta_fault_unlock(struct vm_fault *vmf)
 #else
 #define TA_PMD_MAP	0
 #endif
+
+/*
+ * Is kernel memory (__GFP_ACCOUNT) charged to memory cgroups?  6.2 renamed
+ * memcg_kmem_enabled() to memcg_kmem_online().
+ */
+static inline bool ta_memcg_kmem_online(void)
+{
+#ifdef TA_HAVE_MEMCG_KMEM_ONLINE
+	return memcg_kmem_online();
+#else
+	return memcg_kmem_enabled();
+#endif
+}
 
 #endif /* _TA_COMPAT_H */

@@ -342,6 +342,7 @@ static int __init ta_init(void)
 	ret = ta_tiers_init();
 	if (ret)
 		goto err_stats;
+	ta_limits_init();
 	ret = ta_regions_init();
 	if (ret)
 		goto err_stats;
@@ -368,6 +369,7 @@ static void __exit ta_exit(void)
 	misc_deregister(&ta_misc);
 	ta_sysfs_exit();
 	ta_regions_exit();
+	ta_limits_exit();
 	ta_stats_exit();
 }
 

@@ -21,6 +21,7 @@
  * compat.h; with THP not "never"), else with 512 PTEs.  The region holds
  * one reference per folio, taken on behalf of all its entries in @pages.
  */
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
@@ -48,49 +49,6 @@ struct address_space *ta_mapping;
 /* Handles are small integers; the mmap offset is handle << TA_REGION_SHIFT. */
 static DEFINE_IDA(ta_handle_ida);
 #define TA_MAX_HANDLE	((1U << (63 - TA_REGION_SHIFT)) - 1)
-
-/*
- * Live regions per user (real uid), so that no user can take the whole
- * handle space (about 8.4 M handles, and the metadata behind them) from
- * the others.  Over the limit, creating or cloning fails with -EDQUOT.
- */
-static unsigned int max_regions_per_user = 65536;
-module_param(max_regions_per_user, uint, 0644);
-MODULE_PARM_DESC(max_regions_per_user,
-		 "Live regions one user may hold (0: no limit; default 65536)");
-
-static DEFINE_MUTEX(ta_users_lock);
-static DEFINE_XARRAY(ta_users);		/* uid -> xa_mk_value(live regions) */
-
-static int ta_user_charge(kuid_t uid)
-{
-	unsigned long idx = __kuid_val(uid), n;
-	unsigned int max = READ_ONCE(max_regions_per_user);
-	void *old;
-	int ret;
-
-	mutex_lock(&ta_users_lock);
-	old = xa_load(&ta_users, idx);
-	n = old ? xa_to_value(old) : 0;
-	ret = max && n >= max ? -EDQUOT :
-	      xa_err(xa_store(&ta_users, idx, xa_mk_value(n + 1),
-			      GFP_KERNEL | __GFP_RETRY_MAYFAIL));
-	mutex_unlock(&ta_users_lock);
-	return ret;
-}
-
-static void ta_user_uncharge(kuid_t uid)
-{
-	unsigned long idx = __kuid_val(uid), n;
-
-	mutex_lock(&ta_users_lock);
-	n = xa_to_value(xa_load(&ta_users, idx));
-	if (n > 1)
-		xa_store(&ta_users, idx, xa_mk_value(n - 1), GFP_NOWAIT);
-	else
-		xa_erase(&ta_users, idx);
-	mutex_unlock(&ta_users_lock);
-}
 
 static int ta_fs_init_fs_context(struct fs_context *fc)
 {
@@ -213,7 +171,8 @@ static void ta_count_resident(struct ta_region *r, unsigned long first,
  * on the same chunk allocate in parallel and the loser frees its pages.
  * The chunk is published whole under pages_lock, its first entry last with
  * release semantics (see ta_chunk_present()).  Returns 1 if this call
- * published the chunk, 0 if a racing fill did, or -ENOMEM.
+ * published the chunk, 0 if a racing fill did, or -ENOMEM (no memory, or
+ * none an unprivileged region may take: ta_reserve_allows()).
  */
 static int ta_region_fill(struct ta_region *r, unsigned long first,
 			  unsigned long n, struct ta_region *src)
@@ -225,6 +184,9 @@ static int ta_region_fill(struct ta_region *r, unsigned long first,
 	unsigned long i;
 	bool split;
 
+	/* Under the reserve an unprivileged region gets nothing (limits.c). */
+	if (!ta_reserve_allows(r, n))
+		return ta_chunk_present(r, first) ? 0 : -ENOMEM;
 	if (n == 1) {
 		page = ta_alloc_chunk(r, ta_tier_node(tier), 0, !src);
 		if (!page)
@@ -300,7 +262,7 @@ static unsigned long ta_chunk_pages(const struct ta_region *r)
  * reference the region keeps to charge its pages later.
  */
 static struct ta_region *ta_region_alloc(unsigned long nr_pages, u32 flags,
-					 kuid_t owner)
+					 kuid_t owner, bool privileged)
 {
 	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
 	struct ta_region *r;
@@ -315,6 +277,7 @@ static struct ta_region *ta_region_alloc(unsigned long nr_pages, u32 flags,
 	r->flags = flags;
 	r->nr_pages = nr_pages;
 	r->owner = owner;
+	r->privileged = privileged;
 	r->pages = kvcalloc(r->nr_pages, sizeof(*r->pages), gfp);
 	r->page_tier = kvmalloc(r->nr_pages, gfp);
 	ret = -ENOMEM;
@@ -369,7 +332,7 @@ static void ta_region_release(struct kref *kref)
 	ta_stat_add(r->tier, TA_STAT_FREE_CALLS, 1);
 	ta_stat_add(r->tier, TA_STAT_BYTES_FREED, size);
 	atomic64_dec(&ta_live_regions);
-	ta_user_uncharge(r->owner);
+	ta_user_uncharge(r->owner, size);
 	ta_region_free_meta(r);
 }
 
@@ -424,6 +387,7 @@ static void ta_region_born(struct ta_region *r)
 struct ta_region *ta_region_create(struct ta_region_create *req)
 {
 	u64 unit = req->flags & TA_REGION_HUGE ? TA_HUGE_SIZE : PAGE_SIZE;
+	bool privileged = capable(CAP_SYS_RESOURCE);
 	kuid_t uid = current_uid();
 	struct ta_region *r;
 	u32 tier, result;
@@ -436,14 +400,16 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 	if ((size >> PAGE_SHIFT) > totalram_pages())
 		return ERR_PTR(-ENOMEM);
 
-	ret = ta_user_charge(uid);
+	ta_limits_check_memcg();
+	ret = ta_user_charge(uid, size, privileged);
 	if (ret)
 		return ERR_PTR(ret);
 	ret = ta_tier_grant(req->placement, req->flags, size, &tier, &result);
 	if (ret)
 		goto err_user;
 	r = ta_region_alloc(size >> PAGE_SHIFT,
-			    req->flags & (TA_REGION_HUGE | TA_REGION_POPULATE), uid);
+			    req->flags & (TA_REGION_HUGE | TA_REGION_POPULATE), uid,
+			    privileged);
 	if (IS_ERR(r)) {
 		ta_tier_unreserve(tier, size);
 		ret = PTR_ERR(r);
@@ -471,7 +437,7 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 	return r;
 
 err_user:
-	ta_user_uncharge(uid);
+	ta_user_uncharge(uid, size);
 	return ERR_PTR(ret);
 }
 
@@ -506,12 +472,15 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 {
 	unsigned long n = ta_chunk_pages(src), i;
 	u64 bytes = (u64)n << PAGE_SHIFT, added, res[TA_NR_TIERS];
+	u64 size = (u64)src->nr_pages << PAGE_SHIFT;
+	bool privileged = capable(CAP_SYS_RESOURCE);
 	kuid_t uid = current_uid();
 	struct ta_region *r;
 	u64 copied = 0;
 	int ret;
 
-	ret = ta_user_charge(uid);
+	ta_limits_check_memcg();
+	ret = ta_user_charge(uid, size, privileged);
 	if (ret)
 		return ERR_PTR(ret);
 	down_read(&src->move_lock);
@@ -522,7 +491,8 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 		up_read(&src->move_lock);
 		goto err_user;
 	}
-	r = ta_region_alloc(src->nr_pages, src->flags & TA_REGION_HUGE, uid);
+	r = ta_region_alloc(src->nr_pages, src->flags & TA_REGION_HUGE, uid,
+			    privileged);
 	if (IS_ERR(r)) {
 		up_read(&src->move_lock);
 		ret = PTR_ERR(r);
@@ -577,7 +547,7 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 	return r;
 
 err_user:
-	ta_user_uncharge(uid);
+	ta_user_uncharge(uid, size);
 	return ERR_PTR(ret);
 }
 

@@ -95,7 +95,7 @@ static ssize_t ta_cfg_show(struct device *dev, struct device_attribute *da,
  * (binary multiples), then nothing but whitespace.  -EINVAL for anything
  * else, -ERANGE past 2^64 - 1; memparse() would wrap or stop silently.
  */
-static int ta_parse_size(const char *buf, u64 *out)
+int ta_parse_size(const char *buf, u64 *out)
 {
 	static const char units[] = "KMGTPE";
 	const char *s = buf, *u;

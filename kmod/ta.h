@@ -115,7 +115,8 @@ struct ta_region {
 	u32 handle;
 	u32 flags;		/* TA_REGION_HUGE | TA_REGION_POPULATE */
 	u32 tier;		/* tier granted at creation, or the last full move */
-	kuid_t owner;		/* counted against max_regions_per_user */
+	kuid_t owner;		/* counted against the per-user limits */
+	bool privileged;	/* creator had CAP_SYS_RESOURCE (limits.c) */
 	unsigned long nr_pages;
 	pgoff_t pgoff;
 	struct mem_cgroup *memcg;	/* charged for everything; may be NULL */
@@ -226,10 +227,19 @@ int ta_region_discard(struct ta_region *r, struct ta_region_discard *req);
 struct page *ta_alloc_chunk(struct ta_region *r, int nid, unsigned int order,
 			    bool zero);
 
+/* limits.c */
+int ta_user_charge(kuid_t uid, u64 bytes, bool privileged);
+void ta_user_uncharge(kuid_t uid, u64 bytes);
+bool ta_reserve_allows(const struct ta_region *r, unsigned long nr_pages);
+void ta_limits_check_memcg(void);
+void ta_limits_init(void);
+void ta_limits_exit(void);
+
 /* migrate.c */
 int ta_region_move(struct ta_region *r, struct ta_region_move *req);
 
 /* sysfs.c */
+int ta_parse_size(const char *buf, u64 *out);
 int ta_sysfs_init(void);
 void ta_sysfs_exit(void);
 extern const struct attribute_group *ta_sysfs_groups[];

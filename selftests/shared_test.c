@@ -28,7 +28,10 @@
 #define MAX_KIDS  4
 
 #define SYSFS_FAST	  "/sys/class/misc/tieralloc/fast"
-#define MAX_REGIONS_PARAM "/sys/module/tieralloc/parameters/max_regions_per_user"
+#define PARAMS		  "/sys/module/tieralloc/parameters/"
+#define MAX_REGIONS_PARAM PARAMS "max_regions_per_user"
+#define MAX_BYTES_PARAM	  PARAMS "max_bytes_per_user"
+#define RESERVE_PARAM	  PARAMS "unpriv_reserve"
 
 /* What a child tells the test: why it failed, and some numbers. */
 struct kid_report {
@@ -64,7 +67,8 @@ FIXTURE(shared)
 	struct ta_cgroup cg;
 	pid_t kids[MAX_KIDS];
 	struct kid_report *rep; /* MAX_KIDS slots, shared with the children */
-	char param_saved[32];	/* MAX_REGIONS_PARAM before the test changed it */
+	const char *param;	/* the module parameter the test changed, */
+	char param_saved[32];	/* and its value before */
 	int kernel_reports;	/* kernel reports seen so far */
 };
 
@@ -109,8 +113,8 @@ FIXTURE_TEARDOWN(shared)
 		}
 	}
 	ta_cg_remove(&self->cg);
-	if (self->param_saved[0])
-		ta_write_file(MAX_REGIONS_PARAM, self->param_saved);
+	if (self->param)
+		ta_write_file(self->param, self->param_saved);
 	if (self->fd >= 0) {
 		if (self->cfg_changed)
 			ta_restore_cfg(self->fd, &self->saved);
@@ -271,6 +275,40 @@ static ssize_t sysfs_write(const char *path, const char *s)
 }
 
 /*
+ * Set the module parameter @path to @val, keeping its old value for
+ * param_restore() (or the teardown).  0, or -1 with errno set.
+ */
+static int param_set(FIXTURE_DATA(shared) * self, const char *path, const char *val)
+{
+	char buf[sizeof(self->param_saved)];
+	int ret;
+
+	ret = ta_read_file(path, buf, sizeof(buf));
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	buf[strcspn(buf, "\n")] = 0;
+	strcpy(self->param_saved, buf);
+	self->param = path;
+	printf("# %s was %s, now %s\n", path, buf, val);
+	ret = ta_write_file(path, val);
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+static int param_restore(FIXTURE_DATA(shared) * self)
+{
+	int ret = ta_write_file(self->param, self->param_saved);
+
+	self->param = NULL;
+	return ret;
+}
+
+/*
  * Size and rate files take a number with an optional K/M/G/T/P/E suffix
  * and nothing else: overflow ("16384P", 2^64) and junk after the number
  * ("64M junk", "64MM", "-1") are refused -- write() fails -- and leave the
@@ -357,14 +395,10 @@ TEST_F(shared, region_limit_per_user)
 	char how[64], buf[32];
 	pid_t pid;
 
-	ASSERT_LE(0, ta_read_file(MAX_REGIONS_PARAM, buf, sizeof(buf)))
+	snprintf(buf, sizeof(buf), "%d", limit);
+	ASSERT_EQ(0, param_set(self, MAX_REGIONS_PARAM, buf))
 	TH_LOG("%s: %s -- the per-user region limit is part of the design", MAX_REGIONS_PARAM,
 	       strerror(errno));
-	buf[strcspn(buf, "\n")] = 0;
-	strcpy(self->param_saved, buf);
-	TH_LOG("max_regions_per_user was %s", buf);
-	snprintf(buf, sizeof(buf), "%d", limit);
-	ASSERT_EQ(0, ta_write_file(MAX_REGIONS_PARAM, buf));
 
 	ASSERT_EQ(0, pipe(p2k));
 	ASSERT_EQ(0, pipe(k2p));
@@ -418,8 +452,220 @@ TEST_F(shared, region_limit_per_user)
 	TH_LOG("nobody %s: %s", kid_how(st, how, sizeof(how)), self->rep[0].msg);
 	close(p2k[1]);
 	close(k2p[0]);
-	EXPECT_EQ(0, ta_write_file(MAX_REGIONS_PARAM, self->param_saved));
-	self->param_saved[0] = 0;
+	EXPECT_EQ(0, param_restore(self));
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->base);
+}
+
+/*
+ * max_bytes_per_user (root-writable, 0 = no limit) bounds the sizes of one
+ * user's live regions, populated or not: at 64M nobody gets exactly four
+ * regions of 16 MiB, then EDQUOT for any size, and one more after freeing
+ * one.  Another user and root are not affected; the value takes the strict
+ * size syntax ("64M junk" refused, value kept).
+ */
+TEST_F(shared, byte_limit_per_user)
+{
+	if (!self->ready)
+		return;
+	const uint64_t part = 16 * TA_MIB;
+	struct ta_region_create req;
+	int p2k[2], k2p[2], st;
+	char how[64];
+	pid_t pid;
+
+	ASSERT_EQ(0, param_set(self, MAX_BYTES_PARAM, "64M"))
+	TH_LOG("%s: %s -- a per-user byte limit is part of the design", MAX_BYTES_PARAM,
+	       strerror(errno));
+	EXPECT_EQ(64LL << 20, sysfs_u64(MAX_BYTES_PARAM));
+	EXPECT_EQ(-1, sysfs_write(MAX_BYTES_PARAM, "64M junk"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, sysfs_write(MAX_BYTES_PARAM, "16384P"));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(64LL << 20, sysfs_u64(MAX_BYTES_PARAM));
+
+	ASSERT_EQ(0, pipe(p2k));
+	ASSERT_EQ(0, pipe(k2p));
+	pid = kid_fork(self, 0, NOBODY, false);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint32_t handles[8];
+		int fd = ta_open_dev(), n = 0, ret = 0;
+
+		KID_CHECK(fd >= 0, "%s", strerror(errno));
+		while (n < 8) {
+			ret = ta_create(fd, part, TA_HINT_COLD, n % 2 ? TA_REGION_HUGE : 0, &req);
+			if (ret)
+				break;
+			handles[n++] = req.handle;
+		}
+		kid_rep->v[0] = n;
+		kid_rep->v[1] = ret;
+		kid_rep->v[2] = ta_create(fd, TA_PAGE, TA_HINT_COLD, 0, &req);
+		send_byte(k2p[1], 'h');
+		KID_CHECK(recv_byte(p2k[0], 600) == 'g', "no go from the test");
+		KID_CHECK(n > 0 && !ta_free_handle(fd, handles[0]), "%s", strerror(errno));
+		ret = ta_create(fd, part, TA_HINT_COLD, 0, &req);
+		KID_CHECK(!ret, "after freeing 16 MiB: %s", strerror(-ret));
+		ret = ta_create(fd, TA_PAGE, TA_HINT_COLD, 0, &req);
+		KID_CHECK(ret == -EDQUOT, "a page over the limit: %s", strerror(-ret));
+		_exit(0);
+	}
+	close(p2k[0]);
+	close(k2p[1]);
+	kid_expect(_metadata, self, 0, k2p[0], 'h', 300);
+	TH_LOG("nobody: %lld regions of 16 MiB, then %s; one page: %s", self->rep[0].v[0],
+	       strerror(-self->rep[0].v[1]), strerror(-self->rep[0].v[2]));
+	EXPECT_EQ(4, self->rep[0].v[0]);
+	EXPECT_EQ(-EDQUOT, self->rep[0].v[1]);
+	EXPECT_EQ(-EDQUOT, self->rep[0].v[2]);
+
+	/* Another user holds its own 64 MiB; root is not limited. */
+	pid = kid_fork(self, 1, OTHER_UID, false);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd = ta_open_dev(), ret;
+
+		KID_CHECK(fd >= 0, "%s", strerror(errno));
+		ret = ta_create(fd, 64 * TA_MIB, TA_HINT_COLD, 0, &req);
+		KID_CHECK(!ret, "uid %d, 64 MiB: %s", OTHER_UID, strerror(-ret));
+		_exit(0);
+	}
+	st = kid_wait(self, 1, 60);
+	EXPECT_TRUE(kid_ok(st))
+	TH_LOG("uid %d %s: %s", OTHER_UID, kid_how(st, how, sizeof(how)), self->rep[1].msg);
+	EXPECT_EQ(0, ta_create(self->fd, 128 * TA_MIB, TA_HINT_COLD, 0, &req)) TH_LOG("root");
+	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+
+	ASSERT_EQ(0, send_byte(p2k[1], 'g'));
+	st = kid_wait(self, 0, 120);
+	EXPECT_TRUE(kid_ok(st))
+	TH_LOG("nobody %s: %s", kid_how(st, how, sizeof(how)), self->rep[0].msg);
+	close(p2k[1]);
+	close(k2p[0]);
+	EXPECT_EQ(0, param_restore(self));
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->base);
+}
+
+/* A /proc/meminfo field, bytes; -1 if missing. */
+static long long meminfo(const char *field)
+{
+	char line[128];
+	long long kb = -1;
+	size_t n = strlen(field);
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':') {
+			kb = strtoll(line + n + 1, NULL, 10);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return kb < 0 ? -1 : kb << 10;
+}
+
+/*
+ * Outside any memory cgroup, an unprivileged user populating regions
+ * (never mapped, so in no process's RSS and invisible to the OOM killer)
+ * until refused is refused with ENOMEM while unpriv_reserve is still
+ * available (MemAvailable), and a bystander can then take half of it
+ * without anyone being killed.  Before the reserve, the holder took the
+ * machine down to its watermarks and a bystander's allocation went to the
+ * OOM killer, which cannot see the holder.
+ */
+TEST_F_TIMEOUT(shared, unprivileged_regions_leave_reserve, 300)
+{
+	if (!self->ready)
+		return;
+	const long long reserve = 512LL << 20, slack = 48LL << 20;
+	const uint64_t part = 64 * TA_MIB;
+	long long total = meminfo("MemTotal"), before, at_stop;
+	int p2k[2], k2p[2], st;
+	char how[64];
+	pid_t pid;
+
+	ASSERT_LT(0, total);
+	if (param_set(self, RESERVE_PARAM, "512M"))
+		TH_LOG("%s: %s -- the reserve is part of the design; testing without it",
+		       RESERVE_PARAM, strerror(errno));
+	before = meminfo("MemAvailable");
+	TH_LOG("MemTotal %lld MiB, MemAvailable %lld MiB, reserve %lld MiB", total >> 20,
+	       before >> 20, reserve >> 20);
+	ASSERT_LT(reserve + (256LL << 20), before) TH_LOG("too little memory for this test");
+
+	ASSERT_EQ(0, pipe(p2k));
+	ASSERT_EQ(0, pipe(k2p));
+	pid = kid_fork(self, 0, NOBODY, false);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct ta_region_create req;
+		const uint32_t hints[] = { TA_HINT_HOT, TA_HINT_WARM, TA_HINT_COLD };
+		int fd = ta_open_dev(), ret, live = 3, err[3] = { 0 };
+		long long made = 0;
+
+		KID_CHECK(fd >= 0, "%s", strerror(errno));
+		/* 2 MiB chunks on every tier, round robin, until each is refused. */
+		for (int i = 0; live && made < total; i = (i + 1) % 3) {
+			if (err[i])
+				continue;
+			ret = ta_create(fd, part, hints[i], TA_REGION_HUGE | TA_REGION_POPULATE,
+					&req);
+			if (ret) {
+				err[i] = ret;
+				live--;
+				continue;
+			}
+			made += part;
+		}
+		kid_rep->v[0] = made;
+		for (int i = 0; i < 3; i++)
+			kid_rep->v[1 + i] = err[i];
+		send_byte(k2p[1], 'h');
+		/* Hold the regions, unmapped, until the test is done. */
+		KID_CHECK(recv_byte(p2k[0], 600) == 'g', "no go from the test");
+		_exit(0);
+	}
+	close(p2k[0]);
+	close(k2p[1]);
+	kid_expect(_metadata, self, 0, k2p[0], 'h', 240);
+	at_stop = meminfo("MemAvailable");
+	TH_LOG("nobody populated %lld MiB; refused with %s/%s/%s; MemAvailable then %lld MiB",
+	       self->rep[0].v[0] >> 20, strerror(-self->rep[0].v[1]), strerror(-self->rep[0].v[2]),
+	       strerror(-self->rep[0].v[3]), at_stop >> 20);
+	for (int i = 1; i <= 3; i++)
+		EXPECT_EQ(-ENOMEM, self->rep[0].v[i]);
+	/* It did populate down to the reserve: the reserve, not chance, stopped it. */
+	EXPECT_LT(before - reserve - 4 * part, self->rep[0].v[0]);
+	ASSERT_LE(reserve - slack, at_stop)
+	TH_LOG("the holder of unmapped regions left less than the reserve");
+
+	/* A bystander takes half the reserve: nobody is killed. */
+	pid = kid_fork(self, 1, OTHER_UID, false);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		size_t len = (size_t)reserve / 2;
+		char *p =
+			mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		KID_CHECK(p != MAP_FAILED, "%s", strerror(errno));
+		memset(p, 0x5a, len);
+		_exit(0);
+	}
+	st = kid_wait(self, 1, 120);
+	EXPECT_TRUE(kid_ok(st))
+	TH_LOG("bystander %s: %s", kid_how(st, how, sizeof(how)), self->rep[1].msg);
+	EXPECT_EQ(-1, kid_wait(self, 0, 0)) TH_LOG("the holder died");
+
+	ASSERT_EQ(0, send_byte(p2k[1], 'g'));
+	st = kid_wait(self, 0, 120);
+	EXPECT_TRUE(kid_ok(st))
+	TH_LOG("holder %s: %s", kid_how(st, how, sizeof(how)), self->rep[0].msg);
+	close(p2k[1]);
+	close(k2p[0]);
+	if (self->param)
+		EXPECT_EQ(0, param_restore(self));
 	ta_settle();
 	ta_expect_baseline(self->fd, &self->base);
 }

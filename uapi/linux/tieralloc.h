@@ -324,9 +324,12 @@ struct ta_stats_query {
  *   ENOMEM  over a hard cap (after routing, if the policy routes), more
  *           than the machine's memory, or no memory for the pages or the
  *           region's metadata -- including the caller's memory cgroup being
- *           at memory.max (POPULATE and CLONE are refused, never OOM-kill)
- *   EDQUOT  CREATE, CLONE: the calling user already holds
- *           max_regions_per_user live regions (module parameter)
+ *           at memory.max, and, for a region whose creator lacked
+ *           CAP_SYS_RESOURCE, the machine being down to unpriv_reserve
+ *           (POPULATE and CLONE are refused, never OOM-kill)
+ *   EDQUOT  CREATE, CLONE: a user without CAP_SYS_RESOURCE already holds
+ *           max_regions_per_user live regions, or the new one would take
+ *           its regions' sizes over max_bytes_per_user (module parameters)
  *   ENOSPC  CREATE, CLONE: the machine-wide handle space is used up
  *   EINTR   stopped by a signal: MOVE (reporting how far it got) and CLONE
  *           by any signal, a POPULATE create by a fatal one
@@ -338,7 +341,10 @@ struct ta_stats_query {
  * clones it later.  Over memory.max, or with no memory left on the tier's
  * node, allocation reclaims and then fails -- a page fault with SIGBUS, an
  * ioctl with ENOMEM -- and never invokes the OOM killer (which ranks tasks
- * by what they map, and a region can be held unmapped).
+ * by what they map, and a region can be held unmapped).  Regions of users
+ * without CAP_SYS_RESOURCE also stop short of the last unpriv_reserve bytes
+ * of available memory (module parameter, default 1/16 of RAM), so that
+ * their holder is refused before any bystander runs short.
  *
  * Waits: in enforce mode a task waits at most 1 s for tokens per charge
  * (a backlog beyond that is forgiven); page faults wait with no lock held.
