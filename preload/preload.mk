@@ -14,7 +14,7 @@ PRELOAD_DIR := $(SRC)/preload
 PRELOAD_SRCS := $(sort $(wildcard $(PRELOAD_DIR)/src/*.c))
 PRELOAD_OBJS := $(patsubst $(PRELOAD_DIR)/src/%.c,$(B)/preload/obj/%.o,$(PRELOAD_SRCS))
 PRELOAD_DEPS := $(wildcard $(PRELOAD_DIR)/src/*.h) $(PRELOAD_DIR)/ta_shm.h $(SRC)/libta/src/parse.h \
-	$(SRC)/libta/src/compiler.h \
+	$(SRC)/libta/src/options.h $(SRC)/libta/src/compiler.h \
 	$(SRC)/libta/include/tieralloc.h $(SRC)/uapi/linux/tieralloc.h $(PRELOAD_DIR)/preload.mk
 # Link-time optimisation: see libta_preload.so below.
 PRELOAD_LTO := -flto=auto -fno-semantic-interposition
@@ -50,7 +50,8 @@ $(B)/libta_preload.so: $(PRELOAD_OBJS) $(B)/preload/libta-lto.a
 # ---- tests ----
 PRELOAD_TESTS := $(patsubst $(PRELOAD_DIR)/tests/%.c,%,$(sort $(wildcard $(PRELOAD_DIR)/tests/pl_*.c)))
 PRELOAD_TEST_BINS := $(addprefix $(B)/preload/tests/,$(PRELOAD_TESTS))
-PRELOAD_TEST_HDRS := $(wildcard $(PRELOAD_DIR)/tests/*.h) $(PRELOAD_DIR)/ta_shm.h
+PRELOAD_TEST_HDRS := $(wildcard $(PRELOAD_DIR)/tests/*.h) $(PRELOAD_DIR)/ta_shm.h $(SRC)/libta/src/options.h \
+	$(SRC)/libta/src/options.c $(SRC)/libta/src/parse.c
 PRELOAD_TEST_CFLAGS := $(KSFT_CFLAGS) -fno-builtin -isystem $(KSFT_DIR) -I$(PRELOAD_DIR)/tests \
 	-I$(PRELOAD_DIR) -I$(SRC)/libta/include
 PRELOAD_TEST_LIBS := -ldl -lnuma $(LDLIBS_COMMON)

@@ -17,7 +17,7 @@ struct lt_global lt_g = {
 	.fd = -1,
 	.use_numa = true,
 	.default_hint = TA_HINT_WARM,
-	.purge_delay_ns = TA_PURGE_DELAY_MS_DEFAULT * 1000000ull,
+	.purge_delay_ns = LT_PURGE_DELAY_MS_DEFAULT * 1000000ull, /* TA_PURGE_DELAY_MS */
 };
 
 static TA_TLS bool initialising; /* this thread runs init_once() */

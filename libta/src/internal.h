@@ -41,6 +41,7 @@
 #include "tieralloc.h"
 #include "compiler.h"
 #include "parse.h"
+#include "options.h"
 /* The placement rules and the GCRA arithmetic, shared with the module. */
 #include "../../kmod/ta_policy.h"
 
@@ -65,9 +66,6 @@
 #define TA_NBINS	 101	     /* bins 0..100; bin 100 holds 1 MiB blocks */
 #define TA_NKEYS	 (TA_NR_HINTS + TA_NR_TIERS)
 #define TA_MAX_ALLOC	 (TA_REGION_MAX_SIZE - 2 * TA_SEG_SIZE)
-
-/* Freed spans stay resident this long unless TA_PURGE_DELAY_MS says otherwise (arena.c). */
-#define TA_PURGE_DELAY_MS_DEFAULT 10
 
 static inline unsigned lt_key_exact(unsigned tier)
 {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The preload's environment and its statistics in /dev/shm: bad settings
- * get exactly one warning each, the file appears, follows the process's
+ * (every variable of libta/src/options.h the preload reads) get exactly
+ * one warning each, the file appears, follows the process's
  * allocations, is read by `tierallocctl stats --pid`, belongs to one
  * process across fork(), and goes away at exit (or, after a kill, when
  * tierallocctl or the next preloaded process finds it stale).
@@ -21,6 +22,9 @@
 #include "kselftest_harness.h"
 #include "pl_test.h"
 #include "ta_shm.h"
+/* The table of TA_* variables (libta-internal): its source, compiled in. */
+#include "../../libta/src/parse.c"
+#include "../../libta/src/options.c"
 
 #define MiB (1ul << 20)
 
@@ -118,40 +122,46 @@ static long long json_reserved(const char *json, const char *tier)
 	return r ? strtoll(r + 1, NULL, 10) : -1;
 }
 
+/*
+ * Every variable the preload reads (its rows of libta/src/options.h), and
+ * one of libta's, set to garbage: one warning each, naming it.
+ */
 TEST(bad_settings_warn_once)
 {
-	static const char *const env[] = { "TA_INTERPOSE=maybe",
-					   "TA_LARGE_HINT=freezing",
-					   "TA_LARGE_MIN=12Q",
-					   "TA_STATS_SHM=2",
-					   "TA_STATS_INTERVAL_MS=0",
-					   "TA_DEFAULT_HINT=tepid",
-					   NULL };
-	static const char *const names[] = { "TA_INTERPOSE",	     "TA_LARGE_HINT",
-					     "TA_LARGE_MIN",	     "TA_STATS_SHM",
-					     "TA_STATS_INTERVAL_MS", "TA_DEFAULT_HINT" };
+	static char env_buf[LT_NR_OPTIONS][64];
+	const char *env[LT_NR_OPTIONS + 2];
 	char errfile[] = "/tmp/pl_stats.err.XXXXXX", buf[8192];
 	int fd = mkstemp(errfile), lines = 0;
-	ssize_t n;
+	unsigned n = 0;
+	ssize_t len;
 
 	ASSERT_LE(0, fd);
+	for (unsigned i = 0; i < LT_NR_OPTIONS; i++) {
+		if (!(lt_options[i].flags & LT_OPT_PRELOAD))
+			continue;
+		snprintf(env_buf[i], sizeof(env_buf[i]), "%s=x", lt_options[i].name);
+		env[n++] = env_buf[i];
+	}
+	ASSERT_LT(0, n);
+	env[n++] = "TA_DEFAULT_HINT=tepid";
+	env[n] = NULL;
 	/* The program still runs, with the defaults. */
 	ASSERT_EQ(0, pl_run_child_ex("run", env, errfile, NULL));
-	n = read(fd, buf, sizeof(buf) - 1);
+	len = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	unlink(errfile);
-	ASSERT_LT(0, n);
-	buf[n] = '\0';
+	ASSERT_LT(0, len);
+	buf[len] = '\0';
 	for (char *c = buf; *c; c++)
 		lines += *c == '\n';
-	EXPECT_EQ(6, lines) TH_LOG("stderr:\n%.900s", buf);
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	EXPECT_EQ(n, lines) TH_LOG("stderr:\n%.1500s", buf);
+	for (unsigned i = 0; i < n; i++) {
 		char key[64];
 		const char *first;
 
-		snprintf(key, sizeof(key), "%s='", names[i]);
+		snprintf(key, sizeof(key), "%.*s='", (int)strcspn(env[i], "="), env[i]);
 		first = strstr(buf, key);
-		EXPECT_NE(NULL, first) TH_LOG("no warning for %s:\n%.900s", names[i], buf);
+		EXPECT_NE(NULL, first) TH_LOG("no warning for %s:\n%.1500s", key, buf);
 		if (first)
 			EXPECT_EQ(NULL, strstr(first + 1, key));
 	}
