@@ -58,10 +58,12 @@ LDLIBS_COMMON := -lpthread
 KSFT_CFLAGS := $(CSTD) $(WARN) -Wno-sign-compare -Wno-unused-parameter -O2 -g \
 	-I$(SRC)/uapi -I$(B)/kselftest
 
-# kselftest harness, taken from Debian's linux-source-6.1 at build time.
+# kselftest harness, taken from Debian's linux-source-6.1 at build time;
+# its runner too, for `make -C selftests install` (selftests/Makefile).
 KSFT_TARBALL := /usr/src/linux-source-6.1.tar.xz
 KSFT_DIR := $(B)/kselftest
 KSFT_HDR := $(KSFT_DIR)/kselftest_harness.h
+KSFT_RUNNER := $(KSFT_DIR)/run_kselftest.sh
 
 ALL :=
 HOST_TESTS :=
@@ -89,6 +91,14 @@ $(KSFT_HDR): | deps-ok
 			linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
 			linux-source-6.1/tools/testing/selftests/kselftest.h; \
 	fi
+	@touch $@
+
+$(KSFT_RUNNER): | deps-ok
+	@mkdir -p $(KSFT_DIR)
+	@tar -xJf $(KSFT_TARBALL) -C $(KSFT_DIR) --strip-components=4 \
+		linux-source-6.1/tools/testing/selftests/run_kselftest.sh \
+		linux-source-6.1/tools/testing/selftests/kselftest/runner.sh \
+		linux-source-6.1/tools/testing/selftests/kselftest/prefix.pl
 	@touch $@
 
 # ---- kernel module: one build directory per kernel release ----
@@ -148,8 +158,7 @@ check: all $(TEST_BINS)
 # runs even when the other failed; results in build/results/debug (kasan)
 # and build/results/debug-kcsan.
 DEBUG_VARIANTS ?= kasan kcsan
-DEBUG_TESTS ?= $(SELFTESTS) $(SRC)/selftests/modparams_test.sh $(SRC)/selftests/trinity_test.sh \
-	$(filter %/libta-kernel,$(GUEST_TESTS))
+DEBUG_TESTS ?= $(SELFTESTS) $(SELFTEST_SCRIPTS) $(filter %/libta-kernel,$(GUEST_TESTS))
 DEBUG_FUZZ_OPS ?= 200000
 DEBUG_TRINITY_OPS ?= 3000
 
