@@ -200,6 +200,9 @@ struct run {
 	unsigned long misplaced, sampled, check_errors, failures;
 };
 
+/* --demo with TA_DEMO_CSV=FILE: the same numbers per step, for tools/plot. */
+static FILE *demo_csv;
+
 static void demo_bar(const char *label, double mib, double scale)
 {
 	int n = (int)(mib / scale + 0.5);
@@ -227,6 +230,10 @@ static void account(struct run *r, struct step *win, int nwin, int step)
 	(void)other;
 	if (!r->demo)
 		return;
+	if (demo_csv)
+		fprintf(demo_csv, "%d,%.1f,%.1f,%.1f,%.0f,%.0f,%.0f\n", step,
+			(double)pages[0] * PAGE / MIB, (double)pages[1] * PAGE / MIB,
+			(double)pages[2] * PAGE / MIB, want[0], want[1], want[2]);
 	printf("%3d ", step);
 	for (int t = 0; t < TA_NR_TIERS; t++)
 		demo_bar(tier_name[t], (double)pages[t] * PAGE / MIB, 8.0);
@@ -336,7 +343,18 @@ int main(int argc, char **argv)
 		       "(FAST/NORMAL/SLOW MiB):\n",
 		       st.backend == TA_BACKEND_KERNEL ? "kernel" : "user", ta.per_step, AGE_NORMAL,
 		       AGE_SLOW, AGE_FREE);
+		if (getenv("TA_DEMO_CSV")) {
+			demo_csv = fopen(getenv("TA_DEMO_CSV"), "w");
+			if (!demo_csv)
+				perror(getenv("TA_DEMO_CSV"));
+			else
+				fprintf(demo_csv, "step,kernel_fast_mib,kernel_normal_mib,"
+						  "kernel_slow_mib,libta_fast_mib,"
+						  "libta_normal_mib,libta_slow_mib\n");
+		}
 		run_schedule(&libta_ops, &ta, 1);
+		if (demo_csv && fclose(demo_csv))
+			perror(getenv("TA_DEMO_CSV"));
 		printf("bench_roll: %.1f MiB demoted at %.0f MiB/s, %lu of %lu pages "
 		       "off their tier, %lu blocks corrupted, %lu failures\n",
 		       moved_bytes / MIB, moved_bytes / MIB / (move_s ? move_s : 1), ta.misplaced,
