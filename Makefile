@@ -3,13 +3,19 @@
 #   make              build the module for every installed kernel, libta,
 #                     the preload library, tools and tests
 #   make KVER=<rel>   build the module for one kernel release only
-#   make check        host tests + selftests in the VM on 6.1, 6.12 and 7.3
-#   make demo         the emulated three-tier machine, end to end
+#   make check        make deps, then host tests + selftests in the VM on
+#                     6.1, 6.12 and 7.3 (check-host, check-guest: one half,
+#                     VM_KERNELS="6.12" for one kernel; check-debug: the
+#                     debug-kernel lanes; Documentation/dev/testing.md)
+#   make demo         make deps, then the emulated three-tier machine
+#                     (TA_DEMO_KERNEL=7.3 for another kernel)
 #   make bench        benchmarks -> build/bench/results.json
 #   make install      [DESTDIR=] [PREFIX=/usr/local]; make uninstall
 #                     (what goes where: tools/install/install.mk)
 #   make deps         install the Debian packages the project needs, and
-#                     cache Linux 7.3 with its build chroot (tools/trixie-kernel)
+#                     cache Linux 7.3 with its build chroot (tools/trixie-kernel);
+#                     the only target that installs anything (the others say
+#                     what is missing)
 #
 # Component makefiles (libta/libta.mk, preload/preload.mk, tools/tools.mk,
 # selftests/selftests.mk, pytorch/pytorch.mk) add their outputs to ALL and
@@ -20,21 +26,13 @@
 SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 B := $(SRC)/build
 
-# On a fresh machine the packages are installed before anything else is read:
-# what gets built depends on them (the kernels in /boot, PyTorch).  Including
-# a makefile that a rule creates makes GNU make run that rule (tools/deps)
-# and then start over with the packages in place.
+# Packages: `make deps` installs them (tools/deps; as root, else it prints
+# the apt-get line); no other target installs anything.  What needs them
+# depends on deps-ok, which says what is missing and how to get it.  make
+# check and make demo do their own set-up: they run `make deps`, then the
+# rest in a new make, which reads this file again with the packages in
+# place (what gets built depends on them: the kernels in /boot, PyTorch).
 .DEFAULT_GOAL := all
-NO_DEPS_GOALS := deps clean format print-guest-tests \
-	userspace install uninstall install-dkms uninstall-dkms
-ifeq ($(filter $(NO_DEPS_GOALS),$(MAKECMDGOALS)),)
-ifneq ($(shell $(SRC)/tools/deps --check >/dev/null 2>&1 && echo ok),ok)
-include $(B)/.deps-installed.mk
-endif
-endif
-$(B)/.deps-installed.mk:
-	@$(SRC)/tools/deps
-	@mkdir -p $(@D) && echo '# tools/deps ran' >$@
 
 # Kernel releases with both an image and headers installed, newest last, and
 # the Linux 7.x kernels of trixie-backports that tools/trixie-kernel caches
@@ -69,17 +67,17 @@ ALL :=
 HOST_TESTS :=
 GUEST_TESTS :=
 
-.PHONY: all deps modules check check-host check-guest demo bench clean \
-	check-debug format
+.PHONY: all deps deps-ok modules check check-nodeps check-host check-guest \
+	demo demo-nodeps bench clean check-debug format
 
 all: deps-ok modules
 
 deps:
 	@$(SRC)/tools/deps
 
-# Install missing packages when root, or print the apt-get line and stop.
+# Installs nothing: what is missing, how to install it, and a failure.
 deps-ok:
-	@$(SRC)/tools/deps --check >/dev/null 2>&1 || $(SRC)/tools/deps
+	@$(SRC)/tools/deps --tell
 
 $(KSFT_HDR): | deps-ok
 	@mkdir -p $(KSFT_DIR)
@@ -111,14 +109,23 @@ modules: $(MODULES)
 # Kbuild builds in the source tree; copy it to a per-release directory so
 # builds for several kernels never share objects.  A trixie-backports kernel
 # is built for in the chroot (gcc-14; the repo is at the same path there).
+# Kbuild is a recursive make ("+": it shares the jobserver), except under
+# make -n, which only prints it: a line naming $(MAKE) itself would run
+# under -n too, and Kbuild then creates directories in the build tree.
+DRY_RUN := $(findstring n,$(firstword -$(MAKEFLAGS)))
+KBUILD_RUN := $(if $(DRY_RUN),,+)
+KBUILD_MAKE = $(MAKE)
+
+# The kernel tree is /lib/modules/RELEASE/build, or KDIR_<name> for one
+# elsewhere (tools/check-debug: make KDIR_debug=TREE build/kmod/debug/tieralloc.ko).
 $(B)/kmod/%/tieralloc.ko: $(KMOD_SRCS) | deps-ok
 	@mkdir -p $(B)/kmod/$*/src
 	@cp $(SRC)/Kbuild $(B)/kmod/$*/src/
 	@mkdir -p $(B)/kmod/$*/src/kmod $(B)/kmod/$*/src/uapi/linux
 	@cp $(SRC)/kmod/*.c $(SRC)/kmod/*.h $(B)/kmod/$*/src/kmod/
 	@cp $(SRC)/uapi/linux/tieralloc.h $(B)/kmod/$*/src/uapi/linux/
-	$(if $(filter $*,$(TRIXIE_KVERS)),$(TRIXIE) run )$(MAKE) -C /lib/modules/$*/build \
-		M=$(B)/kmod/$*/src $(KBUILD_EXTRA) modules
+	$(KBUILD_RUN)$(if $(filter $*,$(TRIXIE_KVERS)),$(TRIXIE) run )$(KBUILD_MAKE) \
+		-C $(or $(KDIR_$*),/lib/modules/$*/build) M=$(B)/kmod/$*/src $(KBUILD_EXTRA) modules
 	@cp $(B)/kmod/$*/src/tieralloc.ko $@
 
 -include $(SRC)/libta/libta.mk
@@ -139,12 +146,23 @@ RESULTS := $(B)/results
 # Every test program under build/ is a prerequisite, listed in ALL or not.
 TEST_BINS = $(filter $(B)/%,$(HOST_TESTS) $(GUEST_TESTS))
 
-check: all $(TEST_BINS)
-	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
-	@$(SRC)/tools/run-tests host $(RESULTS)/host $(HOST_TESTS) || true
-	@for k in $(VM_KERNELS); do \
+# make check: make deps, then in a new make the host tests and the guest
+# tests on each of VM_KERNELS.  check-host and check-guest are its two
+# halves, without the deps step.  Each starts build/results afresh and ends
+# with the summary line.
+check:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory check-nodeps
+
+RUN_HOST_TESTS = $(SRC)/tools/run-tests host $(RESULTS)/host $(HOST_TESTS) || true
+RUN_GUEST_TESTS = for k in $(VM_KERNELS); do \
 		$(SRC)/tools/check-guest $$k $(RESULTS) $(GUEST_TESTS); \
 	done
+
+check-nodeps: all $(TEST_BINS)
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@$(RUN_HOST_TESTS)
+	@$(RUN_GUEST_TESTS)
 	@$(SRC)/tools/run-tests summary $(RESULTS)
 
 # The debug lane runs the module's own selftests (2 x 10^5 fuzz operations,
@@ -172,10 +190,20 @@ check-debug: all
 
 check-host: all $(TEST_BINS)
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
-	@$(SRC)/tools/run-tests host $(RESULTS)/host $(HOST_TESTS) || true
+	@$(RUN_HOST_TESTS)
 	@$(SRC)/tools/run-tests summary $(RESULTS)
 
-demo: all
+check-guest: all $(TEST_BINS)
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@$(RUN_GUEST_TESTS)
+	@$(SRC)/tools/run-tests summary $(RESULTS)
+
+# make demo: make deps, then the demo in a new make.
+demo:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory demo-nodeps
+
+demo-nodeps: all
 	@$(SRC)/tools/demo/run
 
 bench: all
