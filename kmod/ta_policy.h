@@ -157,6 +157,24 @@ static inline int tapol_tier_rank(__u32 tier, int n)
 }
 
 /*
+ * Tiers may share a node (fewer nodes than tiers, or nodes set by hand):
+ * the flags of tier @tier, whose node is @nodes[@tier], with
+ * TA_TIER_INFO_SHARED set when another tier has the same node and clear
+ * otherwise.  Call it for every tier after any node changes.
+ */
+static inline __u32 tapol_shared_flags(const int nodes[TA_NR_TIERS],
+				       __u32 tier, __u32 flags)
+{
+	__u32 j;
+
+	flags &= ~(__u32)TA_TIER_INFO_SHARED;
+	for (j = 0; j < TA_NR_TIERS; j++)
+		if (j != tier && nodes[j] == nodes[tier])
+			flags |= TA_TIER_INFO_SHARED;
+	return flags;
+}
+
+/*
  * Token buckets as GCRA: a tier's bucket is its "theoretical arrival time"
  * (TAT, ns); a TAT in the past counts as now.  Charging n bytes at rate r
  * pushes the TAT n/r s forward; with a burst of b bytes the bucket is in

@@ -151,14 +151,12 @@ static void ta_tiers_discover(void)
 /* Refresh TA_TIER_INFO_SHARED after any node change; under ta_config_lock. */
 static void ta_tiers_mark_shared(void)
 {
-	int i, j;
+	int nodes[TA_NR_TIERS], i;
 
-	for (i = 0; i < TA_NR_TIERS; i++) {
-		ta_tiers[i].info_flags &= ~TA_TIER_INFO_SHARED;
-		for (j = 0; j < TA_NR_TIERS; j++)
-			if (i != j && ta_tiers[i].node == ta_tiers[j].node)
-				ta_tiers[i].info_flags |= TA_TIER_INFO_SHARED;
-	}
+	for (i = 0; i < TA_NR_TIERS; i++)
+		nodes[i] = ta_tiers[i].node;
+	for (i = 0; i < TA_NR_TIERS; i++)
+		ta_tiers[i].info_flags = tapol_shared_flags(nodes, i, ta_tiers[i].info_flags);
 }
 
 int ta_tiers_init(void)

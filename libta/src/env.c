@@ -43,12 +43,12 @@ int lt_opt_get(enum lt_opt id, uint64_t *out)
 
 static void mark_shared(void)
 {
-	for (unsigned i = 0; i < TA_NR_TIERS; i++) {
-		lt_g.tier[i].info_flags &= ~TA_TIER_INFO_SHARED;
-		for (unsigned j = 0; j < TA_NR_TIERS; j++)
-			if (i != j && lt_g.tier[i].node == lt_g.tier[j].node)
-				lt_g.tier[i].info_flags |= TA_TIER_INFO_SHARED;
-	}
+	int nodes[TA_NR_TIERS];
+
+	for (unsigned t = 0; t < TA_NR_TIERS; t++)
+		nodes[t] = lt_g.tier[t].node;
+	for (unsigned t = 0; t < TA_NR_TIERS; t++)
+		lt_g.tier[t].info_flags = tapol_shared_flags(nodes, t, lt_g.tier[t].info_flags);
 }
 
 /* Policy, throttle and caps: the user backend's. */

@@ -4,7 +4,8 @@
  * module and libta's user backend both compile: every key (the five hints
  * and the three exact tiers) against every state of the caps (each tier
  * full to its hard cap or not, FAST over its soft cap or not) under both
- * hard-cap policies, as a table; the node rankings; and ta_hint_tier(),
+ * hard-cap policies, as a table; the node rankings; which tiers share a
+ * node; and ta_hint_tier(),
  * libta's export of the hint's tier.
  */
 #include "kselftest_harness.h"
@@ -230,6 +231,32 @@ TEST(node_ranking)
 		ASSERT_EQ(0, tapol_tier_rank(F, n));
 		ASSERT_EQ(n > 1 ? 1 : 0, tapol_tier_rank(N, n));
 		ASSERT_EQ(n - 1, tapol_tier_rank(S, n));
+	}
+}
+
+TEST(shared_nodes)
+{
+	static const struct {
+		int nodes[TA_NR_TIERS];
+		uint32_t shared; /* bit t: tier t is flagged */
+	} cases[] = {
+		{ { 0, 1, 2 }, 0 }, { { 0, 1, 1 }, 6 }, { { 0, 0, 1 }, 3 },
+		{ { 2, 1, 2 }, 5 }, { { 0, 0, 0 }, 7 }, { { -1, -1, 3 }, 3 },
+	};
+
+	TH_LOG("checks tapol_shared_flags(): a tier is flagged iff another has its node, other "
+	       "flags kept");
+	for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		for (uint32_t t = 0; t < TA_NR_TIERS; t++) {
+			uint32_t want = cases[c].shared >> t & 1 ? TA_TIER_INFO_SHARED : 0;
+
+			ASSERT_EQ(want, tapol_shared_flags(cases[c].nodes, t, 0))
+			TH_LOG("case %u tier %u", c, t);
+			ASSERT_EQ(want | TA_TIER_INFO_HMAT,
+				  tapol_shared_flags(cases[c].nodes, t,
+						     TA_TIER_INFO_HMAT | TA_TIER_INFO_SHARED))
+			TH_LOG("case %u tier %u", c, t);
+		}
 	}
 }
 
