@@ -102,7 +102,8 @@ void ta_regions_exit(void)
 struct page *ta_alloc_chunk(struct ta_region *r, int nid, unsigned int order,
 			    bool zero)
 {
-	gfp_t gfp = GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_THISNODE | __GFP_NOWARN;
+	gfp_t gfp = GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_THISNODE | __GFP_NOWARN |
+		    ta_hotplug_gfp(nid);	/* GFP flags: see ta.h */
 	struct mem_cgroup *old;
 	struct page *page;
 

@@ -6,6 +6,7 @@
  * throttle.c per-tier token buckets
  * region.c   regions: lifetime, page allocation, mmap and faults
  * migrate.c  moving a region's pages to another tier
+ * hotplug.c  tier nodes whose memory is ZONE_MOVABLE (CXL, hot-plugged)
  * stats.c    per-CPU counters and the stats snapshot
  * sysfs.c    /sys/class/misc/tieralloc/
  * main.c     the misc device, its files and ioctls
@@ -210,6 +211,34 @@ u64 ta_throttle_charge(u32 tier, u64 bytes, u64 *added);
 int ta_throttle_wait(u32 tier, u64 wait_ns, bool interruptible);
 void ta_throttle_refund(u32 tier, u64 added);
 int ta_throttle(u32 tier, u64 bytes, bool interruptible, u64 *added);
+
+/*
+ * GFP flags.
+ *  - Tier pages (ta_alloc_chunk(): faults, populate, clones, moves):
+ *    GFP_HIGHUSER | __GFP_ACCOUNT (the region's memcg) | __GFP_THISNODE
+ *    (the tier's node and no other: caps are per tier) | __GFP_NOWARN;
+ *    __GFP_ZERO unless the caller overwrites the page whole;
+ *    __GFP_COMP | __GFP_NORETRY for a 2 MiB chunk, __GFP_RETRY_MAYFAIL
+ *    for a 4 KiB page; and __GFP_MOVABLE (so GFP_HIGHUSER_MOVABLE) when,
+ *    and only when, all of the node's memory is ZONE_MOVABLE, as CXL
+ *    memory onlined by daxctl/kmem is (ta_hotplug_gfp(), decided at each
+ *    allocation): that zone serves only __GFP_MOVABLE requests, so
+ *    without it every allocation there fails.  Nowhere else, because the
+ *    kernel cannot move these pages itself (not on the LRU, no
+ *    movable_operations): on a node with a normal zone too they would go
+ *    to ZONE_MOVABLE first and pin it, and in a movable pageblock or a
+ *    CMA area they would defeat compaction and contiguous allocations.
+ *    On an all-movable node two kernel paths that expect to migrate any
+ *    page there retry instead: offlining a memory block that holds tier
+ *    pages, until a signal; and a FOLL_LONGTERM pin of a tier page
+ *    (io_uring fixed buffers, RDMA, vfio), until a fatal signal.
+ *  - Metadata (regions, page arrays, handle slots, scratch arrays):
+ *    GFP_KERNEL, with __GFP_ACCOUNT where a user pays for it; never
+ *    movable.
+ */
+
+/* hotplug.c */
+gfp_t ta_hotplug_gfp(int nid);
 
 /* region.c */
 extern struct address_space *ta_mapping;

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tieralloc.ko on a tier node whose memory is all ZONE_MOVABLE, as CXL
+ * memory is once daxctl/kmem onlined it (tools/vmrun --machine hotplug or
+ * cxl): 4 KiB and HUGE regions are served there (a fault gets a page, not
+ * SIGBUS), placement checked with move_pages(2), regions move into and out
+ * of the node, and memory and accounting return to where they were.
+ * Every test SKIPs on a machine where no tier's node is all movable.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <linux/io_uring.h>
+
+#include "kselftest_harness.h"
+#include "ta_test.h"
+
+/*
+ * Pages managed in ZONE_MOVABLE and in the node's other zones, from
+ * /proc/zoneinfo; 0, or -1 if the node is not there.
+ */
+static int zone_pages(int node, long long *movable, long long *other)
+{
+	char line[256], zone[32];
+	long long v;
+	int n, in_node = 0, found = 0, is_movable = 0;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	*movable = *other = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone %31s", &n, zone) == 2) {
+			in_node = n == node;
+			found |= in_node;
+			is_movable = !strcmp(zone, "Movable");
+		} else if (in_node && sscanf(line, " managed %lld", &v) == 1) {
+			*(is_movable ? movable : other) += v;
+		}
+	}
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+static sigjmp_buf bus_jb;
+
+static void on_bus(int sig)
+{
+	siglongjmp(bus_jb, sig);
+}
+
+/*
+ * Write @seed's pattern over [p, p + len) page by page; SIGBUS (a fault
+ * that found no page) returns the offset it hit, else @len.
+ */
+static size_t fill_or_bus(char *p, size_t len, unsigned int seed)
+{
+	struct sigaction sa = { .sa_handler = on_bus }, old;
+	volatile size_t off = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (!sigsetjmp(bus_jb, 1)) {
+		for (; off < len; off += TA_PAGE)
+			ta_fill_at(p, off, TA_PAGE, seed);
+	}
+	sigaction(SIGBUS, &old, NULL);
+	return off;
+}
+
+FIXTURE(movable)
+{
+	bool ready; /* setup did not SKIP (the 6.1 harness runs the body anyway) */
+	int fd;
+	int node;	/* the all-movable node */
+	uint32_t tier;	/* a tier on it */
+	uint32_t other; /* a tier on another node, or tier */
+	struct ta_saved_cfg saved;
+	struct ta_stats start;
+	long long free_start;
+};
+
+FIXTURE_SETUP(movable)
+{
+	long long mov, oth;
+	int t;
+
+	self->fd = ta_open_dev();
+	if (self->fd < 0)
+		SKIP(return, "%s: %s (tieralloc.ko not loaded)", TIERALLOC_DEVICE, strerror(errno));
+	ta_save_cfg(self->fd, &self->saved);
+	self->node = -1;
+	for (t = TA_NR_TIERS - 1; t >= 0; t--) {
+		int nid = ta_tier_node(self->fd, t);
+
+		if (self->node < 0 && nid >= 0 && !zone_pages(nid, &mov, &oth) && mov && !oth) {
+			self->node = nid;
+			self->tier = t;
+		}
+	}
+	if (self->node < 0)
+		SKIP(return, "no tier's node has all its memory in ZONE_MOVABLE "
+			     "(tools/vmrun --machine hotplug or cxl makes one)");
+	self->other = self->tier;
+	for (t = 0; t < TA_NR_TIERS; t++)
+		if (ta_tier_node(self->fd, t) != self->node) {
+			self->other = t;
+			break;
+		}
+	ta_settle();
+	ASSERT_EQ(0, ta_get_stats(self->fd, &self->start));
+	self->free_start = ta_node_free(self->node);
+	TH_LOG("tier %u on node %d: %lld MiB in ZONE_MOVABLE, nothing elsewhere", self->tier,
+	       self->node, mov * 4 / 1024);
+	self->ready = true;
+}
+
+FIXTURE_TEARDOWN(movable)
+{
+	if (self->fd >= 0) {
+		ta_restore_cfg(self->fd, &self->saved);
+		close(self->fd);
+	}
+}
+
+/* Node free memory is back within @slack of where the test began. */
+static void expect_free_back(struct __test_metadata *_metadata, int node, long long start)
+{
+	long long now = 0;
+	int i;
+
+	/* Freed pages reach the buddy lists through per-CPU lists: a bounded wait. */
+	for (i = 0; i < 20; i++) {
+		ta_settle();
+		now = ta_node_free(node);
+		if (now >= start - 4 * (long long)TA_MIB)
+			break;
+	}
+	EXPECT_GE(now, start - 4 * (long long)TA_MIB)
+	TH_LOG("node %d free %lld MiB, was %lld MiB", node, now >> 20, start >> 20);
+}
+
+static void check_region(struct __test_metadata *_metadata, FIXTURE_DATA(movable) * self,
+			 uint32_t flags, size_t len)
+{
+	struct ta_region_create req;
+	struct ta_stats st;
+	char *p;
+	size_t hit;
+
+	p = ta_create_map(self->fd, len, self->tier, TA_REGION_TIER | flags, &req);
+	ASSERT_NE(NULL, p) TH_LOG("create on tier %u: %s", self->tier, strerror(errno));
+	ASSERT_EQ(self->tier, req.tier);
+
+	hit = fill_or_bus(p, len, 7);
+	ASSERT_EQ(len, hit)
+	TH_LOG("SIGBUS at +%zu KiB of a region on node %d", hit >> 10, self->node);
+	EXPECT_EQ(len, ta_mismatch(p, len, 7));
+	EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(p, len, self->node));
+	EXPECT_EQ(0, ta_pages_elsewhere(p, len, self->node));
+	ASSERT_EQ(0, ta_get_stats(self->fd, &st));
+	EXPECT_EQ(self->start.tier[self->tier].resident_bytes + len,
+		  st.tier[self->tier].resident_bytes);
+	if (flags & TA_REGION_HUGE) {
+		/* ZONE_MOVABLE is not fragmented by anything unmovable: folios. */
+		EXPECT_EQ(self->start.tier[self->tier].huge_pages + len / (2 * TA_MIB),
+			  st.tier[self->tier].huge_pages);
+	}
+
+	EXPECT_EQ(0, munmap(p, len));
+	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
+	expect_free_back(_metadata, self->node, self->free_start);
+}
+
+/* First touches of a 4 KiB region on the movable node get pages there. */
+TEST_F(movable, small_pages)
+{
+	if (!self->ready)
+		return;
+	check_region(_metadata, self, 0, 64 * TA_MIB);
+}
+
+/* A HUGE region: 2 MiB folios on the movable node. */
+TEST_F(movable, huge_pages)
+{
+	if (!self->ready)
+		return;
+	check_region(_metadata, self, TA_REGION_HUGE, 64 * TA_MIB);
+}
+
+/* TA_REGION_POPULATE allocates there too. */
+TEST_F(movable, populate)
+{
+	if (!self->ready)
+		return;
+	check_region(_metadata, self, TA_REGION_POPULATE | TA_REGION_HUGE, 32 * TA_MIB);
+}
+
+/* A region moves into the movable node and out of it again, data intact. */
+TEST_F(movable, move_in_and_out)
+{
+	const size_t len = 32 * TA_MIB;
+	struct ta_region_create req;
+	struct ta_region_move m;
+	int onode = ta_tier_node(self->fd, self->other);
+	uint32_t flags;
+	char *p;
+
+	if (!self->ready)
+		return;
+	if (self->other == self->tier)
+		SKIP(return, "every tier is on node %d", self->node);
+	for (flags = 0; flags <= TA_REGION_HUGE; flags += TA_REGION_HUGE) {
+		p = ta_create_map(self->fd, len, self->other, TA_REGION_TIER | flags, &req);
+		ASSERT_NE(NULL, p);
+		ta_fill(p, len, 11);
+		ASSERT_EQ((long)(len / TA_PAGE), ta_pages_on_node(p, len, onode));
+
+		ASSERT_EQ(0, ta_move(self->fd, req.handle, self->tier, 0, len, 0, &m));
+		EXPECT_EQ(len, m.moved_bytes);
+		EXPECT_EQ(0, m.skipped_pages);
+		ta_touch(p, len);
+		EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(p, len, self->node));
+		EXPECT_EQ(len, ta_mismatch(p, len, 11));
+
+		ASSERT_EQ(0, ta_move(self->fd, req.handle, self->other, 0, len, 0, &m));
+		EXPECT_EQ(len, m.moved_bytes);
+		ta_touch(p, len);
+		EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(p, len, onode));
+		EXPECT_EQ(len, ta_mismatch(p, len, 11));
+
+		EXPECT_EQ(0, munmap(p, len));
+		EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+	}
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
+	expect_free_back(_metadata, self->node, self->free_start);
+}
+
+/*
+ * A long-term pin (io_uring's registered buffers: pin_user_pages() with
+ * FOLL_LONGTERM) of a page in ZONE_MOVABLE makes GUP migrate it out of
+ * the zone first.  It cannot: the page is not on the LRU, so GUP unpins
+ * and retries for as long as the caller lives (6.1, 6.12, 7.3 alike; see
+ * "GFP flags" in kmod/ta.h).  What is checked: the caller stays killable
+ * (a fatal signal ends the retries), the region's data is intact, and
+ * the region is freed whole.  A kernel that refuses or allows the pin
+ * passes too, and says so.
+ */
+TEST_F(movable, longterm_pin)
+{
+	const size_t len = 2 * TA_MIB;
+	struct ta_region_create req;
+	struct io_uring_params up;
+	int status = 0, i, ring;
+	pid_t pid;
+	char *p;
+
+	if (!self->ready)
+		return;
+	p = ta_create_map(self->fd, len, self->tier, TA_REGION_TIER, &req);
+	ASSERT_NE(NULL, p);
+	ta_fill(p, len, 3);
+	ASSERT_EQ((long)(len / TA_PAGE), ta_pages_on_node(p, len, self->node));
+	memset(&up, 0, sizeof(up));
+	ring = syscall(__NR_io_uring_setup, 4, &up);
+	if (ring < 0) {
+		munmap(p, len);
+		ta_free_handle(self->fd, req.handle);
+		SKIP(return, "io_uring_setup: %s", strerror(errno));
+	}
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct iovec iov = { .iov_base = p, .iov_len = len };
+		int ret;
+
+		alarm(5); /* its default action kills: a fatal signal */
+		ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov, 1);
+		printf("# IORING_REGISTER_BUFFERS on node %d: %s\n", self->node,
+		       ret ? strerror(errno) : "pinned");
+		_exit(0);
+	}
+	for (i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(100 * 1000);
+	ASSERT_LT(i, 300) TH_LOG("the pinning task did not die of its SIGALRM in 30 s");
+	if (WIFSIGNALED(status))
+		TH_LOG("the long-term pin retried until the task was killed (%s)",
+		       strsignal(WTERMSIG(status)));
+	EXPECT_TRUE(WIFEXITED(status) || WTERMSIG(status) == SIGALRM);
+	EXPECT_EQ(len, ta_mismatch(p, len, 3));
+	EXPECT_EQ(0, close(ring));
+	EXPECT_EQ(0, munmap(p, len));
+	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
+	expect_free_back(_metadata, self->node, self->free_start);
+}
+
+TEST_HARNESS_MAIN
