@@ -14,7 +14,7 @@ PRELOAD_DIR := $(SRC)/preload
 PRELOAD_SRCS := $(sort $(wildcard $(PRELOAD_DIR)/src/*.c))
 PRELOAD_OBJS := $(patsubst $(PRELOAD_DIR)/src/%.c,$(B)/preload/obj/%.o,$(PRELOAD_SRCS))
 PRELOAD_DEPS := $(wildcard $(PRELOAD_DIR)/src/*.h) $(PRELOAD_DIR)/ta_shm.h $(SRC)/libta/src/parse.h \
-	$(SRC)/libta/src/options.h $(SRC)/libta/src/compiler.h \
+	$(SRC)/libta/src/options.h $(SRC)/libta/src/compiler.h $(SRC)/libta/src/once.h \
 	$(SRC)/libta/include/tieralloc.h $(SRC)/uapi/linux/tieralloc.h $(PRELOAD_DIR)/preload.mk
 # Link-time optimisation: see libta_preload.so below.
 PRELOAD_LTO := -flto=auto -fno-semantic-interposition

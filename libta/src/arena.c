@@ -64,23 +64,14 @@ void lt_registry_foreach(void (*fn)(struct lt_segment *, void *), void *arg)
 static void reg_add(struct lt_segment *seg)
 {
 	pthread_mutex_lock(&reg_lock);
-	seg->gprev = NULL;
-	seg->gnext = reg_head;
-	if (reg_head)
-		reg_head->gprev = seg;
-	reg_head = seg;
+	lt_registry_list_push_front(&reg_head, NULL, seg);
 	pthread_mutex_unlock(&reg_lock);
 }
 
 static void reg_del(struct lt_segment *seg)
 {
 	pthread_mutex_lock(&reg_lock);
-	if (seg->gprev)
-		seg->gprev->gnext = seg->gnext;
-	else
-		reg_head = seg->gnext;
-	if (seg->gnext)
-		seg->gnext->gprev = seg->gprev;
+	lt_registry_list_del(&reg_head, NULL, seg);
 	pthread_mutex_unlock(&reg_lock);
 }
 
@@ -284,22 +275,13 @@ static uint64_t seg_old_slices(const struct lt_segment *seg, uint64_t now, uint6
 
 static void sub_seg_link(struct lt_sub *sub, struct lt_segment *seg)
 {
-	seg->prev = NULL;
-	seg->next = sub->segs;
-	if (sub->segs)
-		sub->segs->prev = seg;
-	sub->segs = seg;
+	lt_seg_list_push_front(&sub->segs, NULL, seg);
 	sub->nsegs++;
 }
 
 static void sub_seg_unlink(struct lt_sub *sub, struct lt_segment *seg)
 {
-	if (seg->prev)
-		seg->prev->next = seg->next;
-	else
-		sub->segs = seg->next;
-	if (seg->next)
-		seg->next->prev = seg->prev;
+	lt_seg_list_del(&sub->segs, NULL, seg);
 	sub->nsegs--;
 }
 

@@ -4,10 +4,10 @@
  * fork handlers.  Safe to reach from any entry point at any time, including
  * re-entrantly during early process start: it uses no malloc and no stdio,
  * one thread runs it while others wait, and a re-entrant call from the
- * initialising thread proceeds with what is set up so far (the defaults).
+ * initialising thread proceeds with what is set up so far (the defaults):
+ * lt_once_run() (once.h).
  */
 #include <errno.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -91,20 +91,7 @@ static void init_once(void)
 
 void lt_init_slow(void)
 {
-	int expect = 0;
-
-	if (atomic_compare_exchange_strong(&lt_g.init_state, &expect, 1)) {
-		initialising = true;
-		init_once();
-		atomic_store_explicit(&lt_g.init_state, 2, memory_order_release);
-		initialising = false;
-		return;
-	}
-	/* Re-entered by the initialising thread: go on with the defaults. */
-	if (initialising)
-		return;
-	while (atomic_load_explicit(&lt_g.init_state, memory_order_acquire) != 2)
-		sched_yield();
+	lt_once_run(&lt_g.init, &initialising, init_once);
 }
 
 TA_EXPORT int ta_init(void)

@@ -42,6 +42,8 @@
 #include "compiler.h"
 #include "parse.h"
 #include "options.h"
+#include "list.h"
+#include "once.h"
 /* The placement rules and the GCRA arithmetic, shared with the module. */
 #include "../../kmod/ta_policy.h"
 
@@ -159,6 +161,11 @@ struct lt_segment {
 	uint64_t freed_at[TA_SEG_SLICES]; /* coarse ns a dirty slice was freed */
 };
 
+/* The lists of pages (bin queues, full lists) and segments (lt_sub.segs, large cache, registry). */
+LT_DLIST(lt_page_list, struct lt_page, next, prev)
+LT_DLIST(lt_seg_list, struct lt_segment, next, prev)
+LT_DLIST(lt_registry_list, struct lt_segment, gnext, gprev)
+
 #define TA_SEG_META_SIZE \
 	(((sizeof(struct lt_segment) + TA_PAGE_SIZE - 1) / TA_PAGE_SIZE) * TA_PAGE_SIZE)
 
@@ -212,7 +219,7 @@ struct lt_tier_counters {
 };
 
 struct lt_global {
-	_Atomic int init_state; /* 0 none, 1 running, 2 done */
+	struct lt_once init; /* lt_init_slow() */
 	bool disabled;
 	bool use_numa; /* user backend places memory with mbind */
 	bool huge;     /* huge pages for large blocks */
@@ -462,7 +469,7 @@ void lt_init_slow(void);
 
 static inline bool lt_ready(void)
 {
-	return likely(atomic_load_explicit(&lt_g.init_state, memory_order_acquire) == 2);
+	return lt_once_done(&lt_g.init);
 }
 
 static inline void lt_stat_add(_Atomic uint64_t *c, uint64_t v)

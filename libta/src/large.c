@@ -66,12 +66,7 @@ static struct lt_segment *cache_take(int tier, size_t len)
 	}
 	s = best;
 	if (s) {
-		if (s->prev)
-			s->prev->next = s->next;
-		else
-			cache[tier] = s->next;
-		if (s->next)
-			s->next->prev = s->prev;
+		lt_seg_list_del(&cache[tier], NULL, s);
 		ncached[tier]--;
 		cached_bytes[tier] -= s->used_len;
 		lt_stat_sub(&lt_g.large_cached, 1);
@@ -98,10 +93,7 @@ static struct lt_segment *cache_put(struct lt_segment *seg)
 		for (s = cache[t]; s->next; s = s->next)
 			;
 		victim = s;
-		if (s->prev)
-			s->prev->next = NULL;
-		else
-			cache[t] = NULL;
+		lt_seg_list_del(&cache[t], NULL, s);
 		ncached[t]--;
 		cached_bytes[t] -= s->used_len;
 		lt_stat_sub(&lt_g.large_cached, 1);
@@ -111,11 +103,7 @@ static struct lt_segment *cache_put(struct lt_segment *seg)
 			return seg;
 		}
 	}
-	seg->prev = NULL;
-	seg->next = cache[t];
-	if (cache[t])
-		cache[t]->prev = seg;
-	cache[t] = seg;
+	lt_seg_list_push_front(&cache[t], NULL, seg);
 	ncached[t]++;
 	cached_bytes[t] += seg->used_len;
 	lt_stat_add(&lt_g.large_cached, 1);

@@ -19,57 +19,27 @@
 
 static void pq_push_front(struct lt_pageq *q, struct lt_page *pg)
 {
-	pg->prev = NULL;
-	pg->next = q->first;
-	if (q->first)
-		q->first->prev = pg;
-	else
-		q->last = pg;
-	q->first = pg;
+	lt_page_list_push_front(&q->first, &q->last, pg);
 }
 
 static void pq_remove(struct lt_pageq *q, struct lt_page *pg)
 {
-	if (pg->prev)
-		pg->prev->next = pg->next;
-	else
-		q->first = pg->next;
-	if (pg->next)
-		pg->next->prev = pg->prev;
-	else
-		q->last = pg->prev;
-	pg->next = pg->prev = NULL;
+	lt_page_list_del(&q->first, &q->last, pg);
 }
 
 static void pq_push_back(struct lt_pageq *q, struct lt_page *pg)
 {
-	pg->next = NULL;
-	pg->prev = q->last;
-	if (q->last)
-		q->last->next = pg;
-	else
-		q->first = pg;
-	q->last = pg;
+	lt_page_list_push_back(&q->first, &q->last, pg);
 }
 
 static void full_push(struct lt_sub *sub, struct lt_page *pg)
 {
-	pg->prev = NULL;
-	pg->next = sub->full;
-	if (sub->full)
-		sub->full->prev = pg;
-	sub->full = pg;
+	lt_page_list_push_front(&sub->full, NULL, pg);
 }
 
 static void full_remove(struct lt_sub *sub, struct lt_page *pg)
 {
-	if (pg->prev)
-		pg->prev->next = pg->next;
-	else
-		sub->full = pg->next;
-	if (pg->next)
-		pg->next->prev = pg->prev;
-	pg->next = pg->prev = NULL;
+	lt_page_list_del(&sub->full, NULL, pg);
 }
 
 static inline struct lt_segment *seg_of_page(struct lt_page *pg)

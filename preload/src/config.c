@@ -11,14 +11,6 @@
  * whichever comes first), without allocating memory.
  */
 #include <errno.h>
-#include <sched.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "preload.h"
 #include "../../libta/src/options.h"
@@ -32,7 +24,7 @@ TA_HIDDEN struct pl_config pl = {
 	.interval_ms = LT_STATS_INTERVAL_MS_DEFAULT,
 };
 
-TA_HIDDEN _Atomic int pl_state;
+TA_HIDDEN struct lt_once pl_once;
 static TA_TLS bool initialising; /* this thread runs init_once() */
 
 static void parse_env(void)
@@ -70,20 +62,7 @@ static void init_once(void)
 
 void pl_init(void)
 {
-	int expect = 0;
-
-	if (atomic_compare_exchange_strong(&pl_state, &expect, 1)) {
-		initialising = true;
-		init_once();
-		atomic_store_explicit(&pl_state, 2, memory_order_release);
-		initialising = false;
-		return;
-	}
-	/* Re-entered while initialising: go on with the defaults. */
-	if (initialising)
-		return;
-	while (atomic_load_explicit(&pl_state, memory_order_acquire) != 2)
-		sched_yield();
+	lt_once_run(&pl_once, &initialising, init_once);
 }
 
 __attribute__((constructor(101))) static void pl_constructor(void)

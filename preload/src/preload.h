@@ -18,6 +18,7 @@
 
 #include "tieralloc.h"
 #include "../../libta/src/compiler.h"
+#include "../../libta/src/once.h"
 
 /* glibc: every block is 16-byte aligned, so no block is smaller than 16 bytes. */
 #define PL_MIN_SIZE	16
@@ -51,7 +52,7 @@ struct pl_config {
 };
 
 extern struct pl_config pl;
-extern _Atomic int pl_state; /* 0 none, 1 initialising, 2 ready */
+extern struct lt_once pl_once; /* pl_init() */
 
 void pl_init(void);
 /* libta's one-line stderr message (libta.a is linked in); no allocation. */
@@ -59,7 +60,7 @@ void lt_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static inline bool pl_ready(void)
 {
-	return likely(atomic_load_explicit(&pl_state, memory_order_acquire) == 2);
+	return lt_once_done(&pl_once);
 }
 
 /* foreign.c: @p is not libta's and not NULL. */
