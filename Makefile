@@ -210,7 +210,7 @@ bench: all
 	@VM_KERNELS="$(VM_KERNELS)" $(SRC)/tools/bench/run
 
 format:
-	clang-format -i $$(git -C $(SRC) ls-files '*.c' '*.h' '*.cc' | grep -v '^kmod/\|^uapi/')
+	clang-format -i $$(git -C $(SRC) ls-files '*.c' '*.h' '*.cc' '*.cpp' | grep -v '^kmod/\|^uapi/')
 
 clean:
 	rm -rf $(B)

@@ -10,7 +10,8 @@ CTL_JSON_LIBS := $(or $(shell pkg-config --libs json-c 2>/dev/null),-ljson-c)
 ALL += $(B)/tierallocctl
 ALL += $(B)/tests/tierallocctl_host_test $(B)/tests/tierallocctl_guest_test
 HOST_TESTS += $(B)/tests/tierallocctl_host_test $(SRC)/tools/tests/kernel-style \
-	$(SRC)/tools/tests/userspace-style $(SRC)/tools/tests/dmesg-scan-test \
+	$(SRC)/tools/tests/userspace-style $(SRC)/tools/tests/shell-lint \
+	$(SRC)/tools/tests/dmesg-scan-test \
 	$(SRC)/tools/tests/plot-test
 GUEST_TESTS += $(B)/tests/tierallocctl_guest_test
 
