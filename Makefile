@@ -68,7 +68,7 @@ HOST_TESTS :=
 GUEST_TESTS :=
 
 .PHONY: all deps deps-ok modules check check-nodeps check-host check-guest \
-	demo demo-nodeps bench clean check-debug format
+	demo demo-nodeps bench clean check-debug format print-host-tests print-guest-tests
 
 all: deps-ok modules
 
@@ -187,6 +187,10 @@ check-debug: all
 		TA_TRINITY_OPS=$(DEBUG_TRINITY_OPS) \
 		$(SRC)/tools/check-debug --variant $(v) || rc=1;) \
 	exit $$rc
+
+# The two lists, one path a word (tools/check-debug reads the second).
+print-host-tests:
+	@echo $(HOST_TESTS)
 
 check-host: all $(TEST_BINS)
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
