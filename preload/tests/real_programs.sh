@@ -15,6 +15,8 @@
 # workload.  Environment: TA_PRELOAD (default: libta_preload.so of this
 # build), RP_SCALE (amount of work, default 1, 0.15 in the VM), RP_ONLY
 # (space-separated workload names).
+# The w_* workloads are called by name ("w_$name"), which shellcheck cannot see.
+# shellcheck disable=SC2317
 set -u
 export LC_ALL=C TZ=UTC PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1
 
@@ -75,6 +77,7 @@ EOF
 		echo '{'
 		echo '	long t = 0;'
 		for i in $(seq 1 "$(n 250)"); do echo "	t += f$i($i);"; done
+		# shellcheck disable=SC2028 # C source: the \n is for printf
 		echo '	printf("%ld\n", t);'
 		echo '	return 0;'
 		echo '}'
@@ -173,13 +176,14 @@ w_git() {
 	git -c init.defaultBranch=main init -q repo && cd repo || return 1
 	cp "$DATA"/tree/* .
 	git add . && git commit -q -m "import" || return 1
+	# shellcheck disable=SC2012 # our own generated names, no spaces
 	for f in $(ls | sed -n '1~6p'); do sort -r "$f" > "$f.new" && mv "$f.new" "$f"; done
 	git mv file1.txt renamed.txt && git rm -q file2.txt && git commit -q -am "rework" || return 1
 	git log --stat --format='%H %an %s' | head -40
 	git diff --stat HEAD~1 | tail -3
 	git -c pack.threads=1 repack -adq && git count-objects -v | grep -v size
 	git fsck --no-progress 2>&1 | head -5
-	git rev-parse HEAD HEAD^{tree}
+	git rev-parse HEAD 'HEAD^{tree}'
 }
 
 w_sort() {
@@ -235,7 +239,7 @@ run_workload() {	# NAME DIR MODE
 }
 
 case ${1:-} in
---list) echo $WORKLOADS; exit 0 ;;
+--list) echo "$WORKLOADS"; exit 0 ;;
 --setup) [ $# -eq 2 ] || exit 2; setup "$2"; exit ;;
 --run)
 	[ $# -eq 4 ] || exit 2
@@ -252,6 +256,7 @@ esac
 # ---- the test ----
 
 want=${RP_ONLY:-$WORKLOADS}
+# shellcheck disable=SC2086 # a list of workload names
 set -- $want
 echo "1..$(($# + 2))"
 if [ ! -f "$TA_PRELOAD" ]; then
@@ -265,7 +270,12 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/real_programs.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
 DATA=$TMP/data
 setup "$DATA"
-shm_before=$(ls /dev/shm 2>/dev/null | grep -c '^tieralloc\.' || true)
+shm_files() { # how many per-process statistics files /dev/shm holds
+	local f n=0
+	for f in /dev/shm/tieralloc.*; do [ -e "$f" ] && n=$((n + 1)); done
+	echo "$n"
+}
+shm_before=$(shm_files)
 i=0
 fail=0
 for name in $want; do
@@ -318,6 +328,7 @@ read -r -t 60 pid <&"${PYC[0]}"
 sleep 0.2
 json=$("$CTL" stats --pid "${pid:-0}" --json 2> "$TMP/ctl.err")
 rc=$?
+# shellcheck disable=SC1083,SC2093 # closes the coprocess's input fd
 exec {PYC[1]}>&-
 wait "$PYC_PID" 2>/dev/null
 slow=$(printf '%s' "$json" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["tiers"]["slow"]["reserved_bytes"])' 2>/dev/null)
@@ -332,7 +343,7 @@ fi
 
 # Every preloaded process removed its statistics file at exit.
 i=$((i + 1))
-shm_after=$(ls /dev/shm 2>/dev/null | grep -c '^tieralloc\.' || true)
+shm_after=$(shm_files)
 if [ "$shm_after" -le "$shm_before" ]; then
 	echo "ok $i shm_files_removed"
 else

@@ -81,19 +81,19 @@ namespace py = pybind11;
 
 namespace {
 
-constexpr size_t kAlign = 64;		// c10::gAlignment on x86-64
-constexpr uint8_t kPriority = 100;	// above c10's default CPU allocator (0)
+constexpr size_t kAlign = 64;	   // c10::gAlignment on x86-64
+constexpr uint8_t kPriority = 100; // above c10's default CPU allocator (0)
 
 // The UAPI's one table of names (designators in order: g++ takes them).
 const char *const kHintNames[TA_NR_HINTS] = TA_HINT_NAMES;
 const char *const kTierNames[TA_NR_TIERS] = TA_TIER_NAMES;
 
 struct Counters {
-	std::atomic<uint64_t> allocs{ 0 };	// libta blocks handed out (seq_cst, see disable)
-	std::atomic<uint64_t> frees{ 0 };	// ... and freed
+	std::atomic<uint64_t> allocs{ 0 }; // libta blocks handed out (seq_cst, see disable)
+	std::atomic<uint64_t> frees{ 0 };  // ... and freed
 	std::atomic<uint64_t> bytes_allocated{ 0 };
 	std::atomic<uint64_t> failures{ 0 };
-	std::atomic<uint64_t> fallback_allocs{ 0 };	// served by the previous allocator
+	std::atomic<uint64_t> fallback_allocs{ 0 }; // served by the previous allocator
 	std::atomic<uint64_t> moves_in_place{ 0 };
 	std::atomic<uint64_t> moves_copied{ 0 };
 	std::atomic<uint64_t> bytes_moved{ 0 };
@@ -128,11 +128,11 @@ c10::Allocator *previous_allocator()
  */
 class LargeCache {
 public:
-	static constexpr size_t kSlots = 64;	// per tier
+	static constexpr size_t kSlots = 64; // per tier
 
 	LargeCache()
 	{
-		ta_init();	// libta's fork handlers first: ours then run before them
+		ta_init(); // libta's fork handlers first: ours then run before them
 		pthread_atfork([] { cache().lock_.lock(); }, [] { cache().lock_.unlock(); },
 			       [] { cache().lock_.unlock(); });
 	}
@@ -171,7 +171,7 @@ public:
 
 			while ((bytes_[tier] + usable > lim || count_[tier] == kSlots) &&
 			       count_[tier] > 0) {
-				evict[nevict++] = v[0].p;	// the oldest
+				evict[nevict++] = v[0].p; // the oldest
 				bytes_[tier] -= v[0].usable;
 				remove(tier, 0);
 			}
@@ -217,11 +217,11 @@ public:
 
 	static LargeCache &cache()
 	{
-		static LargeCache *c = new LargeCache();	// never destroyed
+		static LargeCache *c = new LargeCache(); // never destroyed
 		return *c;
 	}
 
-	std::atomic<size_t> limit{ (size_t)64 << 20 };	// per tier
+	std::atomic<size_t> limit{ (size_t)64 << 20 }; // per tier
 
 private:
 	struct Entry {
@@ -238,7 +238,7 @@ private:
 	}
 
 	std::mutex lock_;
-	Entry blocks_[TA_NR_TIERS][kSlots] = {};	// oldest first
+	Entry blocks_[TA_NR_TIERS][kSlots] = {}; // oldest first
 	size_t count_[TA_NR_TIERS] = {};
 	size_t bytes_[TA_NR_TIERS] = {};
 };
@@ -269,8 +269,8 @@ void tensor_free(void *p)
 		d(p);
 }
 
-std::atomic<int> g_default_hint{ -1 };	// process-wide tensor default; -1: libta's
-thread_local int tls_hint = -1;		// scope hint of this thread; -1: none
+std::atomic<int> g_default_hint{ -1 }; // process-wide tensor default; -1: libta's
+thread_local int tls_hint = -1;	       // scope hint of this thread; -1: none
 
 int effective_hint()
 {
@@ -314,7 +314,7 @@ private:
 	{
 		const c10::Device cpu(c10::DeviceType::CPU);
 
-		if (n == 0 && enabled.load(std::memory_order_relaxed))	// like c10's alloc_cpu(0)
+		if (n == 0 && enabled.load(std::memory_order_relaxed)) // like c10's alloc_cpu(0)
 			return c10::DataPtr(nullptr, nullptr, &tensor_free, cpu);
 		/*
 		 * Count the block before looking at @enabled, both seq_cst:
@@ -350,7 +350,7 @@ private:
 				ta_free(p);
 				p = ta_aligned_alloc(kAlign, n, (ta_hint_t)hint);
 			}
-			if (!p && large_cache().flush() > 0)	// cached blocks held the capacity
+			if (!p && large_cache().flush() > 0) // cached blocks held the capacity
 				p = ta_alloc((n + kAlign - 1) & ~(kAlign - 1), (ta_hint_t)hint);
 		}
 		if (!p) {
@@ -358,9 +358,9 @@ private:
 
 			counters().allocs.fetch_sub(1, kRelaxed);
 			counters().failures.fetch_add(1, kRelaxed);
-			TORCH_CHECK(false, "TierAlloc: not enough memory: you tried to allocate ", n,
-				    " bytes with hint '", kHintNames[hint], "' (", std::strerror(e),
-				    ")");
+			TORCH_CHECK(false, "TierAlloc: not enough memory: you tried to allocate ",
+				    n, " bytes with hint '", kHintNames[hint], "' (",
+				    std::strerror(e), ")");
 		}
 		counters().bytes_allocated.fetch_add(n, kRelaxed);
 		return c10::DataPtr(p, p, &tensor_free, cpu);
@@ -369,7 +369,7 @@ private:
 
 TierAllocator &allocator()
 {
-	static TierAllocator *a = new TierAllocator();	// never destroyed
+	static TierAllocator *a = new TierAllocator(); // never destroyed
 	return *a;
 }
 
@@ -438,7 +438,8 @@ void enable(const py::object &hint)
 	if (!hint.is_none())
 		g_default_hint.store(parse_hint(hint), kRelaxed);
 	if (ta_init() != 0) {
-		TORCH_WARN_ONCE("TierAlloc: TA_DISABLE is set: tensors use libta without tier placement");
+		TORCH_WARN_ONCE(
+			"TierAlloc: TA_DISABLE is set: tensors use libta without tier placement");
 	}
 	if (!registered()) {
 		g_previous.store(c10::GetCPUAllocator(), std::memory_order_release);
@@ -534,10 +535,11 @@ py::object tier_of(const at::Tensor &t)
 	void *p = s->data_ptr().get();
 
 	if (!p)
-		return py::none();	// empty storage: on no tier
+		return py::none(); // empty storage: on no tier
 	int tier = ta_tier_of(p);
 
-	TORCH_CHECK(tier >= 0 && tier < TA_NR_TIERS, "TierAlloc: ta_tier_of: ", std::strerror(errno));
+	TORCH_CHECK(tier >= 0 && tier < TA_NR_TIERS,
+		    "TierAlloc: ta_tier_of: ", std::strerror(errno));
 	return py::str(kTierNames[tier]);
 }
 
@@ -549,7 +551,7 @@ py::object tier_of(const at::Tensor &t)
 std::mutex &move_lock()
 {
 	static std::mutex *m = [] {
-		ta_init();	// libta's fork handlers first: ours then run before them
+		ta_init(); // libta's fork handlers first: ours then run before them
 		pthread_atfork([] { move_lock().lock(); }, [] { move_lock().unlock(); },
 			       [] { move_lock().unlock(); });
 		return new std::mutex();
@@ -584,8 +586,8 @@ bool move(const at::Tensor &t, const py::object &tier_obj, bool in_place_only)
 			} else if (q != p) {
 				/* Copied: libta already freed @p.  Swap the storage's
 				 * DataPtr and drop the old one without its deleter. */
-				c10::DataPtr old =
-					s->set_data_ptr(c10::DataPtr(q, q, &tensor_free, s->device()));
+				c10::DataPtr old = s->set_data_ptr(
+					c10::DataPtr(q, q, &tensor_free, s->device()));
 
 				old.release_context();
 				in_place = false;
@@ -594,7 +596,8 @@ bool move(const at::Tensor &t, const py::object &tier_obj, bool in_place_only)
 	}
 	if (too_small)
 		throw py::value_error("storage of " + std::to_string(s->nbytes()) +
-				      " bytes is below TA_LARGE_MIN (" + std::to_string(TA_LARGE_MIN) +
+				      " bytes is below TA_LARGE_MIN (" +
+				      std::to_string(TA_LARGE_MIN) +
 				      "): it can only be moved by copying");
 	TORCH_CHECK(!err, "TierAlloc: moving ", s->nbytes(), " bytes to tier '", kTierNames[tier],
 		    "' failed: ", std::strerror(err));
@@ -655,7 +658,9 @@ std::string hello()
 	std::string backend = "?";
 
 	if (ta_get_stats(&st) == 0)
-		backend = st.backend == TA_BACKEND_KERNEL ? "kernel" : (st.simulated ? "user (simulated)" : "user");
+		backend = st.backend == TA_BACKEND_KERNEL
+				  ? "kernel"
+				  : (st.simulated ? "user (simulated)" : "user");
 	return std::string("tieralloc_shim: TierAlloc CPU allocator for PyTorch ") + TORCH_VERSION +
 	       ", libta backend " + backend + (is_enabled() ? ", enabled" : ", disabled");
 }
@@ -669,8 +674,10 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m)
 	m.def("enable", &enable, py::arg("hint") = py::none(),
 	      "Install TierAlloc as PyTorch's CPU allocator (optionally set the default hint)");
 	m.def("disable", &disable,
-	      "Stop allocating tensors with TierAlloc: 'restored', 'pass-through' or 'not enabled'");
-	m.def("is_registered", &registered, "Is TierAlloc c10's CPU allocator (enabled or pass-through)?");
+	      "Stop allocating tensors with TierAlloc: 'restored', 'pass-through' or 'not "
+	      "enabled'");
+	m.def("is_registered", &registered,
+	      "Is TierAlloc c10's CPU allocator (enabled or pass-through)?");
 	m.def("is_enabled", &is_enabled);
 	m.def("set_default_hint", &set_default_hint, py::arg("hint"),
 	      "Process-wide default hint for tensors (None: libta's TA_DEFAULT_HINT)");
@@ -688,12 +695,16 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m)
 	m.def("storage_span", &storage_span, py::arg("tensor"),
 	      "(address, nbytes) of the tensor's whole storage");
 	m.def("stats_json", &stats_json);
-	m.def("empty_cache", []() { return large_cache().flush(); },
-	      "Release the cached free large blocks; returns their bytes");
-	m.def("set_cache_limit", [](size_t n) {
-		large_cache().limit.store(n, kRelaxed);
-		large_cache().flush();
-	}, py::arg("bytes_per_tier"), "Bytes of free large blocks kept per tier (0: none)");
+	m.def(
+		"empty_cache", []() { return large_cache().flush(); },
+		"Release the cached free large blocks; returns their bytes");
+	m.def(
+		"set_cache_limit",
+		[](size_t n) {
+			large_cache().limit.store(n, kRelaxed);
+			large_cache().flush();
+		},
+		py::arg("bytes_per_tier"), "Bytes of free large blocks kept per tier (0: none)");
 	m.def("counters", &counters_dict);
 	py::tuple hints(TA_NR_HINTS), tiers(TA_NR_TIERS);
 
