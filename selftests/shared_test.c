@@ -366,15 +366,61 @@ TEST_F(shared, sysfs_sizes_reject_overflow_and_junk)
 /* ---- regions per user ---- */
 
 /* In a child: create one 4 KiB region and exit 0. */
-static void kid_one_region(void)
+static void kid_one_region(uint64_t size)
 {
 	struct ta_region_create req;
 	int fd = ta_open_dev(), ret;
 
 	KID_CHECK(fd >= 0, "%s", strerror(errno));
-	ret = ta_create(fd, TA_PAGE, TA_HINT_COLD, 0, &req);
-	KID_CHECK(!ret, "a region of uid %u: %s", getuid(), strerror(-ret));
+	ret = ta_create(fd, size, TA_HINT_COLD, 0, &req);
+	KID_CHECK(!ret, "a region of %llu bytes of uid %u: %s", (unsigned long long)size, getuid(),
+		  strerror(-ret));
 	_exit(0);
+}
+
+/*
+ * While nobody (slot 0) sits at a limit: another user still gets a region
+ * of @size, and root one of @root_size.
+ */
+static void others_unaffected(struct __test_metadata *_metadata, FIXTURE_DATA(shared) * self,
+			      uint64_t size, uint64_t root_size)
+{
+	struct ta_region_create req;
+	char how[64];
+	pid_t pid;
+	int st;
+
+	pid = kid_fork(self, 1, OTHER_UID, false);
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		kid_one_region(size);
+	st = kid_wait(self, 1, 60);
+	EXPECT_TRUE(kid_ok(st))
+	TH_LOG("uid %d %s: %s", OTHER_UID, kid_how(st, how, sizeof(how)), self->rep[1].msg);
+	EXPECT_EQ(0, ta_create(self->fd, root_size, TA_HINT_COLD, 0, &req)) TH_LOG("root");
+	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+}
+
+/*
+ * Let nobody (slot 0, waiting for a 'g' on @p2k) finish, check that it did,
+ * put the module parameter back and check the accounting is at baseline.
+ */
+static void kid_release(struct __test_metadata *_metadata, FIXTURE_DATA(shared) * self, int p2k,
+			int k2p)
+{
+	char how[64];
+	int st;
+
+	ASSERT_EQ(0, send_byte(p2k, 'g'));
+	st = kid_wait(self, 0, 120);
+	EXPECT_TRUE(kid_ok(st))
+	TH_LOG("nobody %s: %s", kid_how(st, how, sizeof(how)), self->rep[0].msg);
+	close(p2k);
+	close(k2p);
+	if (self->param)
+		EXPECT_EQ(0, param_restore(self));
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->base);
 }
 
 /*
@@ -391,8 +437,8 @@ TEST_F(shared, region_limit_per_user)
 		return;
 	const int limit = 200;
 	struct ta_region_create req;
-	int p2k[2], k2p[2], st;
-	char how[64], buf[32];
+	int p2k[2], k2p[2];
+	char buf[32];
 	pid_t pid;
 
 	snprintf(buf, sizeof(buf), "%d", limit);
@@ -436,25 +482,8 @@ TEST_F(shared, region_limit_per_user)
 	EXPECT_EQ(-EDQUOT, self->rep[0].v[1]);
 
 	/* Another user, and root, are not affected by nobody's regions. */
-	pid = kid_fork(self, 1, OTHER_UID, false);
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		kid_one_region();
-	st = kid_wait(self, 1, 60);
-	EXPECT_TRUE(kid_ok(st))
-	TH_LOG("uid %d %s: %s", OTHER_UID, kid_how(st, how, sizeof(how)), self->rep[1].msg);
-	EXPECT_EQ(0, ta_create(self->fd, TA_PAGE, TA_HINT_COLD, 0, &req)) TH_LOG("root");
-	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
-
-	ASSERT_EQ(0, send_byte(p2k[1], 'g'));
-	st = kid_wait(self, 0, 120);
-	EXPECT_TRUE(kid_ok(st))
-	TH_LOG("nobody %s: %s", kid_how(st, how, sizeof(how)), self->rep[0].msg);
-	close(p2k[1]);
-	close(k2p[0]);
-	EXPECT_EQ(0, param_restore(self));
-	ta_settle();
-	ta_expect_baseline(self->fd, &self->base);
+	others_unaffected(_metadata, self, TA_PAGE, TA_PAGE);
+	kid_release(_metadata, self, p2k[1], k2p[0]);
 }
 
 /*
@@ -470,8 +499,7 @@ TEST_F(shared, byte_limit_per_user)
 		return;
 	const uint64_t part = 16 * TA_MIB;
 	struct ta_region_create req;
-	int p2k[2], k2p[2], st;
-	char how[64];
+	int p2k[2], k2p[2];
 	pid_t pid;
 
 	ASSERT_EQ(0, param_set(self, MAX_BYTES_PARAM, "64M"))
@@ -521,31 +549,8 @@ TEST_F(shared, byte_limit_per_user)
 	EXPECT_EQ(-EDQUOT, self->rep[0].v[2]);
 
 	/* Another user holds its own 64 MiB; root is not limited. */
-	pid = kid_fork(self, 1, OTHER_UID, false);
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int fd = ta_open_dev(), ret;
-
-		KID_CHECK(fd >= 0, "%s", strerror(errno));
-		ret = ta_create(fd, 64 * TA_MIB, TA_HINT_COLD, 0, &req);
-		KID_CHECK(!ret, "uid %d, 64 MiB: %s", OTHER_UID, strerror(-ret));
-		_exit(0);
-	}
-	st = kid_wait(self, 1, 60);
-	EXPECT_TRUE(kid_ok(st))
-	TH_LOG("uid %d %s: %s", OTHER_UID, kid_how(st, how, sizeof(how)), self->rep[1].msg);
-	EXPECT_EQ(0, ta_create(self->fd, 128 * TA_MIB, TA_HINT_COLD, 0, &req)) TH_LOG("root");
-	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
-
-	ASSERT_EQ(0, send_byte(p2k[1], 'g'));
-	st = kid_wait(self, 0, 120);
-	EXPECT_TRUE(kid_ok(st))
-	TH_LOG("nobody %s: %s", kid_how(st, how, sizeof(how)), self->rep[0].msg);
-	close(p2k[1]);
-	close(k2p[0]);
-	EXPECT_EQ(0, param_restore(self));
-	ta_settle();
-	ta_expect_baseline(self->fd, &self->base);
+	others_unaffected(_metadata, self, 64 * TA_MIB, 128 * TA_MIB);
+	kid_release(_metadata, self, p2k[1], k2p[0]);
 }
 
 /* A /proc/meminfo field, bytes; -1 if missing. */
@@ -658,16 +663,7 @@ TEST_F_TIMEOUT(shared, unprivileged_regions_leave_reserve, 300)
 	TH_LOG("bystander %s: %s", kid_how(st, how, sizeof(how)), self->rep[1].msg);
 	EXPECT_EQ(-1, kid_wait(self, 0, 0)) TH_LOG("the holder died");
 
-	ASSERT_EQ(0, send_byte(p2k[1], 'g'));
-	st = kid_wait(self, 0, 120);
-	EXPECT_TRUE(kid_ok(st))
-	TH_LOG("holder %s: %s", kid_how(st, how, sizeof(how)), self->rep[0].msg);
-	close(p2k[1]);
-	close(k2p[0]);
-	if (self->param)
-		EXPECT_EQ(0, param_restore(self));
-	ta_settle();
-	ta_expect_baseline(self->fd, &self->base);
+	kid_release(_metadata, self, p2k[1], k2p[0]);
 }
 
 /* ---- memory cgroups ---- */
