@@ -592,4 +592,71 @@ static inline void ta_settle(void)
 		EXPECT_EQ((start)->live_regions, __now.live_regions);                   \
 	} while (0)
 
+#ifdef TEST_HARNESS_MAIN
+/*
+ * `PROG -t NAME [-t NAME ...]` runs only the tests named, as "ok N" lines
+ * print them (fixture.test) or by the test's own name.  The kselftest
+ * harness these tests build against (Linux 6.1's) ignores its arguments;
+ * newer harnesses filter on -t themselves and still do after this.  A name
+ * that matches nothing is an error, never an empty pass.
+ */
+static inline int ta_test_filter(int argc, char **argv)
+{
+	struct __fixture_metadata *f;
+	int i, want = 0, matched = 0;
+	char full[256];
+
+	for (i = 1; i + 1 < argc; i++)
+		want += !strcmp(argv[i], "-t");
+	if (!want)
+		return 0;
+	for (f = __fixture_list; f; f = f->next) {
+		struct __test_metadata *t = f->tests, *next, *head = NULL, *tail = NULL;
+
+		for (; t; t = next) {
+			bool keep = false;
+
+			next = t->next;
+			snprintf(full, sizeof(full), "%s.%s", f->name, t->name);
+			for (i = 1; i + 1 < argc; i++)
+				if (!strcmp(argv[i], "-t") &&
+				    (!strcmp(argv[i + 1], full) || !strcmp(argv[i + 1], t->name)))
+					keep = true;
+			if (!keep)
+				continue;
+			matched++;
+			t->prev = tail;
+			t->next = NULL;
+			if (tail)
+				tail->next = t;
+			else
+				head = t;
+			tail = t;
+		}
+		if (head)
+			head->prev = tail; /* the harness's lists: prev of the head is the tail */
+		f->tests = head;
+	}
+	if (!matched) {
+		fprintf(stderr, "%s: no test matches the -t names given\n", argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
+#undef TEST_HARNESS_MAIN
+#define TEST_HARNESS_MAIN                                                       \
+	static void __attribute__((constructor)) __constructor_order_last(void) \
+	{                                                                       \
+		if (!__constructor_order)                                       \
+			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD;      \
+	}                                                                       \
+	int main(int argc, char **argv)                                         \
+	{                                                                       \
+		if (ta_test_filter(argc, argv))                                 \
+			return 1;                                               \
+		return test_harness_run(argc, argv);                            \
+	}
+#endif /* TEST_HARNESS_MAIN */
+
 #endif /* TA_SELFTEST_H */
