@@ -83,6 +83,15 @@ void *ta_move(void *p, ta_tier_t dst);
  */
 int ta_hint_tier(ta_hint_t hint);
 
+/*
+ * The names of a hint ("hot", "warm", "cold", "pin_fast", "prefer_fast")
+ * and of a tier ("fast", "normal", "slow"), the UAPI's TA_HINT_NAMES and
+ * TA_TIER_NAMES, for bindings that cannot read C headers; NULL with
+ * errno = EINVAL past the last one.
+ */
+const char *ta_hint_name(ta_hint_t hint);
+const char *ta_tier_name(ta_tier_t tier);
+
 /* ---- per-thread default hint, for code that cannot pass one ---- */
 
 /* Default: TA_HINT_WARM, or $TA_DEFAULT_HINT.  Returns -1 + EINVAL for a bad hint. */

@@ -5,8 +5,8 @@
  * and the three exact tiers) against every state of the caps (each tier
  * full to its hard cap or not, FAST over its soft cap or not) under both
  * hard-cap policies, as a table; the node rankings; which tiers share a
- * node; and ta_hint_tier(),
- * libta's export of the hint's tier.
+ * node; and libta's exports of the names (ta_hint_name(), ta_tier_name())
+ * and of the hint's tier (ta_hint_tier()).
  */
 #include "kselftest_harness.h"
 #include "tt_test.h"
@@ -258,6 +258,24 @@ TEST(shared_nodes)
 			TH_LOG("case %u tier %u", c, t);
 		}
 	}
+}
+
+TEST(name_exports)
+{
+	static const char *const hints[TA_NR_HINTS] = TA_HINT_NAMES;
+	static const char *const tiers[TA_NR_TIERS] = TA_TIER_NAMES;
+
+	TH_LOG("checks ta_hint_name() and ta_tier_name() are the UAPI's names, NULL past them");
+	for (int h = 0; h < TA_NR_HINTS; h++)
+		ASSERT_STREQ(hints[h], ta_hint_name((ta_hint_t)h));
+	for (int t = 0; t < TA_NR_TIERS; t++)
+		ASSERT_STREQ(tiers[t], ta_tier_name((ta_tier_t)t));
+	errno = 0;
+	ASSERT_EQ(NULL, ta_hint_name((ta_hint_t)TA_NR_HINTS));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(NULL, ta_tier_name((ta_tier_t)-1));
+	ASSERT_EQ(EINVAL, errno);
 }
 
 TEST(hint_tier_export)

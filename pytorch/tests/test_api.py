@@ -96,7 +96,8 @@ def test_empty_tensor(on):
 
 
 def test_names_are_the_uapi_names():
-    """tieralloc.HINTS/TIERS mirror the shim's, which it builds from the UAPI's TA_*_NAMES."""
+    """tieralloc.HINTS/TIERS, read from libta (ta_hint_name, ta_tier_name), are the shim's:
+    both are the UAPI's TA_*_NAMES."""
     shim = _native.shim()
     assert shim.HINTS == tieralloc.HINTS and shim.TIERS == tieralloc.TIERS
 

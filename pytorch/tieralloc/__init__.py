@@ -22,8 +22,8 @@ from ._errors import (InvalidHintError, InvalidTierError, LibraryNotFoundError, 
                       NotMovableInPlaceError, NotOwnedError, TierAllocError)
 from . import _native
 
-HINTS = ("hot", "warm", "cold", "pin_fast", "prefer_fast")
-TIERS = ("fast", "normal", "slow")
+# HINTS and TIERS, the names of the hints and tiers in their order, are
+# libta's (ta_hint_name(), ta_tier_name()): read at first use, below.
 #: Blocks of at least this many bytes own their memory region and move in place.
 LARGE_MIN = 1 << 20
 
@@ -57,6 +57,10 @@ def residency():
 
 
 def __getattr__(name):
+    if name in ("HINTS", "TIERS"):
+        hints, tiers = _native.names()
+        globals().update(HINTS=hints, TIERS=tiers)
+        return globals()[name]
     # tieralloc.torch without an explicit import (it imports torch, so lazily).
     if name == "torch":
         import importlib

@@ -67,6 +67,34 @@ def libta():
             "repository or set TIERALLOC_LIBTA" % ", ".join(tried or ["nothing"]))
 
 
+def names():
+    """(hints, tiers): the names of the hints and of the tiers, in their order,
+    from libta (ta_hint_name(), ta_tier_name(): the UAPI's TA_HINT_NAMES and
+    TA_TIER_NAMES)."""
+    lib = libta()
+    out = []
+    for fn in (lib.ta_hint_name, lib.ta_tier_name):
+        fn.argtypes = [ctypes.c_int]
+        fn.restype = ctypes.c_char_p
+        got = []
+        while True:
+            n = fn(len(got))
+            if n is None:
+                break
+            got.append(n.decode())
+        out.append(tuple(got))
+    return tuple(out)
+
+
+def hint_tier(hint):
+    """libta's ta_hint_tier(): the tier index @hint places on, -1 when that
+    depends on the caps (prefer_fast)."""
+    fn = libta().ta_hint_tier
+    fn.argtypes = [ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn(hint)
+
+
 def stats_json():
     lib = libta()
     n = 8192

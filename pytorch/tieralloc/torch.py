@@ -81,9 +81,10 @@ def _index(value, names, err, what):
         if v in names:
             return names.index(v)
     extra = ""
-    if what == "tier" and isinstance(value, str) and value.lower() in ("hot", "warm", "cold"):
+    hint = value.strip().lower() if isinstance(value, str) else None
+    if what == "tier" and hint in HINTS and _native.hint_tier(HINTS.index(hint)) >= 0:
         extra = " (the hint %r places on the %r tier)" % (
-            value, TIERS[HINTS.index(value.lower())])
+            value, TIERS[_native.hint_tier(HINTS.index(hint))])
     raise err("bad TierAlloc %s %r: expected one of %s%s" % (what, value, ", ".join(names), extra))
 
 
