@@ -8,6 +8,10 @@
 #                                     linked with build/libta.so (rpath build/)
 # Tests
 #   pytorch/tests/pytorch-tests                 pytest -> TAP, on the host and in the VM
+#   tools/tests/pytorch-trixie                  the same against Debian 13's PyTorch 2.6,
+#                                               libta and the shim built in the trixie
+#                                               chroot into build/trixie/ (tools/trixie-torch;
+#                                               SKIPs loudly without that chroot)
 #
 # Building the extension takes minutes, so it is rebuilt only when one of
 # its inputs changes (and ninja then recompiles only what changed).  Without
@@ -49,7 +53,7 @@ $(TORCH_SHIM):
 	@echo "pytorch/: cannot build $@: missing $(TORCH_MISSING)" >&2; exit 1
 endif
 
-HOST_TESTS += $(PYTORCH_DIR)/tests/pytorch-tests
+HOST_TESTS += $(PYTORCH_DIR)/tests/pytorch-tests $(SRC)/tools/tests/pytorch-trixie
 GUEST_TESTS += $(PYTORCH_DIR)/tests/pytorch-tests
 
 .PHONY: pytorch check-pytorch

@@ -52,10 +52,12 @@
  *    are stale.  move(..., in_place_only=True) refuses such a copy.
  *
  * PyTorch 1.13 declares `DataPtr allocate(size_t) const`; 2.3 and later
- * declare it non-const and add a pure virtual `copy_data`.  We define both
- * allocate overloads and copy_data without `override`: whichever the base
- * declares is overridden, the other is a harmless extra member.  That needs
- * no version check and compiles against every release.
+ * declare it non-const and add a pure virtual `copy_data` (2.6: Debian 13).
+ * We define both allocate overloads and copy_data without `override`:
+ * whichever the base declares is overridden, the other is a harmless extra
+ * member.  No version check: static_asserts below detect, from the base
+ * class itself, which members it declares and check that each is
+ * overridden (tools/tests/pytorch-trixie builds against 2.6).
  */
 #include <torch/extension.h>
 
@@ -73,6 +75,7 @@
 #include <mutex>
 #include <pthread.h>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <tieralloc.h>
@@ -366,6 +369,36 @@ private:
 		return c10::DataPtr(p, p, &tensor_free, cpu);
 	}
 };
+
+/*
+ * What this c10::Allocator declares, detected at compile time: the
+ * allocate() that is virtual (const in 1.x, non-const from 2.3), and
+ * copy_data (pure virtual from 2.3).  A TierAllocator that missed one would
+ * be abstract.  (VoidT: std::void_t is C++17, and 1.13's extensions are
+ * built as C++14.)
+ */
+template <typename...> struct VoidT {
+	using type = void;
+};
+template <typename A, typename = void> struct HasCopyData : std::false_type {
+};
+template <typename A>
+struct HasCopyData<A, typename VoidT<decltype(std::declval<const A &>().copy_data(
+			      nullptr, nullptr, std::size_t{ 0 }))>::type> : std::true_type {
+};
+template <typename A, typename = void> struct HasConstAllocate : std::false_type {
+};
+template <typename A>
+struct HasConstAllocate<
+	A, typename VoidT<decltype(std::declval<const A &>().allocate(std::size_t{ 0 }))>::type>
+    : std::true_type {
+};
+
+static_assert(!std::is_abstract<TierAllocator>::value,
+	      "TierAllocator does not override every pure virtual of c10::Allocator");
+static_assert(HasConstAllocate<c10::Allocator>::value || HasCopyData<c10::Allocator>::value,
+	      "c10::Allocator has neither the 1.x const allocate() nor the 2.3+ copy_data(): "
+	      "an interface this shim does not know");
 
 TierAllocator &allocator()
 {
