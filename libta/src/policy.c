@@ -104,24 +104,26 @@ TA_EXPORT int ta_hint_tier(ta_hint_t hint)
 	return tapol_key_tier((unsigned)hint);
 }
 
+/* names[@i] of @n, or NULL + EINVAL. */
+static const char *name_of(const char *const *names, unsigned n, unsigned i)
+{
+	if (i >= n) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return names[i];
+}
+
 TA_EXPORT const char *ta_hint_name(ta_hint_t hint)
 {
 	static const char *const names[TA_NR_HINTS] = TA_HINT_NAMES;
 
-	if ((unsigned)hint >= TA_NR_HINTS) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return names[hint];
+	return name_of(names, TA_NR_HINTS, (unsigned)hint);
 }
 
 TA_EXPORT const char *ta_tier_name(ta_tier_t tier)
 {
 	static const char *const names[TA_NR_TIERS] = TA_TIER_NAMES;
 
-	if ((unsigned)tier >= TA_NR_TIERS) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return names[tier];
+	return name_of(names, TA_NR_TIERS, (unsigned)tier);
 }

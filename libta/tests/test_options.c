@@ -210,9 +210,7 @@ TEST(readme_lists_the_table)
 	FILE *f;
 
 	TH_LOG("checks preload/README.md's table of variables is the one options.h makes");
-	snprintf(path, sizeof(path), "%.*s/../../preload/README.md",
-		 (int)(strrchr(__FILE__, '/') - __FILE__), __FILE__);
-	f = fopen(path, "r");
+	f = tt_open_src("../../preload/README.md", path, sizeof(path));
 	ASSERT_NE(NULL, f) TH_LOG("%s: %s", path, strerror(errno));
 	n = fread(readme, 1, sizeof(readme) - 1, f);
 	fclose(f);

@@ -18,10 +18,7 @@ TEST(sizes)
 	FILE *f;
 
 	TH_LOG("checks every case of size_cases.txt");
-	/* __FILE__ is .../libta/tests/test_parse.c */
-	snprintf(path, sizeof(path), "%.*s/size_cases.txt",
-		 (int)(strrchr(__FILE__, '/') - __FILE__), __FILE__);
-	f = fopen(path, "r");
+	f = tt_open_src("size_cases.txt", path, sizeof(path));
 	ASSERT_NE(NULL, f) TH_LOG("%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		char *in, *want, *end;

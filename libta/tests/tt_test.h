@@ -9,6 +9,7 @@
 #include <numaif.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -125,6 +126,13 @@ static inline void tt_capture_stderr(void (*fn)(void), char *buf, size_t n)
 		total += r;
 	buf[total] = '\0';
 	close(fds[0]);
+}
+
+/* Open @rel, a path relative to libta/tests (where this header is), for reading; its path in @path. */
+static inline FILE *tt_open_src(const char *rel, char *path, size_t len)
+{
+	snprintf(path, len, "%.*s/%s", (int)(strrchr(__FILE__, '/') - __FILE__), __FILE__, rel);
+	return fopen(path, "r");
 }
 
 static inline int tt_count(const char *hay, const char *needle)
