@@ -13,7 +13,7 @@
 PRELOAD_DIR := $(SRC)/preload
 PRELOAD_SRCS := $(sort $(wildcard $(PRELOAD_DIR)/src/*.c))
 PRELOAD_OBJS := $(patsubst $(PRELOAD_DIR)/src/%.c,$(B)/preload/obj/%.o,$(PRELOAD_SRCS))
-PRELOAD_DEPS := $(wildcard $(PRELOAD_DIR)/src/*.h) $(PRELOAD_DIR)/ta_shm.h $(SRC)/libta/src/parse.h \
+PRELOAD_DEPS := $(wildcard $(PRELOAD_DIR)/src/*.h) $(SRC)/libta/include/tieralloc_shm.h $(SRC)/libta/src/parse.h \
 	$(SRC)/libta/src/options.h $(SRC)/libta/src/compiler.h $(SRC)/libta/src/once.h \
 	$(SRC)/libta/include/tieralloc.h $(SRC)/uapi/linux/tieralloc.h $(PRELOAD_DIR)/preload.mk
 # Link-time optimisation: see libta_preload.so below.
@@ -50,7 +50,7 @@ $(B)/libta_preload.so: $(PRELOAD_OBJS) $(B)/preload/libta-lto.a
 # ---- tests ----
 PRELOAD_TESTS := $(patsubst $(PRELOAD_DIR)/tests/%.c,%,$(sort $(wildcard $(PRELOAD_DIR)/tests/pl_*.c)))
 PRELOAD_TEST_BINS := $(addprefix $(B)/preload/tests/,$(PRELOAD_TESTS))
-PRELOAD_TEST_HDRS := $(wildcard $(PRELOAD_DIR)/tests/*.h) $(PRELOAD_DIR)/ta_shm.h $(SRC)/libta/src/options.h \
+PRELOAD_TEST_HDRS := $(wildcard $(PRELOAD_DIR)/tests/*.h) $(SRC)/libta/include/tieralloc_shm.h $(SRC)/libta/src/options.h \
 	$(SRC)/libta/src/options.c $(SRC)/libta/src/parse.c
 PRELOAD_TEST_CFLAGS := $(KSFT_CFLAGS) -fno-builtin -isystem $(KSFT_DIR) -I$(PRELOAD_DIR)/tests \
 	-I$(PRELOAD_DIR) -I$(SRC)/libta/include
@@ -84,8 +84,8 @@ ALL += $(B)/libta_preload.so $(PRELOAD_TEST_BINS) $(B)/preload/tests/pl_api_glib
 HOST_TESTS += $(PRELOAD_HOST_TESTS)
 GUEST_TESTS += $(PRELOAD_GUEST_TESTS)
 
-# tierallocctl reads the statistics the preload publishes (ta_shm.h).
-$(B)/tierallocctl: $(PRELOAD_DIR)/ta_shm.h
+# tierallocctl reads the statistics the preload publishes (tieralloc_shm.h).
+$(B)/tierallocctl: $(SRC)/libta/include/tieralloc_shm.h
 
 .PHONY: preload check-preload
 preload: $(B)/libta_preload.so $(PRELOAD_TEST_BINS) $(B)/preload/tests/pl_api_glibc \

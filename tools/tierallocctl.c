@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
-#include "../preload/ta_shm.h"
+#include "tieralloc_shm.h"
 
 static const char usage_text[] =
 	"Usage: tierallocctl COMMAND [ARGS]\n"
@@ -189,7 +189,7 @@ static int cmd_tiers(int argc, char **argv)
 /*
  * Per-process statistics: a process run under libta_preload.so publishes
  * libta's counters in /dev/shm/tieralloc.<pid> (struct ta_shm_stats of
- * preload/ta_shm.h, a seqlock-protected snapshot).  They are mapped onto
+ * libta/include/tieralloc_shm.h, a seqlock-protected snapshot).  They are mapped onto
  * struct ta_stats: libta's region counters are what the kernel counts for
  * the same regions (resident_bytes and the fault/huge/migration page
  * counters have no libta equivalent and stay 0).

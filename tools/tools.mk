@@ -2,7 +2,7 @@
 # Included by the top Makefile (uses SRC, B, CC, CFLAGS_COMMON, KSFT_HDR).
 
 CTL_LIB_SRCS := $(SRC)/tools/ctl/parse.c $(SRC)/tools/ctl/dev.c $(SRC)/tools/ctl/out.c
-CTL_HDRS := $(SRC)/tools/ctl/ctl.h $(SRC)/uapi/linux/tieralloc.h $(SRC)/preload/ta_shm.h \
+CTL_HDRS := $(SRC)/tools/ctl/ctl.h $(SRC)/uapi/linux/tieralloc.h $(SRC)/libta/include/tieralloc_shm.h \
 	$(SRC)/libta/include/tieralloc.h
 CTL_JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 CTL_JSON_LIBS := $(or $(shell pkg-config --libs json-c 2>/dev/null),-ljson-c)

@@ -136,7 +136,7 @@ enum ta_backend_kind {
 /*
  * The counters of struct ta_lib_tier_stats, in order, written once:
  * X(field) for the struct below, libta's own counters, ta_stats_json(), the
- * preload's shared-memory record (preload/ta_shm.h) and its readers.
+ * preload's shared-memory record (libta/include/tieralloc_shm.h) and its readers.
  * Gauges say so; the others only grow.
  */
 /* clang-format off */

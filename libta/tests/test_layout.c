@@ -10,9 +10,9 @@
 
 #include "kselftest_harness.h"
 #include "tt_test.h"
-#include "../../preload/ta_shm.h"
+#include "tieralloc_shm.h"
 
-/* As written by hand before TA_LIB_TIER_COUNTERS (and in ta_shm.h, version 1). */
+/* As written by hand before TA_LIB_TIER_COUNTERS (and in tieralloc_shm.h, version 1). */
 struct frozen_tier {
 	int32_t node;
 	uint32_t policy;

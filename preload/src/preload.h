@@ -6,7 +6,7 @@
  *   malloc.c   the interposed entry points
  *   config.c   initialisation and the environment
  *   foreign.c  pointers libta did not allocate (ld.so, glibc)
- *   publish.c  per-process statistics in /dev/shm (ta_shm.h)
+ *   publish.c  per-process statistics in /dev/shm (tieralloc_shm.h)
  */
 #ifndef TA_PRELOAD_H
 #define TA_PRELOAD_H

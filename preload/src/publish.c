@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Per-process statistics in /dev/shm/tieralloc.<pid> (struct ta_shm_stats,
- * ../ta_shm.h) for `tierallocctl stats --pid`.
+ * tieralloc_shm.h) for `tierallocctl stats --pid`.
  *
  * Created at the first refresh, removed at exit.  Refreshed from the
  * allocation slow paths: when a thread refills a page of small blocks
@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "preload.h"
-#include "../ta_shm.h"
+#include "tieralloc_shm.h"
 
 #define SHM_BYTES ((sizeof(struct ta_shm_stats) + 4095) & ~(size_t)4095)
 

@@ -21,7 +21,7 @@
 
 #include "kselftest_harness.h"
 #include "pl_test.h"
-#include "ta_shm.h"
+#include "tieralloc_shm.h"
 /* The table of TA_* variables (libta-internal): its source, compiled in. */
 #include "../../libta/src/parse.c"
 #include "../../libta/src/options.c"

@@ -5,7 +5,7 @@
 #                    pkgconfig/tieralloc.pc
 #   $(PRELOADDIR)    libta_preload.so (default $(LIBDIR); the Debian package
 #                    keeps it out of the linker's path: LIBDIR/tieralloc)
-#   $(INCLUDEDIR)    tieralloc.h, linux/tieralloc.h
+#   $(INCLUDEDIR)    tieralloc.h, tieralloc_shm.h, linux/tieralloc.h
 #   $(BINDIR)        tierallocctl (in bin, not sbin: reading tiers and stats
 #                    is for every user; only set/apply need CAP_SYS_ADMIN)
 #   $(MANDIR)        man3/libta.3, man4/tieralloc.4, man8/tierallocctl.8,
@@ -84,6 +84,7 @@ install: $(INST_BUILT)
 	install -m 0755 $(B)/libta_preload.so $(DESTDIR)$(PRELOADDIR)/libta_preload.so
 	install -m 0644 $(INST)/gen/tieralloc.pc $(DESTDIR)$(PKGCONFIGDIR)/tieralloc.pc
 	install -m 0644 $(SRC)/libta/include/tieralloc.h $(DESTDIR)$(INCLUDEDIR)/tieralloc.h
+	install -m 0644 $(SRC)/libta/include/tieralloc_shm.h $(DESTDIR)$(INCLUDEDIR)/tieralloc_shm.h
 	install -m 0644 $(SRC)/uapi/linux/tieralloc.h $(DESTDIR)$(INCLUDEDIR)/linux/tieralloc.h
 	install -m 0644 $(INST_DIR)/tieralloc.conf $(DESTDIR)$(DOCDIR)/tieralloc.conf.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/tieralloc.conf ] || \
@@ -99,7 +100,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libta.so.$(TA_VERSION) $(DESTDIR)$(LIBDIR)/libta.so.$(TA_SOMAJOR) \
 		$(DESTDIR)$(LIBDIR)/libta.so $(DESTDIR)$(LIBDIR)/libta.a \
 		$(DESTDIR)$(PRELOADDIR)/libta_preload.so $(DESTDIR)$(PKGCONFIGDIR)/tieralloc.pc \
-		$(DESTDIR)$(INCLUDEDIR)/tieralloc.h $(DESTDIR)$(INCLUDEDIR)/linux/tieralloc.h \
+		$(DESTDIR)$(INCLUDEDIR)/tieralloc.h $(DESTDIR)$(INCLUDEDIR)/tieralloc_shm.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/tieralloc.h \
 		$(DESTDIR)$(DOCDIR)/tieralloc.conf.example \
 		$(DESTDIR)$(UDEVRULESDIR)/60-tieralloc.rules $(DESTDIR)$(UNITDIR)/tieralloc.service \
 		$(DESTDIR)$(MODLOADDIR)/tieralloc.conf \

@@ -16,7 +16,7 @@
 
 #include <json-c/json.h>
 
-#include "../../preload/ta_shm.h"
+#include "tieralloc_shm.h"
 
 #include "kselftest_harness.h"
 #include "ctl/ctl.h"
@@ -160,7 +160,7 @@ TEST(stat_names)
 }
 
 /*
- * stats --pid reads the record libta_preload.so publishes (preload/ta_shm.h):
+ * stats --pid reads the record libta_preload.so publishes (libta/include/tieralloc_shm.h):
  * made here by hand for this process, with every libta counter
  * (TA_LIB_TIER_COUNTERS) set to its own value.  Each shows as its field of
  * struct ta_tier_stats, except the large-block gauges, which the kernel

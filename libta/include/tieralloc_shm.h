@@ -18,8 +18,8 @@
  * Compatibility: readers check @magic and @version; fields are only ever
  * appended, with @size the number of bytes the writer knows.
  */
-#ifndef TIERALLOC_PRELOAD_SHM_H
-#define TIERALLOC_PRELOAD_SHM_H
+#ifndef TIERALLOC_SHM_H
+#define TIERALLOC_SHM_H
 
 #include <stdint.h>
 
@@ -75,4 +75,4 @@ struct ta_shm_stats {
 	struct ta_shm_tier tier[TA_SHM_NR_TIERS];
 };
 
-#endif /* TIERALLOC_PRELOAD_SHM_H */
+#endif /* TIERALLOC_SHM_H */
