@@ -243,6 +243,27 @@ static long ta_ioc_set_tier(void __user *argp)
 	return ta_tier_set(&cfg);
 }
 
+/*
+ * A caller built for an older struct ta_stats, with k fields per tier
+ * (24 <= k < TA_STAT_NR, see the UAPI), gets that layout: each tier's
+ * first k fields.  Returns how many bytes to copy out.
+ */
+static size_t ta_stats_layout(struct ta_stats *st, u32 size)
+{
+	const size_t row = TA_NR_TIERS * sizeof(u64);
+	u64 *v = (u64 *)st->tier;
+	size_t k;
+	u32 t;
+
+	if (size < TA_STATS_SIZE(24) || size >= sizeof(*st) ||
+	    (size - TA_STATS_SIZE(0)) % row)
+		return min_t(size_t, size, sizeof(*st));
+	k = (size - TA_STATS_SIZE(0)) / row;
+	for (t = 1; t < TA_NR_TIERS; t++)
+		memmove(v + t * k, v + t * TA_STAT_NR, k * sizeof(u64));
+	return size;
+}
+
 static long ta_ioc_get_stats(void __user *argp)
 {
 	struct ta_stats_query q;
@@ -259,7 +280,7 @@ static long ta_ioc_get_stats(void __user *argp)
 			return -ENOMEM;
 		ta_stats_fill(st);
 		if (copy_to_user(u64_to_user_ptr(q.stats_ptr), st,
-				 min_t(size_t, q.size, sizeof(*st))))
+				 ta_stats_layout(st, q.size)))
 			ret = -EFAULT;
 		kfree(st);
 		if (ret)
@@ -280,7 +301,7 @@ static long ta_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			.abi_version = TIERALLOC_ABI_VERSION,
 			.nr_tiers = TA_NR_TIERS,
 			.features = TA_FEAT_HUGE | TA_FEAT_MIGRATE |
-				    TA_FEAT_DISCARD | TA_FEAT_CLONE |
+				    TA_FEAT_DISCARD | TA_FEAT_CLONE | TA_FEAT_AUTO |
 				    (TA_PMD_MAP ? TA_FEAT_HUGE_PMD : 0),
 		};
 
@@ -349,6 +370,7 @@ static int __init ta_init(void)
 	ret = ta_sysfs_init();
 	if (ret)
 		goto err_regions;
+	ta_auto_init();
 	ret = misc_register(&ta_misc);
 	if (ret)
 		goto err_sysfs;
@@ -367,6 +389,8 @@ err_stats:
 static void __exit ta_exit(void)
 {
 	misc_deregister(&ta_misc);
+	/* No region is left, so the scanner is idle; wait for a last pass. */
+	ta_auto_exit();
 	ta_sysfs_exit();
 	ta_regions_exit();
 	ta_limits_exit();

@@ -267,7 +267,27 @@ static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
 	}
 }
 
-int ta_region_move(struct ta_region *r, struct ta_region_move *req)
+/*
+ * Pay for @bytes of a batch to dst.  The automatic tiering scanner
+ * (@nowait) never waits: a charge that would make it wait is refunded and
+ * the move stops with -EAGAIN, to be tried at a later scan.
+ */
+static int ta_move_charge(u32 dst, u64 bytes, bool nowait, u64 *added)
+{
+	if (signal_pending(current))
+		return -EINTR;
+	if (nowait) {
+		if (!ta_throttle_charge(dst, bytes, added))
+			return 0;
+		ta_throttle_refund(dst, *added);
+		*added = 0;
+		return -EAGAIN;
+	}
+	return ta_throttle(dst, bytes, true, added);
+}
+
+static int __ta_region_move(struct ta_region *r, struct ta_region_move *req,
+			    bool nowait)
 {
 	struct ta_move_ctx c = {
 		.r = r,
@@ -318,8 +338,8 @@ int ta_region_move(struct ta_region *r, struct ta_region_move *req)
 		down_read(&r->move_lock);
 		ta_batch_need(r, i, n, c.dst, &res);
 		up_read(&r->move_lock);
-		ret = signal_pending(current) ? -EINTR :
-		      ta_throttle(c.dst, (u64)res << PAGE_SHIFT, true, &added);
+		ret = ta_move_charge(c.dst, (u64)res << PAGE_SHIFT, nowait,
+				     &added);
 		if (ret)
 			break;
 		c.copied = 0;
@@ -370,4 +390,15 @@ int ta_region_move(struct ta_region *r, struct ta_region_move *req)
 	req->skipped_pages = c.skipped;
 	req->huge_fallbacks = c.fallbacks;
 	return ret;
+}
+
+int ta_region_move(struct ta_region *r, struct ta_region_move *req)
+{
+	return __ta_region_move(r, req, false);
+}
+
+/* The same, for the automatic tiering scanner: -EAGAIN instead of a wait. */
+int ta_region_move_nowait(struct ta_region *r, struct ta_region_move *req)
+{
+	return __ta_region_move(r, req, true);
 }

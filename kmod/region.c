@@ -284,6 +284,11 @@ static struct ta_region *ta_region_alloc(unsigned long nr_pages, u32 flags,
 	ret = -ENOMEM;
 	if (!r->pages || !r->page_tier)
 		goto err_free;
+	if (flags & TA_REGION_AUTO) {
+		ret = ta_auto_alloc(r, gfp);
+		if (ret)
+			goto err_free;
+	}
 
 	ret = ida_alloc_range(&ta_handle_ida, 1, TA_MAX_HANDLE, GFP_KERNEL);
 	if (ret < 0)
@@ -294,6 +299,7 @@ static struct ta_region *ta_region_alloc(unsigned long nr_pages, u32 flags,
 	return r;
 
 err_free:
+	ta_auto_release(r);
 	kvfree(r->page_tier);
 	kvfree(r->pages);
 	kfree(r);
@@ -303,6 +309,7 @@ err_free:
 /* Free what ta_region_alloc() made; the region holds no page any more. */
 static void ta_region_free_meta(struct ta_region *r)
 {
+	ta_auto_release(r);
 	mem_cgroup_put(r->memcg);
 	ida_free(&ta_handle_ida, r->handle);
 	kvfree(r->page_tier);
@@ -397,6 +404,10 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 
 	if (!req->size || req->size > TA_REGION_MAX_SIZE)
 		return ERR_PTR(-EINVAL);
+	/* An explicit placement never moves by itself (see the UAPI). */
+	if ((req->flags & TA_REGION_AUTO) &&
+	    ((req->flags & TA_REGION_TIER) || req->placement == TA_HINT_PIN_FAST))
+		return ERR_PTR(-EINVAL);
 	size = round_up(req->size, unit);
 	if ((size >> PAGE_SHIFT) > totalram_pages())
 		return ERR_PTR(-ENOMEM);
@@ -409,8 +420,9 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 	if (ret)
 		goto err_user;
 	r = ta_region_alloc(size >> PAGE_SHIFT,
-			    req->flags & (TA_REGION_HUGE | TA_REGION_POPULATE), uid,
-			    privileged);
+			    req->flags & (TA_REGION_HUGE | TA_REGION_POPULATE |
+					  TA_REGION_AUTO),
+			    uid, privileged);
 	if (IS_ERR(r)) {
 		ta_tier_unreserve(tier, size);
 		ret = PTR_ERR(r);
@@ -435,6 +447,7 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 	req->handle = r->handle;
 	req->offset = TA_REGION_OFFSET(r->handle);
 	req->granted_size = size;
+	ta_auto_register(r);
 	return r;
 
 err_user:
@@ -492,7 +505,8 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 		up_read(&src->move_lock);
 		goto err_user;
 	}
-	r = ta_region_alloc(src->nr_pages, src->flags & TA_REGION_HUGE, uid,
+	r = ta_region_alloc(src->nr_pages,
+			    src->flags & (TA_REGION_HUGE | TA_REGION_AUTO), uid,
 			    privileged);
 	if (IS_ERR(r)) {
 		up_read(&src->move_lock);
@@ -545,6 +559,7 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 	req->size = (u64)r->nr_pages << PAGE_SHIFT;
 	req->copied_bytes = copied;
 	req->tier = r->tier;
+	ta_auto_register(r);
 	return r;
 
 err_user:
@@ -736,6 +751,7 @@ static vm_fault_t ta_fault(struct vm_fault *vmf, unsigned long idx, bool pmd)
 
 	if (idx >= r->nr_pages)
 		return VM_FAULT_SIGBUS;
+	ta_auto_touch(r, idx);
 
 	down_read(&r->move_lock);
 	if (!ta_chunk_present(r, first)) {

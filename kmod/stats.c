@@ -51,6 +51,13 @@ TA_STAT_IS(TA_STAT_BYTES_MOVED_OUT, bytes_moved_out);
 TA_STAT_IS(TA_STAT_MIGRATE_SKIPPED, migrate_skipped);
 TA_STAT_IS(TA_STAT_MIGRATE_FAILURES, migrate_failures);
 TA_STAT_IS(TA_STAT_MIGRATE_NS, migrate_ns);
+TA_STAT_IS(TA_STAT_AUTO_SCANNED, auto_scanned);
+TA_STAT_IS(TA_STAT_AUTO_PROMOTED_BYTES, auto_promoted_bytes);
+TA_STAT_IS(TA_STAT_AUTO_DEMOTED_BYTES, auto_demoted_bytes);
+TA_STAT_IS(TA_STAT_AUTO_SKIP_CAP, auto_skip_cap);
+TA_STAT_IS(TA_STAT_AUTO_SKIP_TOKENS, auto_skip_tokens);
+TA_STAT_IS(TA_STAT_AUTO_SKIP_PINNED, auto_skip_pinned);
+TA_STAT_IS(TA_STAT_AUTO_SCAN_NS, auto_scan_ns);
 
 int ta_stats_init(void)
 {

@@ -6,6 +6,7 @@
  * throttle.c per-tier token buckets
  * region.c   regions: lifetime, page allocation, mmap and faults
  * migrate.c  moving a region's pages to another tier
+ * autotier.c automatic tiering of TA_REGION_AUTO regions
  * hotplug.c  tier nodes whose memory is ZONE_MOVABLE (CXL, hot-plugged)
  * stats.c    per-CPU counters and the stats snapshot
  * sysfs.c    /sys/class/misc/tieralloc/
@@ -14,8 +15,10 @@
 #ifndef _TA_H
 #define _TA_H
 
+#include <linux/bitops.h>
 #include <linux/bits.h>
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -30,6 +33,7 @@
 #define TA_HUGE_NR		BIT(TA_HUGE_ORDER)
 
 struct mem_cgroup;
+struct ta_auto;
 
 /* Token bucket, kept as a GCRA "theoretical arrival time" (see throttle.c). */
 struct ta_bucket {
@@ -84,6 +88,7 @@ extern const char * const ta_tier_names[TA_NR_TIERS];
  *   mmap_lock -> move_lock -> i_mmap_rwsem (unmap_mapping_range())
  *   mmap_lock -> move_lock -> ta_tier_state.cap_lock (moves, clones)
  *   mmap_lock -> ta_users_lock, cap_lock (the last put, from munmap)
+ *   mmap_lock -> ta_auto_lock (the last put of an AUTO region)
  *   mmap_lock -> the file's xarray lock (mmap)
  *   ta_config_lock -> ta_tier_state.cap_lock
  * .fault runs under mmap_lock: with no ->map_pages, a fault taken under
@@ -110,11 +115,35 @@ extern const char * const ta_tier_names[TA_NR_TIERS];
  *    page outlives its entry when it is discarded while pinned, and a
  *    folio with any page pinned cannot be frozen, so it moves whole or
  *    not at all.
+ *
+ * Automatic tiering (autotier.c), for TA_REGION_AUTO regions:
+ *  - @autot (NULL for other regions) is allocated with the region, before
+ *    it is reachable, and freed by its release: faults may use it
+ *    whenever they hold the region.  It is linked on ta_auto_regions
+ *    (under ta_auto_lock, a mutex) once the region is complete, at the
+ *    end of create or clone, and unlinked by the release, before anything
+ *    is freed.  The list holds no reference: the scanner takes one with
+ *    kref_get_unless_zero() under ta_auto_lock (a region whose count hit
+ *    zero is being released and is skipped), drops the lock, and puts it
+ *    when done with it, never under ta_auto_lock (the put may release).
+ *  - @autot->accessed: one bit per 2 MiB unit (a chunk; 512 pages of a
+ *    4 KiB region), set by ta_fault() with atomic bitops and no lock,
+ *    read and cleared by the scanner with test_and_clear_bit().
+ *  - @autot->units and @autot->cursor: heat history and scan position,
+ *    touched only by the scanner, a single work item (never concurrent
+ *    with itself).
+ *  - The scanner unmaps a unit with unmap_mapping_range() (i_mmap_rwsem,
+ *    no other lock held) so that the next access faults and sets its bit;
+ *    it reads page_tier under move_lock held for read, and moves through
+ *    ta_region_move_nowait(), which takes move_lock itself and never
+ *    waits for tokens.  It sleeps holding no lock.
+ *  Lock order additions: ta_auto_lock -> nothing (kref_get_unless_zero and
+ *  list operations only).
  */
 struct ta_region {
 	struct kref kref;
 	u32 handle;
-	u32 flags;		/* TA_REGION_HUGE | TA_REGION_POPULATE */
+	u32 flags;		/* TA_REGION_HUGE | POPULATE | AUTO */
 	u32 tier;		/* tier granted at creation, or the last full move */
 	kuid_t owner;		/* counted against the per-user limits */
 	bool privileged;	/* creator had CAP_SYS_RESOURCE (limits.c) */
@@ -126,6 +155,7 @@ struct ta_region {
 	struct page **pages;
 	u8 *page_tier;
 	u64 reserved[TA_NR_TIERS];
+	struct ta_auto *autot;	/* TA_REGION_AUTO state, else NULL */
 };
 
 /* Is the chunk starting at @first published (pairs with ta_region_fill())? */
@@ -166,6 +196,13 @@ enum ta_stat {
 	TA_STAT_MIGRATE_SKIPPED,
 	TA_STAT_MIGRATE_FAILURES,
 	TA_STAT_MIGRATE_NS,
+	TA_STAT_AUTO_SCANNED,
+	TA_STAT_AUTO_PROMOTED_BYTES,
+	TA_STAT_AUTO_DEMOTED_BYTES,
+	TA_STAT_AUTO_SKIP_CAP,
+	TA_STAT_AUTO_SKIP_TOKENS,
+	TA_STAT_AUTO_SKIP_PINNED,
+	TA_STAT_AUTO_SCAN_NS,
 	TA_STAT_NR
 };
 
@@ -266,6 +303,33 @@ void ta_limits_exit(void);
 
 /* migrate.c */
 int ta_region_move(struct ta_region *r, struct ta_region_move *req);
+int ta_region_move_nowait(struct ta_region *r, struct ta_region_move *req);
+
+/* autotier.c */
+struct ta_auto {
+	struct list_head node;		/* on ta_auto_regions */
+	struct ta_region *region;	/* whose ->autot this is */
+	unsigned long nr_units;		/* 2 MiB units */
+	unsigned long cursor;		/* next unit to scan */
+	unsigned long *accessed;	/* bit per unit, set by faults */
+	struct ta_auto_unit *units;	/* heat history per unit */
+};
+
+/* A fault at region index @idx: the unit was accessed (see ta_region). */
+static inline void ta_auto_touch(struct ta_region *r, unsigned long idx)
+{
+	struct ta_auto *a = r->autot;
+	unsigned long u = idx >> TA_HUGE_ORDER;
+
+	if (a && !test_bit(u, a->accessed))
+		set_bit(u, a->accessed);
+}
+
+int ta_auto_alloc(struct ta_region *r, gfp_t gfp);
+void ta_auto_register(struct ta_region *r);
+void ta_auto_release(struct ta_region *r);
+void ta_auto_init(void);
+void ta_auto_exit(void);
 
 /* sysfs.c */
 int ta_parse_size(const char *buf, u64 *out);

@@ -56,7 +56,7 @@ TEST(feature_names)
 	} want[] = {
 		{ TA_FEAT_HUGE, "huge" },	{ TA_FEAT_HUGE_PMD, "huge_pmd" },
 		{ TA_FEAT_MIGRATE, "migrate" }, { TA_FEAT_DISCARD, "discard" },
-		{ TA_FEAT_CLONE, "clone" },
+		{ TA_FEAT_CLONE, "clone" },	{ TA_FEAT_AUTO, "auto" },
 	};
 
 	TH_LOG("checks every TA_FEAT_* bit is named, at its bit number");
@@ -76,18 +76,23 @@ TEST(tier_stat_names)
 		const char *name;
 		size_t off;
 	} want[] = {
-		F(reserved_bytes),   F(resident_bytes),	 F(regions),	      F(alloc_calls),
-		F(free_calls),	     F(bytes_allocated), F(bytes_freed),      F(sim_wait_ns),
-		F(throttle_wait_ns), F(soft_violations), F(hard_violations),  F(reroutes),
-		F(fault_failures),   F(huge_pages),	 F(huge_fallbacks),   F(migrations_in),
-		F(migrations_out),   F(pages_moved_in),	 F(pages_moved_out),  F(bytes_moved_in),
-		F(bytes_moved_out),  F(migrate_skipped), F(migrate_failures), F(migrate_ns),
+		F(reserved_bytes),  F(resident_bytes),	    F(regions),
+		F(alloc_calls),	    F(free_calls),	    F(bytes_allocated),
+		F(bytes_freed),	    F(sim_wait_ns),	    F(throttle_wait_ns),
+		F(soft_violations), F(hard_violations),	    F(reroutes),
+		F(fault_failures),  F(huge_pages),	    F(huge_fallbacks),
+		F(migrations_in),   F(migrations_out),	    F(pages_moved_in),
+		F(pages_moved_out), F(bytes_moved_in),	    F(bytes_moved_out),
+		F(migrate_skipped), F(migrate_failures),    F(migrate_ns),
+		F(auto_scanned),    F(auto_promoted_bytes), F(auto_demoted_bytes),
+		F(auto_skip_cap),   F(auto_skip_tokens),    F(auto_skip_pinned),
+		F(auto_scan_ns),
 	};
 #undef F
 
 	TH_LOG("checks every field of struct ta_tier_stats is named at its index");
 	ASSERT_EQ(sizeof(want) / sizeof(want[0]), TA_NR_TIER_STATS);
-	ASSERT_EQ(sizeof(struct ta_tier_stats), 24 * sizeof(__u64));
+	ASSERT_EQ(sizeof(struct ta_tier_stats), 31 * sizeof(__u64));
 	for (unsigned i = 0; i < TA_NR_TIER_STATS; i++) {
 		ASSERT_NE(NULL, names[want[i].off / sizeof(__u64)]);
 		ASSERT_STREQ(want[i].name, names[want[i].off / sizeof(__u64)]);

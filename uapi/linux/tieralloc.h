@@ -104,10 +104,11 @@ enum ta_throttle_mode {
 #define TA_FEAT_MIGRATE		_BITUL(2)	/* TA_IOC_REGION_MOVE */
 #define TA_FEAT_DISCARD		_BITUL(3)	/* TA_IOC_REGION_DISCARD */
 #define TA_FEAT_CLONE		_BITUL(4)	/* TA_IOC_REGION_CLONE */
+#define TA_FEAT_AUTO		_BITUL(5)	/* TA_REGION_AUTO */
 
 /* Names of the TA_FEAT_* bits, indexed by bit number. */
-#define TA_NR_FEATS		5
-#define TA_FEAT_NAMES { "huge", "huge_pmd", "migrate", "discard", "clone" }
+#define TA_NR_FEATS		6
+#define TA_FEAT_NAMES { "huge", "huge_pmd", "migrate", "discard", "clone", "auto" }
 
 struct ta_version {
 	__u32 abi_version;	/* TIERALLOC_ABI_VERSION */
@@ -120,7 +121,20 @@ struct ta_version {
 #define TA_REGION_HUGE		_BITUL(0)	/* 2 MiB physically contiguous pages */
 #define TA_REGION_POPULATE	_BITUL(1)	/* allocate every page at creation */
 #define TA_REGION_TIER		_BITUL(2)	/* @placement is a tier, not a hint */
-#define TA_REGION_FLAGS		(TA_REGION_HUGE | TA_REGION_POPULATE | TA_REGION_TIER)
+/*
+ * Automatic tiering (TA_FEAT_AUTO): the module watches which 2 MiB chunks
+ * of the region are accessed (a HUGE region's chunks; groups of 512 pages
+ * of a 4 KiB region) and moves them in place: hot chunks to FAST while
+ * FAST stays under a watermark of its caps, cold ones from FAST to SLOW
+ * (or NORMAL) when FAST is above one; tunables and counters in
+ * tieralloc(4).  @placement is a hint, where the region starts.  An
+ * explicit placement never moves by itself: TA_REGION_AUTO with
+ * TA_REGION_TIER or with TA_HINT_PIN_FAST is EINVAL.  A clone of an AUTO
+ * region is AUTO too; TA_IOC_REGION_MOVE still works on it.
+ */
+#define TA_REGION_AUTO		_BITUL(3)
+#define TA_REGION_FLAGS		(TA_REGION_HUGE | TA_REGION_POPULATE | TA_REGION_TIER | \
+				 TA_REGION_AUTO)
 
 /* struct ta_region_create: result (out) */
 #define TA_RESULT_REROUTED	_BITUL(0)	/* granted a slower tier than asked */
@@ -146,7 +160,7 @@ struct ta_region_free {
 /* struct ta_region_info: per-region state (TA_IOC_REGION_INFO). */
 struct ta_region_info {
 	__u32 handle;		/* in */
-	__u32 flags;		/* out: TA_REGION_HUGE | TA_REGION_POPULATE */
+	__u32 flags;		/* out: TA_REGION_HUGE | POPULATE | AUTO */
 	__u64 size;		/* out */
 	__u64 offset;		/* out: mmap offset */
 	__u32 tier;		/* out: tier holding most of the region */
@@ -268,6 +282,14 @@ struct ta_tier_stats {
 	__u64 migrate_skipped;	/* pages left in place (pinned or busy) */
 	__u64 migrate_failures;	/* moves into this tier that failed */
 	__u64 migrate_ns;	/* time spent moving into this tier */
+	/* Automatic tiering (TA_REGION_AUTO), since TA_FEAT_AUTO: */
+	__u64 auto_scanned;	/* 2 MiB chunks of this tier scanned */
+	__u64 auto_promoted_bytes;	/* bytes promoted into this tier */
+	__u64 auto_demoted_bytes;	/* bytes demoted into this tier */
+	__u64 auto_skip_cap;	/* moves into it refused: cap or promote watermark */
+	__u64 auto_skip_tokens;	/* ... deferred: its bucket would make them wait */
+	__u64 auto_skip_pinned;	/* pages left in place (pinned, busy, no memory) */
+	__u64 auto_scan_ns;	/* scanner time spent on chunks of this tier */
 };
 
 /*
@@ -292,6 +314,10 @@ struct ta_tier_stats {
 	TA_STAT_NAME_(pages_moved_out),	TA_STAT_NAME_(bytes_moved_in),	\
 	TA_STAT_NAME_(bytes_moved_out),	TA_STAT_NAME_(migrate_skipped),	\
 	TA_STAT_NAME_(migrate_failures), TA_STAT_NAME_(migrate_ns),	\
+	TA_STAT_NAME_(auto_scanned),	TA_STAT_NAME_(auto_promoted_bytes), \
+	TA_STAT_NAME_(auto_demoted_bytes), TA_STAT_NAME_(auto_skip_cap), \
+	TA_STAT_NAME_(auto_skip_tokens), TA_STAT_NAME_(auto_skip_pinned), \
+	TA_STAT_NAME_(auto_scan_ns),					\
 }
 
 struct ta_stats {
@@ -304,7 +330,14 @@ struct ta_stats {
  * TA_IOC_GET_STATS: the kernel writes min(@size, sizeof(struct ta_stats))
  * bytes of its struct ta_stats to @stats_ptr and returns its own size in
  * @size, so old and new callers keep working as the struct grows.
+ * struct ta_tier_stats grows at its end, which moves tier[1] and tier[2]:
+ * a caller whose @size is exactly that of an older struct ta_stats, with
+ * k fields per tier (TA_STATS_SIZE(k), k >= 24, ABI 1's first count), gets
+ * that layout, each tier's first k fields.  A caller newer than the
+ * kernel learns the kernel's field count from the @size returned
+ * ((size - TA_STATS_SIZE(0)) / TA_NR_TIERS / 8).
  */
+#define TA_STATS_SIZE(k)	(2 * sizeof(__u64) + TA_NR_TIERS * (k) * sizeof(__u64))
 struct ta_stats_query {
 	__u64 stats_ptr;	/* in: user pointer to struct ta_stats */
 	__u32 size;		/* in: caller's buffer size; out: kernel's */
