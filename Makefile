@@ -157,7 +157,15 @@ check:
 RUN_HOST_TESTS = $(SRC)/tools/run-tests host $(RESULTS)/host $(HOST_TESTS) || true
 RUN_GUEST_TESTS = for k in $(VM_KERNELS); do \
 		$(SRC)/tools/check-guest $$k $(RESULTS) $(GUEST_TESTS); \
+	done; \
+	for k in $(HOTPLUG_KERNELS); do \
+		TA_VM_MACHINE=hotplug $(SRC)/tools/check-guest $$k $(RESULTS) $(HOTPLUG_TESTS); \
 	done
+# Then hotplug_test again on tools/vmrun --machine hotplug, where node 2
+# (SLOW) is all ZONE_MOVABLE, as CXL memory onlined by daxctl is: ~15 s a
+# kernel (on the default machine it SKIPs).
+HOTPLUG_KERNELS ?= $(VM_KERNELS)
+HOTPLUG_TESTS := $(B)/selftests/hotplug_test
 
 check-nodeps: all $(TEST_BINS)
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
