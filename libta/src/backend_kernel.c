@@ -8,11 +8,12 @@
  *
  * fork(): region mappings are MAP_SHARED, so a child would share the
  * parent's heap.  The child handler therefore gives every region a private
- * copy, mapped at the same address through a new file: made by the module
- * (TA_IOC_REGION_CLONE copies only the pages that exist), or on older
- * modules a new region on the same tier filled from the old mapping.  The parent's forking thread
- * waits until the child has copied, so the blocks it owns are seen as of the
- * fork.  If a copy region cannot be had, the child gets anonymous memory.
+ * copy, mapped at the same address through a new file, made by the module
+ * (TA_IOC_REGION_CLONE copies only the pages that exist; every module
+ * libta works with has it).  The parent's forking thread waits until the
+ * child has copied, so the blocks it owns are seen as of the fork.  If a
+ * clone cannot be had (no device, a limit, no memory), the child gets an
+ * anonymous copy of the segment.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -225,18 +226,22 @@ static bool clone_one(struct lt_segment *seg, int fd)
 	return true;
 }
 
-/* Give the child a private copy of @seg's region, at the same address. */
+/*
+ * Give the child a private copy of @seg's region, at the same address: a
+ * clone by the module, or, if that cannot be had (no device, a limit), an
+ * anonymous copy, untiered but private.
+ */
 static void remap_one(struct lt_segment *seg, void *arg)
 {
 	struct remap *r = arg;
-	struct ta_region_create rc;
 	uint64_t used = ~0ull;
-	bool ok = false;
 
 	if (!seg->handle)
 		return;
-	if (r->fd >= 0 && (lt_g.kfeatures & TA_FEAT_CLONE) && clone_one(seg, r->fd))
+	if (r->fd >= 0 && clone_one(seg, r->fd))
 		return;
+	r->failed++;
+	seg->handle = 0;
 	if (seg->kind == TA_SEG_ARENA)
 		used = ~seg->free_mask & ~1ull;
 	if (r->tmp_len < seg->data_len) {
@@ -248,7 +253,8 @@ static void remap_one(struct lt_segment *seg, void *arg)
 		if (r->tmp == MAP_FAILED) {
 			r->tmp = NULL;
 			r->tmp_len = 0;
-			r->failed++;
+			/* No room to copy through: the child loses this segment's data. */
+			lt_map_anon_fixed(seg->data, seg->data_len);
 			return;
 		}
 	}
@@ -268,25 +274,7 @@ static void remap_one(struct lt_segment *seg, void *arg)
 		}                                                                                  \
 	} while (0)
 	FOR_USED(memcpy((uint8_t *)r->tmp + off, seg->data + off, n));
-	if (r->fd >= 0 &&
-	    !region_create(
-		    r->fd, seg->data_len, seg->tier,
-		    TA_REGION_TIER |
-			    (seg->huge && (lt_g.kfeatures & TA_FEAT_HUGE) ? TA_REGION_HUGE : 0),
-		    &rc)) {
-		if (mmap(seg->data, seg->data_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-			 r->fd, (off_t)rc.offset) != MAP_FAILED) {
-			seg->handle = rc.handle;
-			ok = true;
-		} else {
-			region_free(r->fd, rc.handle);
-		}
-	}
-	if (!ok) {
-		lt_map_anon_fixed(seg->data, seg->data_len);
-		seg->handle = 0;
-		r->failed++;
-	}
+	lt_map_anon_fixed(seg->data, seg->data_len);
 	FOR_USED(memcpy(seg->data + off, (uint8_t *)r->tmp + off, n));
 #undef FOR_USED
 }

@@ -8,6 +8,7 @@
  * gets a private copy of MAP_SHARED region memory.
  */
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -225,6 +226,52 @@ TEST(fork_gets_private_copy)
 	ASSERT_TRUE(tt_check(s, 100, 1));
 	ASSERT_TRUE(tt_check(l, 3u << 20, 2));
 	ASSERT_EQ(TA_TIER_FAST, ta_tier_of(l));
+	ta_free(s);
+	ta_free(l);
+}
+
+TEST(fork_without_clone_gets_anonymous_copy)
+{
+	struct rlimit old, low;
+	char *s, *l;
+	int status, fd;
+	pid_t pid;
+
+	NEED_DEVICE();
+	TH_LOG("checks a child that cannot clone (no fd left to reopen the device) still gets a "
+	       "private copy of every block, and allocates from the user backend");
+	s = ta_alloc(100, TA_HINT_HOT);
+	l = ta_alloc(3u << 20, TA_HINT_HOT);
+	tt_fill(s, 100, 3);
+	tt_fill(l, 3u << 20, 4);
+	/* The lowest free fd becomes the limit: the child's open() gets EMFILE. */
+	fd = dup(0);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	low = old;
+	low.rlim_cur = (rlim_t)fd;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
+	pid = fork();
+	if (pid != 0)
+		ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct ta_lib_stats st;
+		int bad = !tt_check(s, 100, 3) || !tt_check(l, 3u << 20, 4);
+		void *n = ta_alloc(5000, TA_HINT_COLD);
+
+		bad |= ta_get_stats(&st) || st.backend != TA_BACKEND_USER;
+		memset(s, 0, 100);
+		memset(l, 0, 3u << 20);
+		ta_free(n);
+		_exit(bad || !n);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_TRUE(tt_check(s, 100, 3));
+	ASSERT_TRUE(tt_check(l, 3u << 20, 4));
 	ta_free(s);
 	ta_free(l);
 }
