@@ -27,7 +27,7 @@
 #define MIB  (1UL << 20)
 #define PAGE 4096UL
 
-static const char *tier_name[TA_NR_TIERS] = { "FAST", "NORMAL", "SLOW" };
+static const char *const tier_name[TA_NR_TIERS] = TA_TIER_NAMES;
 
 static void die(const char *what)
 {

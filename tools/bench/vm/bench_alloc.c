@@ -32,7 +32,7 @@
 #define PAGE 4096UL
 #define LIVE 4096
 
-static const char *hint_name[] = { "hot", "warm", "cold" };
+static const char *const hint_name[TA_NR_HINTS] = TA_HINT_NAMES;
 static const ta_hint_t hints[] = { TA_HINT_HOT, TA_HINT_WARM, TA_HINT_COLD };
 static int node_of[TA_NR_TIERS];
 

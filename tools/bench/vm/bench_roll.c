@@ -68,7 +68,7 @@ struct ops {
 };
 
 static int node_of[TA_NR_TIERS];
-static const char *tier_name[TA_NR_TIERS] = { "FAST", "NORMAL", "SLOW" };
+static const char *const tier_name[TA_NR_TIERS] = TA_TIER_NAMES;
 static double moved_bytes, move_s;
 
 static void fill(struct block *b)

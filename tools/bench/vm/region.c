@@ -30,7 +30,7 @@
 #define FAULT_BYTES (64UL << 20)
 #define PAGE	    4096UL
 
-static const char *const tier_names[TA_NR_TIERS] = { "fast", "normal", "slow" };
+static const char *const tier_names[TA_NR_TIERS] = TA_TIER_NAMES;
 
 static double scale(void)
 {
