@@ -371,11 +371,16 @@ static int __init ta_init(void)
 	if (ret)
 		goto err_regions;
 	ta_auto_init();
-	ret = misc_register(&ta_misc);
+	ret = ta_hotplug_init();
 	if (ret)
 		goto err_sysfs;
+	ret = misc_register(&ta_misc);
+	if (ret)
+		goto err_hotplug;
 	return 0;
 
+err_hotplug:
+	ta_hotplug_exit();
 err_sysfs:
 	ta_sysfs_exit();
 err_regions:
@@ -389,6 +394,7 @@ err_stats:
 static void __exit ta_exit(void)
 {
 	misc_deregister(&ta_misc);
+	ta_hotplug_exit();
 	/* No region is left, so the scanner is idle; wait for a last pass. */
 	ta_auto_exit();
 	ta_sysfs_exit();

@@ -402,3 +402,104 @@ int ta_region_move_nowait(struct ta_region *r, struct ta_region_move *req)
 {
 	return __ta_region_move(r, req, true);
 }
+
+static bool ta_pfn_in(struct page *page, unsigned long start_pfn,
+		      unsigned long end_pfn)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	return pfn >= start_pfn && pfn < end_pfn;
+}
+
+/* Does the batch at @first have a page in the range?  move_lock held. */
+static bool ta_batch_in(struct ta_region *r, unsigned long first,
+			unsigned long n, unsigned long start_pfn,
+			unsigned long end_pfn)
+{
+	unsigned long i;
+
+	for (i = first; i < first + n; i++) {
+		struct page *page = READ_ONCE(r->pages[i]);
+
+		if (page && ta_pfn_in(page, start_pfn, end_pfn))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Evacuate one batch; move_lock is held for write and the batch is
+ * unmapped.  A 2 MiB folio (it lies in one memory block) moves whole, to a
+ * folio or 512 pages on its node, or stays; 4 KiB pages move one by one.
+ * Returns the pages left in the range.
+ */
+static unsigned long ta_evacuate_locked(struct ta_move_ctx *c,
+					unsigned long first, unsigned long n,
+					unsigned long start_pfn,
+					unsigned long end_pfn)
+{
+	struct ta_region *r = c->r;
+	struct page *head = r->pages[first];
+	unsigned long i, left = 0;
+
+	if (head && PageHead(head)) {
+		if (!ta_pfn_in(head, start_pfn, end_pfn))
+			return 0;
+		/* Same tier, same node: ta_move_commit() nets to nothing. */
+		c->dst = r->page_tier[first];
+		c->nid = page_to_nid(head);
+		if (!ta_chunk_freeze(r, first))
+			return TA_HUGE_NR;
+		if (ta_move_chunk(c, first))
+			return 0;
+		ta_chunk_thaw(r, first);
+		return TA_HUGE_NR;
+	}
+	for (i = first; i < first + n; i++) {
+		struct page *old = r->pages[i], *newp;
+
+		if (!old || !ta_pfn_in(old, start_pfn, end_pfn))
+			continue;
+		newp = ta_alloc_chunk(r, page_to_nid(old), 0, false);
+		if (!newp || !ta_move_page(r, i, newp)) {
+			if (newp)
+				__free_page(newp);
+			left++;
+		}
+	}
+	return left;
+}
+
+/*
+ * Memory offline (ta_regions_evacuate()): move every page of @r whose frame
+ * is in [start_pfn, end_pfn) to another page of the same node.  The kernel
+ * has isolated the range, so the allocator hands out nothing in it.  The
+ * tier does not change: no reservation, cap or token bucket is touched.
+ * Batches move as ta_region_move() moves them: unmapped and swapped under
+ * move_lock held for write, pinned pages left in place.  Returns the
+ * pages left in the range (pinned, or no free memory on the node).
+ */
+unsigned long ta_region_evacuate(struct ta_region *r, unsigned long start_pfn,
+				 unsigned long end_pfn, struct page **scratch)
+{
+	struct ta_move_ctx c = { .r = r, .scratch = scratch };
+	unsigned long i, n, left = 0;
+	bool hit;
+
+	for (i = 0; i < r->nr_pages; i += n) {
+		n = min_t(unsigned long, TA_MOVE_BATCH, r->nr_pages - i);
+		down_read(&r->move_lock);
+		hit = ta_batch_in(r, i, n, start_pfn, end_pfn);
+		up_read(&r->move_lock);
+		if (!hit)
+			continue;
+		down_write(&r->move_lock);
+		unmap_mapping_range(ta_mapping,
+				    (loff_t)(r->pgoff + i) << PAGE_SHIFT,
+				    (loff_t)n << PAGE_SHIFT, 1);
+		left += ta_evacuate_locked(&c, i, n, start_pfn, end_pfn);
+		up_write(&r->move_lock);
+		cond_resched();
+	}
+	return left;
+}

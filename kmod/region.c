@@ -50,6 +50,10 @@ struct address_space *ta_mapping;
 static DEFINE_IDA(ta_handle_ida);
 #define TA_MAX_HANDLE	((1U << (63 - TA_REGION_SHIFT)) - 1)
 
+/* Every region with metadata, for memory offline (ta_regions_evacuate()). */
+static LIST_HEAD(ta_region_list);
+static DEFINE_MUTEX(ta_region_list_lock);
+
 static int ta_fs_init_fs_context(struct fs_context *fc)
 {
 	return init_pseudo(fc, TA_FS_MAGIC) ? 0 : -ENOMEM;
@@ -296,6 +300,9 @@ static struct ta_region *ta_region_alloc(unsigned long nr_pages, u32 flags,
 	r->handle = ret;
 	r->pgoff = (pgoff_t)r->handle << (TA_REGION_SHIFT - PAGE_SHIFT);
 	r->memcg = get_mem_cgroup_from_mm(current->mm);
+	mutex_lock(&ta_region_list_lock);
+	list_add_tail(&r->list, &ta_region_list);
+	mutex_unlock(&ta_region_list_lock);
 	return r;
 
 err_free:
@@ -310,6 +317,9 @@ err_free:
 static void ta_region_free_meta(struct ta_region *r)
 {
 	ta_auto_release(r);
+	mutex_lock(&ta_region_list_lock);
+	list_del(&r->list);
+	mutex_unlock(&ta_region_list_lock);
 	mem_cgroup_put(r->memcg);
 	ida_free(&ta_handle_ida, r->handle);
 	kvfree(r->page_tier);
@@ -347,6 +357,49 @@ static void ta_region_release(struct kref *kref)
 void ta_region_put(struct ta_region *r)
 {
 	kref_put(&r->kref, ta_region_release);
+}
+
+/*
+ * Memory offline of [start_pfn, end_pfn) (hotplug.c): move the pages every
+ * live region has there elsewhere on their node.  The list lock is held
+ * only to step from one region to the next: each region is worked on with
+ * a reference of its own, dropped once the next one is held, so that the
+ * last put (which takes the list lock) never runs under it.  A region
+ * whose last reference is gone is being freed, pages and all: skipped.
+ * Returns the pages left in the range (pinned, or the node is full), or
+ * -EINTR on a signal (offlining is interruptible), -ENOMEM.
+ */
+long ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn)
+{
+	struct ta_region *r, *prev = NULL;
+	struct page **scratch;
+	long left = 0;
+
+	/* For a 2 MiB chunk moved as 4 KiB pages when no folio is free. */
+	scratch = kmalloc_array(TA_HUGE_NR, sizeof(*scratch), GFP_KERNEL);
+	if (!scratch)
+		return -ENOMEM;
+	mutex_lock(&ta_region_list_lock);
+	list_for_each_entry(r, &ta_region_list, list) {
+		if (!kref_get_unless_zero(&r->kref))
+			continue;
+		mutex_unlock(&ta_region_list_lock);
+		if (prev)
+			ta_region_put(prev);
+		prev = r;
+		if (signal_pending(current)) {
+			left = -EINTR;
+			goto out;
+		}
+		left += ta_region_evacuate(r, start_pfn, end_pfn, scratch);
+		mutex_lock(&ta_region_list_lock);
+	}
+	mutex_unlock(&ta_region_list_lock);
+out:
+	if (prev)
+		ta_region_put(prev);
+	kfree(scratch);
+	return left;
 }
 
 /*

@@ -91,6 +91,11 @@ extern const char * const ta_tier_names[TA_NR_TIERS];
  *   mmap_lock -> ta_auto_lock (the last put of an AUTO region)
  *   mmap_lock -> the file's xarray lock (mmap)
  *   ta_config_lock -> ta_tier_state.cap_lock
+ *   mmap_lock -> ta_region_list_lock (the last put frees the metadata)
+ *   mem_hotplug_lock -> move_lock -> i_mmap_rwsem, and
+ *   mem_hotplug_lock -> ta_region_list_lock, never nested with move_lock
+ *   (memory offline, ta_regions_evacuate(): the notifier is called with
+ *   device_hotplug_lock, cpus_read_lock and mem_hotplug_lock held)
  * .fault runs under mmap_lock: with no ->map_pages, a fault taken under
  * the VMA lock is retried under mmap_lock by the core.  No sleep for
  * tokens happens under move_lock or mmap_lock: the fault path drops both
@@ -152,6 +157,7 @@ struct ta_region {
 	struct mem_cgroup *memcg;	/* charged for everything; may be NULL */
 	struct rw_semaphore move_lock;
 	spinlock_t pages_lock;	/* publishing into pages[] */
+	struct list_head list;	/* on ta_region_list, under ta_region_list_lock */
 	struct page **pages;
 	u8 *page_tier;
 	u64 reserved[TA_NR_TIERS];
@@ -265,10 +271,11 @@ int ta_throttle(u32 tier, u64 bytes, bool interruptible, u64 *added);
  *    movable_operations): on a node with a normal zone too they would go
  *    to ZONE_MOVABLE first and pin it, and in a movable pageblock or a
  *    CMA area they would defeat compaction and contiguous allocations.
- *    On an all-movable node two kernel paths that expect to migrate any
- *    page there retry instead: offlining a memory block that holds tier
- *    pages, until a signal; and a FOLL_LONGTERM pin of a tier page
- *    (io_uring fixed buffers, RDMA, vfio), until a fatal signal.
+ *    On an all-movable node the module migrates its pages itself when a
+ *    memory block goes offline (hotplug.c), or makes the offline fail
+ *    with -EBUSY; a FOLL_LONGTERM pin of a tier page there (io_uring
+ *    fixed buffers, RDMA, vfio), which the kernel would migrate out of
+ *    ZONE_MOVABLE first and cannot, retries until a fatal signal.
  *  - Metadata (regions, page arrays, handle slots, scratch arrays):
  *    GFP_KERNEL, with __GFP_ACCOUNT where a user pays for it; never
  *    movable.
@@ -276,6 +283,8 @@ int ta_throttle(u32 tier, u64 bytes, bool interruptible, u64 *added);
 
 /* hotplug.c */
 gfp_t ta_hotplug_gfp(int nid);
+int ta_hotplug_init(void);
+void ta_hotplug_exit(void);
 
 /* region.c */
 extern struct address_space *ta_mapping;
@@ -292,6 +301,7 @@ int ta_region_range(struct ta_region *r, u64 offset, u64 length,
 int ta_region_discard(struct ta_region *r, struct ta_region_discard *req);
 struct page *ta_alloc_chunk(struct ta_region *r, int nid, unsigned int order,
 			    bool zero);
+long ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn);
 
 /* limits.c */
 int ta_user_charge(kuid_t uid, u64 bytes, bool privileged);
@@ -304,6 +314,8 @@ void ta_limits_exit(void);
 /* migrate.c */
 int ta_region_move(struct ta_region *r, struct ta_region_move *req);
 int ta_region_move_nowait(struct ta_region *r, struct ta_region_move *req);
+unsigned long ta_region_evacuate(struct ta_region *r, unsigned long start_pfn,
+				 unsigned long end_pfn, struct page **scratch);
 
 /* autotier.c */
 struct ta_auto {
