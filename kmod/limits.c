@@ -167,15 +167,15 @@ bool ta_reserve_allows(const struct ta_region *r, unsigned long nr_pages)
 }
 
 /*
- * Are region pages charged to memory cgroups for real?  __GFP_ACCOUNT
- * charges nothing when kernel memory accounting is off
+ * Is @memcg, which a new region will charge, charged for real?
+ * __GFP_ACCOUNT charges nothing when kernel memory accounting is off
  * (cgroup.memory=nokmem): say so once, as memory.max then does not hold
- * for them.  Called at each create: the kernel turns accounting on with
- * the first cgroup, which may come after the module.
+ * for region pages.  Only for a cgroup below the root: the root is never
+ * charged, and the kernel turns accounting on with the first cgroup.
  */
-void ta_limits_check_memcg(void)
+void ta_limits_check_memcg(struct mem_cgroup *memcg)
 {
-	if (!mem_cgroup_disabled() && !ta_memcg_kmem_online())
+	if (memcg && memcg->css.parent && !ta_memcg_kmem_online())
 		pr_warn_once("tieralloc: kernel memory accounting is off (cgroup.memory=nokmem): region pages are not charged to memory cgroups\n");
 }
 

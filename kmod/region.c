@@ -300,6 +300,7 @@ static struct ta_region *ta_region_alloc(unsigned long nr_pages, u32 flags,
 	r->handle = ret;
 	r->pgoff = (pgoff_t)r->handle << (TA_REGION_SHIFT - PAGE_SHIFT);
 	r->memcg = get_mem_cgroup_from_mm(current->mm);
+	ta_limits_check_memcg(r->memcg);
 	mutex_lock(&ta_region_list_lock);
 	list_add_tail(&r->list, &ta_region_list);
 	mutex_unlock(&ta_region_list_lock);
@@ -465,7 +466,6 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 	if ((size >> PAGE_SHIFT) > totalram_pages())
 		return ERR_PTR(-ENOMEM);
 
-	ta_limits_check_memcg();
 	ret = ta_user_charge(uid, size, privileged);
 	if (ret)
 		return ERR_PTR(ret);
@@ -546,7 +546,6 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 	u64 copied = 0;
 	int ret;
 
-	ta_limits_check_memcg();
 	ret = ta_user_charge(uid, size, privileged);
 	if (ret)
 		return ERR_PTR(ret);

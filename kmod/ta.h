@@ -307,7 +307,7 @@ long ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn);
 int ta_user_charge(kuid_t uid, u64 bytes, bool privileged);
 void ta_user_uncharge(kuid_t uid, u64 bytes);
 bool ta_reserve_allows(const struct ta_region *r, unsigned long nr_pages);
-void ta_limits_check_memcg(void);
+void ta_limits_check_memcg(struct mem_cgroup *memcg);
 void ta_limits_init(void);
 void ta_limits_exit(void);
 
