@@ -12,7 +12,8 @@ ALL += $(B)/tests/tierallocctl_host_test $(B)/tests/tierallocctl_guest_test
 HOST_TESTS += $(B)/tests/tierallocctl_host_test $(SRC)/tools/tests/kernel-style \
 	$(SRC)/tools/tests/userspace-style $(SRC)/tools/tests/shell-lint \
 	$(SRC)/tools/tests/dmesg-scan-test \
-	$(SRC)/tools/tests/plot-test
+	$(SRC)/tools/tests/plot-test \
+	$(SRC)/tools/install/systemd-boot-test
 GUEST_TESTS += $(B)/tests/tierallocctl_guest_test
 
 $(B)/tierallocctl: $(SRC)/tools/tierallocctl.c $(CTL_LIB_SRCS) $(CTL_HDRS)
