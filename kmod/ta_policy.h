@@ -175,6 +175,22 @@ static inline __u32 tapol_shared_flags(const int nodes[TA_NR_TIERS],
 }
 
 /*
+ * A tier whose node was set by hand (module parameter, SET_TIER, TA_NODE_*)
+ * keeps none of the attributes measured for the node discovery chose: its
+ * info flags say OVERRIDE (recompute SHARED afterwards), latency and
+ * bandwidth read 0.  @t is the module's struct ta_tier_state or libta's
+ * struct lt_tier_conf, whose fields have these names.
+ */
+#define TAPOL_SET_OVERRIDE(t)						\
+	do {								\
+		__typeof__(t) __tp = (t);				\
+									\
+		__tp->info_flags = TA_TIER_INFO_OVERRIDE;		\
+		__tp->read_latency_ns = 0;				\
+		__tp->read_bandwidth_mbps = 0;				\
+	} while (0)
+
+/*
  * Token buckets as GCRA: a tier's bucket is its "theoretical arrival time"
  * (TAT, ns); a TAT in the past counts as now.  Charging n bytes at rate r
  * pushes the TAT n/r s forward; with a burst of b bytes the bucket is in

@@ -181,9 +181,7 @@ int ta_tiers_init(void)
 		t->policy = TA_POLICY_ROUTE_SLOW;
 		if (param[i] != NUMA_NO_NODE) {
 			t->node = param[i];
-			t->info_flags = TA_TIER_INFO_OVERRIDE;
-			t->read_latency_ns = 0;
-			t->read_bandwidth_mbps = 0;
+			TAPOL_SET_OVERRIDE(t);
 			rate = 0;
 		}
 		/* Model the tier's bandwidth by default; never delay. */
@@ -357,9 +355,7 @@ int ta_tier_set(const struct ta_tier_config *cfg)
 	if (cfg->valid & TA_CFG_NODE && cfg->node != t->node) {
 		/* Pages already allocated stay where they are. */
 		WRITE_ONCE(t->node, cfg->node);
-		t->info_flags = TA_TIER_INFO_OVERRIDE;
-		t->read_latency_ns = 0;
-		t->read_bandwidth_mbps = 0;
+		TAPOL_SET_OVERRIDE(t);
 		ta_tiers_mark_shared();
 	}
 	mutex_unlock(&ta_config_lock);

@@ -98,9 +98,7 @@ static void parse_nodes(void)
 			continue;
 		}
 		lt_g.tier[t].node = (int)v;
-		lt_g.tier[t].info_flags = TA_TIER_INFO_OVERRIDE;
-		lt_g.tier[t].read_latency_ns = 0;
-		lt_g.tier[t].read_bandwidth_mbps = 0;
+		TAPOL_SET_OVERRIDE(&lt_g.tier[t]);
 		lt_g.tier[t].rate = 0;
 		lt_g.tier[t].burst = 0;
 	}
