@@ -80,4 +80,14 @@ static inline bool ta_memcg_kmem_online(void)
 #endif
 }
 
+/* Is @memcg a cgroup below the root, the only kind that is charged? */
+static inline bool ta_memcg_below_root(struct mem_cgroup *memcg)
+{
+#ifdef CONFIG_MEMCG
+	return memcg && memcg->css.parent;
+#else
+	return false;
+#endif
+}
+
 #endif /* _TA_COMPAT_H */

@@ -175,7 +175,7 @@ bool ta_reserve_allows(const struct ta_region *r, unsigned long nr_pages)
  */
 void ta_limits_check_memcg(struct mem_cgroup *memcg)
 {
-	if (memcg && memcg->css.parent && !ta_memcg_kmem_online())
+	if (ta_memcg_below_root(memcg) && !ta_memcg_kmem_online())
 		pr_warn_once("tieralloc: kernel memory accounting is off (cgroup.memory=nokmem): region pages are not charged to memory cgroups\n");
 }
 
