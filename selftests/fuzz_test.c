@@ -200,7 +200,7 @@ static void op_create(struct fz *f)
 {
 	struct ta_region_create c;
 	uint32_t flags = (pick(f, 2) ? TA_REGION_TIER : 0) | (pick(f, 8) ? 0 : TA_REGION_HUGE) |
-			 (pick(f, 8) ? 0 : TA_REGION_POPULATE);
+			 (pick(f, 8) ? 0 : TA_REGION_POPULATE) | (pick(f, 4) ? 0 : TA_REGION_AUTO);
 	uint64_t size = (pick(f, 4) + 1) * (pick(f, 2) ? TA_PAGE * (1 + pick(f, 64)) : TA_MIB / 2);
 
 	if (f->nh == MAX_REGIONS)
@@ -871,8 +871,10 @@ static void sh_op_create(struct sh_thread *t)
 {
 	struct ta_region_create c;
 	bool huge = pick(&t->f, 8) == 0;
+	/* AUTO regions put the scanner's unmaps and moves in the race too. */
 	uint32_t flags = (pick(&t->f, 2) ? TA_REGION_TIER : 0) | (huge ? TA_REGION_HUGE : 0) |
-			 (pick(&t->f, 8) ? 0 : TA_REGION_POPULATE);
+			 (pick(&t->f, 8) ? 0 : TA_REGION_POPULATE) |
+			 (pick(&t->f, 4) ? 0 : TA_REGION_AUTO);
 	uint64_t size = huge ? (1 + pick(&t->f, 2)) * TA_HUGE_SIZE - (pick(&t->f, 4) ? 0 : TA_PAGE)
 			     : TA_PAGE * (1 + pick(&t->f, 64));
 	uint32_t placement =
