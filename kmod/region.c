@@ -451,6 +451,7 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 	u64 unit = req->flags & TA_REGION_HUGE ? TA_HUGE_SIZE : PAGE_SIZE;
 	bool privileged = capable(CAP_SYS_RESOURCE);
 	kuid_t uid = current_uid();
+	u32 flags = req->flags;
 	struct ta_region *r;
 	u32 tier, result;
 	u64 size;
@@ -458,9 +459,12 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 
 	if (!req->size || req->size > TA_REGION_MAX_SIZE)
 		return ERR_PTR(-EINVAL);
+	/* The hint that lets the module decide is an AUTO region (UAPI). */
+	if (!(flags & TA_REGION_TIER) && req->placement == TA_HINT_AUTO)
+		flags |= TA_REGION_AUTO;
 	/* An explicit placement never moves by itself (see the UAPI). */
-	if ((req->flags & TA_REGION_AUTO) &&
-	    ((req->flags & TA_REGION_TIER) || req->placement == TA_HINT_PIN_FAST))
+	if ((flags & TA_REGION_AUTO) &&
+	    ((flags & TA_REGION_TIER) || req->placement == TA_HINT_PIN_FAST))
 		return ERR_PTR(-EINVAL);
 	size = round_up(req->size, unit);
 	if ((size >> PAGE_SHIFT) > totalram_pages())
@@ -469,12 +473,12 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 	ret = ta_user_charge(uid, size, privileged);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = ta_tier_grant(req->placement, req->flags, size, &tier, &result);
+	ret = ta_tier_grant(req->placement, flags, size, &tier, &result);
 	if (ret)
 		goto err_user;
 	r = ta_region_alloc(size >> PAGE_SHIFT,
-			    req->flags & (TA_REGION_HUGE | TA_REGION_POPULATE |
-					  TA_REGION_AUTO),
+			    flags & (TA_REGION_HUGE | TA_REGION_POPULATE |
+				     TA_REGION_AUTO),
 			    uid, privileged);
 	if (IS_ERR(r)) {
 		ta_tier_unreserve(tier, size);

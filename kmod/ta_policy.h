@@ -26,8 +26,8 @@
 
 /*
  * The tier a valid key asks for first: its exact tier, or the hint's (HOT
- * and PIN_FAST: FAST, WARM: NORMAL, COLD: SLOW, PREFER_FAST: FAST while
- * FAST has soft room, see tapol_first_tier()).
+ * and PIN_FAST: FAST, WARM: NORMAL, COLD: SLOW, PREFER_FAST and AUTO: FAST
+ * while FAST has soft room, see tapol_first_tier()).
  */
 static inline __u32 tapol_key_asked(__u32 key)
 {
@@ -55,24 +55,34 @@ static inline int tapol_key_pinned(__u32 key)
 }
 
 /*
- * The tier a valid key is granted when no cap is reached, or -1 when that
- * depends on the caps (PREFER_FAST).
+ * Whether a valid key's first tier depends on FAST's soft cap: PREFER_FAST,
+ * and AUTO, which starts where PREFER_FAST would (the module then moves
+ * an AUTO region's chunks by itself).
  */
-static inline int tapol_key_tier(__u32 key)
+static inline int tapol_key_soft(__u32 key)
 {
-	return key == TA_HINT_PREFER_FAST ? -1 : (int)tapol_key_asked(key);
+	return key == TA_HINT_PREFER_FAST || key == TA_HINT_AUTO;
 }
 
 /*
- * The tier to try first for a valid key: PREFER_FAST takes FAST only while
- * the grant keeps FAST within its soft cap (@fast_soft, 0 = none, with
- * @fast_reserved bytes reserved there), else NORMAL, which counts as a
- * reroute (*@result |= TA_RESULT_REROUTED).
+ * The tier a valid key is granted when no cap is reached, or -1 when that
+ * depends on the caps (PREFER_FAST, AUTO).
+ */
+static inline int tapol_key_tier(__u32 key)
+{
+	return tapol_key_soft(key) ? -1 : (int)tapol_key_asked(key);
+}
+
+/*
+ * The tier to try first for a valid key: PREFER_FAST and AUTO take FAST
+ * only while the grant keeps FAST within its soft cap (@fast_soft, 0 =
+ * none, with @fast_reserved bytes reserved there), else NORMAL, which
+ * counts as a reroute (*@result |= TA_RESULT_REROUTED).
  */
 static inline __u32 tapol_first_tier(__u32 key, __u64 bytes, __u64 fast_soft,
 				     __u64 fast_reserved, __u32 *result)
 {
-	if (key == TA_HINT_PREFER_FAST && fast_soft &&
+	if (tapol_key_soft(key) && fast_soft &&
 	    fast_reserved + bytes > fast_soft) {
 		*result |= TA_RESULT_REROUTED;
 		return TA_TIER_NORMAL;

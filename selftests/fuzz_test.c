@@ -103,6 +103,7 @@ static uint64_t boundary(struct fz *f)
 		TA_NR_TIERS,
 		TA_NR_HINTS,
 		TA_NR_TIERS - 1,
+		TA_NR_HINTS - 1,
 	};
 
 	return pick(f, 4) ? v[pick(f, sizeof(v) / sizeof(v[0]))] : rnd(f);

@@ -103,28 +103,44 @@ TEST_F(dev, placement_each_tier)
 	}
 }
 
-/* Hints resolve in the kernel: HOT/WARM/COLD to FAST/NORMAL/SLOW. */
+/*
+ * Hints resolve in the kernel: HOT/WARM/COLD to FAST/NORMAL/SLOW; AUTO is
+ * an AUTO region (and only AUTO is) starting where PREFER_FAST would.
+ */
 TEST_F(dev, hints_resolve)
 {
 	if (!self->ready)
 		return;
 	/* clang-format off */
-	static const uint32_t want[] = {
+	static const uint32_t want[TA_NR_HINTS] = {
 		[TA_HINT_HOT] = TA_TIER_FAST,
 		[TA_HINT_WARM] = TA_TIER_NORMAL,
 		[TA_HINT_COLD] = TA_TIER_SLOW,
 		[TA_HINT_PIN_FAST] = TA_TIER_FAST,
 		[TA_HINT_PREFER_FAST] = TA_TIER_FAST,
+		[TA_HINT_AUTO] = TA_TIER_FAST,
 	};
 	/* clang-format on */
 	struct ta_region_create req;
+	struct ta_region_info info;
 	uint32_t h;
 
 	for (h = 0; h < TA_NR_HINTS; h++) {
 		ASSERT_EQ(0, ta_create(self->fd, TA_MIB, h, 0, &req));
 		EXPECT_EQ(want[h], req.tier);
+		memset(&info, 0, sizeof(info));
+		info.handle = req.handle;
+		ASSERT_EQ(0, ioctl(self->fd, TA_IOC_REGION_INFO, &info));
+		EXPECT_EQ(h == TA_HINT_AUTO ? TA_REGION_AUTO : 0, info.flags & TA_REGION_AUTO)
+		TH_LOG("hint %u", h);
 		ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
 	}
+	/* The hint and the flag together are the same; an exact tier 5 is none. */
+	ASSERT_EQ(0, ta_create(self->fd, TA_MIB, TA_HINT_AUTO, TA_REGION_AUTO, &req));
+	EXPECT_EQ(TA_TIER_FAST, req.tier);
+	ASSERT_EQ(0, ta_free_handle(self->fd, req.handle));
+	EXPECT_EQ(-EINVAL, ta_create(self->fd, TA_MIB, TA_HINT_AUTO, TA_REGION_TIER, &req));
+	EXPECT_EQ(-EINVAL, ta_create(self->fd, TA_MIB, TA_HINT_PIN_FAST, TA_REGION_AUTO, &req));
 }
 
 /* POPULATE allocates every page at creation, before any access. */
@@ -299,7 +315,10 @@ TEST_F(dev, pin_fast_fails_at_hard_cap)
 	ASSERT_EQ(TA_TIER_NORMAL, a.tier);
 }
 
-/* PREFER_FAST uses FAST under its soft cap, NORMAL beyond; HOT counts soft violations. */
+/*
+ * PREFER_FAST (and AUTO) use FAST under its soft cap, NORMAL beyond; HOT
+ * counts soft violations.
+ */
 TEST_F(dev, prefer_fast_and_soft_cap)
 {
 	if (!self->ready)
@@ -318,6 +337,10 @@ TEST_F(dev, prefer_fast_and_soft_cap)
 	EXPECT_EQ(TA_TIER_FAST, a.tier);
 	EXPECT_EQ(0, a.result);
 	ASSERT_EQ(0, ta_create(self->fd, 6 * TA_MIB, TA_HINT_PREFER_FAST, 0, &a));
+	EXPECT_EQ(TA_TIER_NORMAL, a.tier);
+	EXPECT_TRUE(a.result & TA_RESULT_REROUTED);
+	/* AUTO starts where PREFER_FAST would. */
+	ASSERT_EQ(0, ta_create(self->fd, 6 * TA_MIB, TA_HINT_AUTO, 0, &a));
 	EXPECT_EQ(TA_TIER_NORMAL, a.tier);
 	EXPECT_TRUE(a.result & TA_RESULT_REROUTED);
 	/* HOT goes over the soft cap: granted, flagged and counted. */

@@ -7,6 +7,7 @@
  *   tierallocctl set SETTING=VALUE...
  *   tierallocctl apply [--check] FILE
  *   tierallocctl show-config
+ *   tierallocctl auto
  *   tierallocctl watch [--interval SECONDS] [--count N] [--raw]
  *   tierallocctl version
  *
@@ -58,6 +59,7 @@ static const char usage_text[] =
 	"                        whole first, and tiers changed before the module\n"
 	"                        refused one are put back; --check: syntax only\n"
 	"  show-config           the running settings in apply's syntax\n"
+	"  auto                  the module's automatic-tiering tunables (auto_*)\n"
 	"  watch [--interval SECONDS] [--count N] [--raw]\n"
 	"                        redraw the stats every SECONDS (default 1) with\n"
 	"                        per-second rates, N times (default: until ^C)\n"
@@ -75,6 +77,10 @@ static const char usage_text[] =
 	"  throttle.TIER.mode=M          account (model waits) or enforce (wait)\n"
 	"  throttle.mode=M               the same for every tier\n"
 	"  TIER.rate=, TIER.burst=, TIER.throttle_mode= are accepted as well.\n"
+	"  auto_NAME=N           the module parameter auto_NAME (tieralloc(4));\n"
+	"                        the names and ranges are the module's: see\n"
+	"                        'tierallocctl auto'; a value it refuses changes\n"
+	"                        nothing\n"
 	"  SIZE: a number with an optional K, M, G or T suffix (powers of 1024,\n"
 	"  any case, optional B/iB: 4G, 1.5g, 64MiB), or none.\n"
 	"\n"
@@ -87,9 +93,10 @@ static const char usage_text[] =
 static const char usage_tail[] =
 	"  (all unsigned integers: bytes, nanoseconds or counts)\n"
 	"\n"
-	"Environment: TIERALLOCCTL_DEVICE (default /dev/tieralloc) and\n"
+	"Environment: TIERALLOCCTL_DEVICE (default /dev/tieralloc),\n"
 	"TIERALLOCCTL_SYSFS (default /sys/class/misc/tieralloc, read instead\n"
-	"when TIERALLOCCTL_DEVICE does not know tieralloc's ioctls).\n"
+	"when TIERALLOCCTL_DEVICE does not know tieralloc's ioctls) and\n"
+	"TIERALLOCCTL_PARAMS (default /sys/module/tieralloc/parameters).\n"
 	"\n"
 	"Exit status: 0 ok, 1 operation failed, 2 bad command line,\n"
 	"3 module not loaded, 4 permission denied.\n";
@@ -498,10 +505,102 @@ static int set_failed(const char *cmd, const struct ctl_dev *dev, const struct t
 	return CTL_EXIT_ERR;
 }
 
+/*
+ * The running values of the parameters @set names, into @old (in @set's
+ * order); CTL_EXIT_USAGE after a message for a name the module does not
+ * have (the names it has are listed), CTL_EXIT_NODEV when it has none.
+ */
+static int params_check(const char *cmd, const struct ctl_set *set, uint32_t *old)
+{
+	struct ctl_param run[CTL_MAX_PARAMS];
+	int n;
+
+	if (!set->nparams)
+		return CTL_EXIT_OK;
+	n = ctl_params_read(run, CTL_MAX_PARAMS);
+	if (n < 0) {
+		fprintf(stderr,
+			"tierallocctl: %s: %s: cannot read the module's auto_* parameters: %s "
+			"(is a tieralloc.ko with automatic tiering loaded?)\n",
+			cmd, set->param[0].name, strerror(-n));
+		return CTL_EXIT_NODEV;
+	}
+	for (unsigned int i = 0; i < set->nparams; i++) {
+		int j;
+
+		for (j = 0; j < n && strcmp(run[j].name, set->param[i].name); j++)
+			;
+		if (j < n) {
+			old[i] = run[j].value;
+			continue;
+		}
+		fprintf(stderr, "tierallocctl: %s: unknown setting '%s' (the module's:", cmd,
+			set->param[i].name);
+		for (j = 0; j < n; j++)
+			fprintf(stderr, " %s", run[j].name);
+		fprintf(stderr, ")\n");
+		return CTL_EXIT_USAGE;
+	}
+	return CTL_EXIT_OK;
+}
+
+/* Put the first @n parameters of @set back to @old; how many could not be. */
+static int params_restore(const struct ctl_set *set, const uint32_t *old, unsigned int n)
+{
+	int bad = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		int err = ctl_param_write(set->param[i].name, old[i]);
+
+		if (err) {
+			fprintf(stderr, "tierallocctl: cannot restore %s=%u: %s\n",
+				set->param[i].name, old[i], strerror(-err));
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/*
+ * Write @set's parameters, all or none: the module checks each value
+ * against its range; after a refusal the ones written are put back.
+ */
+static int params_apply(const char *cmd, const struct ctl_set *set, const uint32_t *old)
+{
+	for (unsigned int i = 0; i < set->nparams; i++) {
+		const struct ctl_param *p = &set->param[i];
+		int err = ctl_param_write(p->name, p->value);
+
+		if (!err)
+			continue;
+		if (err == -EPERM || err == -EACCES)
+			fprintf(stderr, "permission denied: %s=%u needs root (%s)\n", p->name,
+				p->value, strerror(-err));
+		else
+			fprintf(stderr, "tierallocctl: %s: the module refused %s=%u: %s%s\n", cmd,
+				p->name, p->value, strerror(-err),
+				err == -EINVAL ? " (outside its range: see tieralloc(4), or "
+						 "modinfo -p tieralloc)"
+					       : "");
+		if (params_restore(set, old, i))
+			fprintf(stderr, "tierallocctl: %s: SOME SETTINGS WERE CHANGED\n", cmd);
+		return err == -EPERM || err == -EACCES ? CTL_EXIT_PERM : CTL_EXIT_ERR;
+	}
+	return CTL_EXIT_OK;
+}
+
+static void params_print_applied(const struct ctl_set *set)
+{
+	for (unsigned int i = 0; i < set->nparams; i++)
+		printf("%s = %u\n", set->param[i].name, set->param[i].value);
+}
+
 static int cmd_set(int argc, char **argv)
 {
+	uint32_t old_params[CTL_MAX_PARAMS];
 	struct ctl_set set;
 	struct ctl_dev dev;
+	bool tiers = false;
 	char err[256];
 	int ret, applied = 0;
 
@@ -515,6 +614,17 @@ static int cmd_set(int argc, char **argv)
 		}
 	}
 
+	ret = params_check("set", &set, old_params);
+	if (!ret)
+		ret = params_apply("set", &set, old_params);
+	if (ret)
+		return ret;
+	params_print_applied(&set);
+	applied = (int)set.nparams;
+	for (unsigned int t = 0; t < TA_NR_TIERS; t++)
+		tiers |= set.cfg[t].valid != 0;
+	if (!tiers)
+		return CTL_EXIT_OK;
 	ret = ctl_dev_open(&dev, true);
 	if (ret)
 		return ret;
@@ -581,6 +691,7 @@ static int node_has_memory(int node)
  */
 static int cmd_apply(int argc, char **argv)
 {
+	uint32_t old_params[CTL_MAX_PARAMS];
 	struct ta_tier_config old[TA_NR_TIERS];
 	const char *path = NULL;
 	bool check = false;
@@ -620,11 +731,22 @@ static int cmd_apply(int argc, char **argv)
 	for (unsigned int t = 0; t < TA_NR_TIERS; t++)
 		n += __builtin_popcount(set.cfg[t].valid);
 	if (check) {
-		printf("%s: %d settings, syntax ok\n", path, n);
+		printf("%s: %d settings, syntax ok\n", path, n + (int)set.nparams);
 		return CTL_EXIT_OK;
 	}
-	if (!n)
-		return CTL_EXIT_OK;
+	if (!n) {
+		/* Module parameters only: no device needed. */
+		ret = params_check("apply", &set, old_params);
+		if (ret == CTL_EXIT_USAGE)
+			fprintf(stderr, "nothing was changed\n");
+		if (!ret)
+			ret = params_apply("apply", &set, old_params);
+		if (!ret)
+			params_print_applied(&set);
+		else if (ret != CTL_EXIT_USAGE)
+			fprintf(stderr, "nothing was changed\n");
+		return ret;
+	}
 
 	ret = ctl_dev_open(&dev, true);
 	if (ret)
@@ -651,9 +773,18 @@ static int cmd_apply(int argc, char **argv)
 			ret = CTL_EXIT_USAGE;
 		}
 	}
+	if (!ret)
+		ret = params_check("apply", &set, old_params);
 	if (ret) {
 		if (ret == CTL_EXIT_USAGE)
 			fprintf(stderr, "nothing was changed\n");
+		ctl_dev_close(&dev);
+		return ret;
+	}
+	/* The module parameters first: a refused one leaves the tiers untouched. */
+	ret = params_apply("apply", &set, old_params);
+	if (ret) {
+		fprintf(stderr, "nothing was changed\n");
 		ctl_dev_close(&dev);
 		return ret;
 	}
@@ -684,11 +815,13 @@ static int cmd_apply(int argc, char **argv)
 				bad++;
 			}
 		}
+		bad += params_restore(&set, old_params, set.nparams);
 		fprintf(stderr, bad ? "tierallocctl: apply: SOME SETTINGS WERE CHANGED\n"
 				    : "nothing was changed\n");
 	} else {
 		for (unsigned int t = 0; t < TA_NR_TIERS; t++)
 			print_applied(&set.cfg[t]);
+		params_print_applied(&set);
 	}
 	ctl_dev_close(&dev);
 	return ret;
@@ -696,9 +829,10 @@ static int cmd_apply(int argc, char **argv)
 
 static int cmd_show_config(int argc, char **argv)
 {
+	struct ctl_param params[CTL_MAX_PARAMS];
 	struct ta_tier_config cfg[TA_NR_TIERS];
 	struct ctl_dev dev;
-	int ret;
+	int ret, n;
 
 	if (argc > 1)
 		return usage_error("show-config: unexpected argument '%s'", argv[1]);
@@ -711,6 +845,29 @@ static int cmd_show_config(int argc, char **argv)
 		return ret;
 	printf("# tierallocctl show-config: the running settings, for tierallocctl apply\n");
 	ctl_print_config(stdout, cfg);
+	n = ctl_params_read(params, CTL_MAX_PARAMS);
+	if (n > 0)
+		ctl_print_params(stdout, params, (size_t)n);
+	return CTL_EXIT_OK;
+}
+
+/* auto: the module's auto_* parameters, in apply's syntax. */
+static int cmd_auto(int argc, char **argv)
+{
+	struct ctl_param params[CTL_MAX_PARAMS];
+	int n;
+
+	if (argc > 1)
+		return usage_error("auto: unexpected argument '%s'", argv[1]);
+	n = ctl_params_read(params, CTL_MAX_PARAMS);
+	if (n < 0) {
+		fprintf(stderr,
+			"tierallocctl: auto: cannot read the module's auto_* parameters: %s (is a "
+			"tieralloc.ko with automatic tiering loaded?)\n",
+			strerror(-n));
+		return n == -ENOENT ? CTL_EXIT_NODEV : CTL_EXIT_ERR;
+	}
+	ctl_print_params(stdout, params, (size_t)n);
 	return CTL_EXIT_OK;
 }
 
@@ -897,6 +1054,7 @@ int main(int argc, char **argv)
 		{ "version", cmd_version },
 		{ "apply", cmd_apply },
 		{ "show-config", cmd_show_config },
+		{ "auto", cmd_auto },
 	};
 
 	if (argc < 2) {

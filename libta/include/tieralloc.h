@@ -11,6 +11,18 @@
  * migrates them in place.  Smaller blocks share pages with others and are
  * moved by copying (like realloc).
  *
+ * TA_HINT_AUTO lets the system decide: on the kernel backend the blocks'
+ * regions are TA_REGION_AUTO, whose hot 2 MiB units the module promotes to
+ * FAST and whose cold ones it demotes (a module without TA_FEAT_AUTO: they
+ * are placed as PREFER_FAST and stay, said once on stderr); on the user
+ * backend their memory is left under the default NUMA policy, for the
+ * kernel's own tiering (numa_balancing=2, demotion) to move.  Such a block
+ * starts where PREFER_FAST would; ta_tier_of() says that tier (or the one
+ * ta_move() last put it on), move_pages(2) says where its pages are now.
+ * ta_realloc() keeps it AUTO; ta_move() of a large one moves its pages and
+ * it stays AUTO (as TA_IOC_REGION_MOVE leaves a region AUTO), a small one
+ * is copied into the tier's blocks and stays there.
+ *
  * Freed pages stay resident for TA_PURGE_DELAY_MS (default 10 ms), so that
  * memory freed and taken again costs no system call or page fault; then
  * the thread's next page operation gives them back (ta_collect(): at once).
@@ -78,13 +90,21 @@ void *ta_move(void *p, ta_tier_t dst);
 
 /*
  * The tier @hint places blocks on while no cap is reached: FAST for HOT and
- * PIN_FAST, NORMAL for WARM, SLOW for COLD; -1 for PREFER_FAST, whose tier
- * depends on FAST's soft cap, and -1 with errno = EINVAL for a bad hint.
+ * PIN_FAST, NORMAL for WARM, SLOW for COLD; -1 for PREFER_FAST and AUTO,
+ * whose tier depends on FAST's soft cap (and AUTO's later on the system),
+ * and -1 with errno = EINVAL for a bad hint.
  */
 int ta_hint_tier(ta_hint_t hint);
 
 /*
- * The names of a hint ("hot", "warm", "cold", "pin_fast", "prefer_fast")
+ * 1 when the block at @p is AUTO (allocated with TA_HINT_AUTO: the system
+ * moves its pages), 0 when not, -1 with errno = EINVAL for a foreign
+ * pointer.  For caches of freed blocks: an AUTO block is no block of a tier.
+ */
+int ta_is_auto(const void *p);
+
+/*
+ * The names of a hint ("hot", "warm", "cold", "pin_fast", "prefer_fast", "auto")
  * and of a tier ("fast", "normal", "slow"), the UAPI's TA_HINT_NAMES and
  * TA_TIER_NAMES, for bindings that cannot read C headers; NULL with
  * errno = EINVAL past the last one.

@@ -230,6 +230,17 @@ TA_EXPORT int ta_tier_of(const void *p)
 	return seg->tier;
 }
 
+TA_EXPORT int ta_is_auto(const void *p)
+{
+	struct lt_segment *seg = lt_map_lookup(p);
+
+	if (!seg) {
+		errno = EINVAL;
+		return -1;
+	}
+	return seg->key == TA_HINT_AUTO;
+}
+
 TA_EXPORT int ta_owns(const void *p)
 {
 	return lt_map_lookup(p) != NULL;

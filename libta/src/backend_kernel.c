@@ -6,6 +6,12 @@
  * caps, rerouting and the throttle; the reply says which tier was granted.
  * Large blocks move in place with TA_IOC_REGION_MOVE.
  *
+ * TA_HINT_AUTO is passed on as it is: the module makes the region
+ * TA_REGION_AUTO and moves its 2 MiB units by itself.  A module without
+ * TA_FEAT_AUTO would refuse it, so there AUTO regions are created as
+ * PREFER_FAST (where AUTO starts), said once on stderr and in
+ * ta_stats_json()'s "auto".
+ *
  * fork(): region mappings are MAP_SHARED, so a child would share the
  * parent's heap.  The child handler therefore gives every region a private
  * copy, mapped at the same address through a new file, made by the module
@@ -99,6 +105,15 @@ int lt_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct lt_seg
 	if (key >= TA_NR_HINTS) {
 		placement = key - TA_NR_HINTS;
 		flags |= TA_REGION_TIER;
+	} else if (key == TA_HINT_AUTO && !(lt_g.kfeatures & TA_FEAT_AUTO)) {
+		static _Atomic int told;
+
+		placement = TA_HINT_PREFER_FAST;
+		if (!atomic_exchange(&told, 1))
+			lt_msg("%s has no automatic tiering (feature auto): TA_HINT_AUTO blocks "
+			       "are "
+			       "placed as prefer_fast and stay where they are",
+			       TIERALLOC_DEVICE);
 	}
 	if (huge && (lt_g.kfeatures & TA_FEAT_HUGE))
 		flags |= TA_REGION_HUGE;

@@ -8,6 +8,16 @@
  * libnuma's own calls allocate with malloc and read files with stdio, which
  * an allocator must not do; libta uses the same system calls directly.
  * Simulated mode (TA_USE_LIBNUMA=0, or no NUMA support) keeps tiers as labels.
+ *
+ * TA_HINT_AUTO without the module: the closest honest thing is to leave the
+ * memory under the process's default NUMA policy (no mbind), which is what
+ * the kernel's own tiering moves: NUMA balancing in its tiering mode
+ * (kernel.numa_balancing=2) promotes hot pages, demotion on reclaim
+ * (/sys/kernel/mm/numa/demotion_enabled) demotes cold ones; a bound VMA
+ * would pin them.  Caps are charged to the tier PREFER_FAST would take, a
+ * label: where the pages are is the kernel's choice (move_pages(2)).  A
+ * ta_move() of such a block moves its pages now and gives the mapping
+ * back to the default policy, so it stays automatic.
  */
 #include <errno.h>
 #include <linux/mempolicy.h>
@@ -56,7 +66,8 @@ int lt_user_map(void *addr, size_t len, unsigned key, bool huge, struct lt_segme
 	if (huge)
 		madvise(addr, len, MADV_HUGEPAGE);
 	node = lt_g.tier[tier].node;
-	if (placing() && node >= 0 && lt_sys_mbind(addr, len, MPOL_BIND, node, 0)) {
+	if (placing() && node >= 0 && key != TA_HINT_AUTO &&
+	    lt_sys_mbind(addr, len, MPOL_BIND, node, 0)) {
 		static _Atomic int told;
 
 		if (!atomic_exchange(&told, 1))
@@ -89,7 +100,7 @@ int lt_user_expand(struct lt_segment *seg, size_t add)
 		errno = e;
 		return -1;
 	}
-	if (placing() && node >= 0)
+	if (placing() && node >= 0 && seg->key != TA_HINT_AUTO)
 		lt_sys_mbind(addr, add, MPOL_BIND, node, 0);
 	lt_throttle_charge(seg->tier, add);
 	return 0;
@@ -148,6 +159,9 @@ int lt_user_move(struct lt_segment *seg, unsigned dst)
 		errno = e;
 		return -1;
 	}
+	/* Moved now; the kernel's tiering may move it again (see the top). */
+	if (placing() && node >= 0 && seg->key == TA_HINT_AUTO)
+		syscall(SYS_mbind, seg->data, seg->data_len, MPOL_DEFAULT, NULL, 0UL, 0U);
 	lt_policy_release(seg->tier, seg->data_len);
 	lt_throttle_charge(dst, seg->data_len);
 	return 0;

@@ -81,7 +81,8 @@ static struct lt_segment *cache_put(struct lt_segment *seg)
 	struct lt_segment *victim = NULL, *s;
 	unsigned t = seg->tier;
 
-	if (seg->used_len > CACHE_MAX_BLOCK || !default_layout(seg))
+	/* An AUTO block is no block of a tier: another hint must not get it. */
+	if (seg->used_len > CACHE_MAX_BLOCK || !default_layout(seg) || seg->key == TA_HINT_AUTO)
 		return seg;
 	pthread_mutex_lock(&large_lock);
 	if (ncached[t] >= CACHE_MAX || cached_bytes[t] + seg->used_len > CACHE_MAX_BYTES) {
@@ -326,18 +327,22 @@ bool lt_large_resize(struct lt_segment *seg, const void *p, size_t bytes)
  * Migrate in place; 0 or -1 + errno with the block where it was.  The block
  * then has @dst's exact key, as a small block that ta_move() copies: it is
  * pinned to @dst from now on, its hint (or earlier tier) forgotten, so that
- * ta_realloc() keeps it there.
+ * ta_realloc() keeps it there.  An AUTO block stays AUTO: its region (or
+ * mapping) is one the system tiers, which a move does not change (the
+ * module's TA_IOC_REGION_MOVE leaves a region AUTO), so it may move again.
  */
 int lt_large_move(struct lt_segment *seg, unsigned dst)
 {
 	unsigned src = seg->tier;
 
-	if (src == dst)
+	if (src == dst && seg->key != TA_HINT_AUTO)
 		return 0;
 	if (lt_backend_move(seg, dst)) {
 		lt_stat_add(&lt_g.cnt[dst].move_failures, 1);
 		return -1;
 	}
+	if (src == dst)
+		return 0;
 	lt_stat_sub(&lt_g.cnt[src].reserved_bytes, seg->data_len);
 	lt_stat_sub(&lt_g.cnt[src].regions, 1);
 	lt_stat_sub(&lt_g.cnt[src].large_blocks, 1);
@@ -351,7 +356,8 @@ int lt_large_move(struct lt_segment *seg, unsigned dst)
 	lt_stat_add(&lt_g.cnt[dst].moves_in, 1);
 	lt_stat_add(&lt_g.cnt[dst].bytes_moved_in, seg->data_len);
 	seg->tier = (uint8_t)dst;
-	seg->key = (uint8_t)lt_key_exact(dst);
+	if (seg->key != TA_HINT_AUTO)
+		seg->key = (uint8_t)lt_key_exact(dst);
 	return 0;
 }
 

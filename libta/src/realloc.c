@@ -12,13 +12,14 @@
 /*
  * Key to allocate a copy of a block of @seg with: the tier the block is on
  * now.  Its key if that names this tier (a hint's fixed tier, or exact),
- * else the tier's exact key (a rerouted hint, PREFER_FAST).
+ * else the tier's exact key (a rerouted hint, PREFER_FAST).  An AUTO block
+ * stays AUTO: its tier is the system's to choose.
  */
 static unsigned same_tier_key(const struct lt_segment *seg)
 {
 	unsigned k = seg->key;
 
-	if (tapol_key_tier(k) == (int)seg->tier)
+	if (tapol_key_tier(k) == (int)seg->tier || k == TA_HINT_AUTO)
 		return k;
 	return lt_key_exact(seg->tier);
 }
@@ -119,7 +120,8 @@ TA_EXPORT void *ta_move(void *p, ta_tier_t dst)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (seg->tier == (unsigned)dst)
+	/* An AUTO block's tier is where it started: its pages may be elsewhere now. */
+	if (seg->tier == (unsigned)dst && !(seg->key == TA_HINT_AUTO && seg->kind == TA_SEG_LARGE))
 		return p;
 	if (seg->kind == TA_SEG_LARGE) {
 		if ((uint8_t *)p != seg->block) {

@@ -52,6 +52,21 @@ static json_object *kernel_json(const struct ta_stats *k)
 	return o;
 }
 
+/*
+ * Who moves TA_HINT_AUTO blocks: "module" (TA_REGION_AUTO regions),
+ * "prefer_fast" (a module without TA_FEAT_AUTO: placed as PREFER_FAST and
+ * left there), "kernel" (the user backend: the default NUMA policy, for the
+ * kernel's own tiering), "none" (simulated or disabled: nothing does).
+ */
+static const char *auto_mode(const struct ta_lib_stats *st)
+{
+	if (st->disabled)
+		return "none";
+	if (st->backend == TA_BACKEND_KERNEL)
+		return lt_g.kfeatures & TA_FEAT_AUTO ? "module" : "prefer_fast";
+	return st->simulated ? "none" : "kernel";
+}
+
 TA_EXPORT int ta_stats_json(char *buf, size_t n)
 {
 	struct ta_lib_stats st;
@@ -80,6 +95,7 @@ TA_EXPORT int ta_stats_json(char *buf, size_t n)
 	put_u64(root, "segments", st.segments);
 	put_u64(root, "large_cached", st.large_cached);
 	put_u64(root, "foreign_frees", st.foreign_frees);
+	json_object_object_add(root, "auto", json_object_new_string(auto_mode(&st)));
 	tiers = json_object_new_object();
 	for (unsigned t = 0; t < TA_NR_TIERS; t++)
 		json_object_object_add(tiers, tier_names[t], tier_json(&st.tier[t]));

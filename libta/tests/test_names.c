@@ -25,6 +25,7 @@ TEST(value_names)
 	ASSERT_STREQ("cold", hints[TA_HINT_COLD]);
 	ASSERT_STREQ("pin_fast", hints[TA_HINT_PIN_FAST]);
 	ASSERT_STREQ("prefer_fast", hints[TA_HINT_PREFER_FAST]);
+	ASSERT_STREQ("auto", hints[TA_HINT_AUTO]);
 	ASSERT_STREQ("route_slow", policies[TA_POLICY_ROUTE_SLOW]);
 	ASSERT_STREQ("fail", policies[TA_POLICY_FAIL]);
 	ASSERT_STREQ("account", modes[TA_THROTTLE_ACCOUNT]);

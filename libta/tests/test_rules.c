@@ -59,6 +59,7 @@ static const int want_route[NR_KEYS][8] = {
 	[TA_HINT_COLD] = { S, S, S, S, NO, NO, NO, NO },
 	[TA_HINT_PIN_FAST] = { F, NO, F, NO, F, NO, F, NO },
 	[TA_HINT_PREFER_FAST] = { F, N, F, S, F, N, F, NO },
+	[TA_HINT_AUTO] = { F, N, F, S, F, N, F, NO },
 	[EXACT_FAST] = { F, NO, F, NO, F, NO, F, NO },
 	[EXACT_NORMAL] = { N, N, NO, NO, N, N, NO, NO },
 	[EXACT_SLOW] = { S, S, S, S, NO, NO, NO, NO },
@@ -70,12 +71,16 @@ static const int want_fail[NR_KEYS][8] = {
 	[TA_HINT_COLD] = { S, S, S, S, NO, NO, NO, NO },
 	[TA_HINT_PIN_FAST] = { F, NO, F, NO, F, NO, F, NO },
 	[TA_HINT_PREFER_FAST] = { F, NO, F, NO, F, NO, F, NO },
+	[TA_HINT_AUTO] = { F, NO, F, NO, F, NO, F, NO },
 	[EXACT_FAST] = { F, NO, F, NO, F, NO, F, NO },
 	[EXACT_NORMAL] = { N, N, NO, NO, N, N, NO, NO },
 	[EXACT_SLOW] = { S, S, S, S, NO, NO, NO, NO },
 };
 
-/* The same, with FAST over its soft cap: only PREFER_FAST changes, it asks NORMAL first. */
+/*
+ * The same, with FAST over its soft cap: only PREFER_FAST and AUTO (which
+ * starts where PREFER_FAST would) change, they ask NORMAL first.
+ */
 static const int want_prefer_over_soft[2][8] = {
 	{ N, N, S, S, N, N, NO, NO }, /* ROUTE_SLOW */
 	{ N, N, NO, NO, N, N, NO, NO }, /* FAIL */
@@ -101,7 +106,7 @@ TEST(grant_table)
 		/* FAST's soft cap: room for the 2 MiB asked, or not. */
 		soft[F] = reserved[F] + (over_soft ? 1 : 3) * MB;
 		want = pol == TA_POLICY_FAIL ? want_fail[key][full] : want_route[key][full];
-		if (key == TA_HINT_PREFER_FAST && over_soft)
+		if ((key == TA_HINT_PREFER_FAST || key == TA_HINT_AUTO) && over_soft)
 			want = want_prefer_over_soft[pol][full];
 		got = grant(key, tapol_key_pinned(key), reserved, soft, hard, pol, 2 * MB, &result);
 		ASSERT_EQ(want, got)
@@ -109,9 +114,10 @@ TEST(grant_table)
 		if (got < 0)
 			continue;
 		/* Rerouted exactly when granted another tier than the key asks for. */
-		ASSERT_EQ(got != (int)tapol_key_asked(key) ||
-				  (key == TA_HINT_PREFER_FAST && over_soft),
-			  !!(result & TA_RESULT_REROUTED))
+		ASSERT_EQ(
+			got != (int)tapol_key_asked(key) ||
+				((key == TA_HINT_PREFER_FAST || key == TA_HINT_AUTO) && over_soft),
+			!!(result & TA_RESULT_REROUTED))
 		TH_LOG("key %u full %#x: result %#x", key, full, result);
 		/* Over the soft cap only on FAST, when FAST was granted past it. */
 		ASSERT_EQ(got == F && over_soft, !!(result & TA_RESULT_SOFT_OVER));
@@ -144,9 +150,9 @@ TEST(module_region_tier_routes)
 TEST(key_tiers)
 {
 	TH_LOG("checks the tier each key asks for, the fixed tier and pinning");
-	static const int asked[NR_KEYS] = { F, N, S, F, F, F, N, S };
-	static const int fixed[NR_KEYS] = { F, N, S, F, -1, F, N, S };
-	static const int pinned[NR_KEYS] = { 0, 0, 0, 1, 0, 1, 1, 1 };
+	static const int asked[NR_KEYS] = { F, N, S, F, F, F, F, N, S };
+	static const int fixed[NR_KEYS] = { F, N, S, F, -1, -1, F, N, S };
+	static const int pinned[NR_KEYS] = { 0, 0, 0, 1, 0, 0, 1, 1, 1 };
 
 	for (unsigned k = 0; k < NR_KEYS; k++) {
 		ASSERT_EQ(asked[k], (int)tapol_key_asked(k));
@@ -280,7 +286,7 @@ TEST(name_exports)
 
 TEST(hint_tier_export)
 {
-	static const int want[TA_NR_HINTS] = { F, N, S, F, -1 };
+	static const int want[TA_NR_HINTS] = { F, N, S, F, -1, -1 };
 
 	TH_LOG("checks ta_hint_tier() for every hint and a bad one");
 	for (int h = 0; h < TA_NR_HINTS; h++)

@@ -185,6 +185,12 @@ TEST_F(numa, default_hint_hot)
 	ASSERT_EQ(0, PLACE("TA_DEFAULT_HINT=hot", "PL_BIG=fast", "PL_SMALL=fast"));
 }
 
+/* AUTO starts where PREFER_FAST would: FAST, which has no soft cap here. */
+TEST_F(numa, default_hint_auto)
+{
+	ASSERT_EQ(0, PLACE("TA_DEFAULT_HINT=auto", "PL_BIG=fast", "PL_SMALL=fast"));
+}
+
 TEST_F(numa, default_is_warm)
 {
 	ASSERT_EQ(0, PLACE("PL_BIG=normal", "PL_SMALL=normal"));

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <numaif.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -68,6 +69,37 @@ static int read_shm(pid_t pid, struct ta_shm_stats *out)
 	return -EAGAIN;
 }
 
+/*
+ * TA_DEFAULT_HINT=auto: malloc's blocks are AUTO (the system moves them),
+ * published as such; on the user backend they are not bound to a node.
+ */
+static int child_auto(void)
+{
+	ta_hint_t (*get_hint)(void) = (ta_hint_t(*)(void))pl_sym("ta_get_default_hint");
+	int (*is_auto)(const void *) = (int (*)(const void *))pl_sym("ta_is_auto");
+	struct ta_shm_stats s;
+	int mode = -1;
+	char *p;
+
+	if (!get_hint || !is_auto)
+		return 20;
+	if (get_hint() != TA_HINT_AUTO)
+		return 21;
+	p = big_alloc(8 * MiB);
+	if (!p)
+		return 22;
+	memset(p, 1, 8 * MiB);
+	if (is_auto(p) != 1)
+		return 23;
+	if (access(TIERALLOC_DEVICE, F_OK) &&
+	    (get_mempolicy(&mode, NULL, 0, p, MPOL_F_ADDR) || mode != MPOL_DEFAULT))
+		return 24;
+	if (read_shm(getpid(), &s) || s.default_hint != TA_HINT_AUTO)
+		return 25;
+	free(p);
+	return 0;
+}
+
 static int pl_child_main(const char *mode)
 {
 	void *p = big_alloc(2 * MiB);
@@ -84,6 +116,8 @@ static int pl_child_main(const char *mode)
 		return access(pl_shm_path(getpid()), F_OK) == 0 ? 1 : 0;
 	if (!strcmp(mode, "run"))
 		return 0;
+	if (!strcmp(mode, "auto"))
+		return child_auto();
 	return 99;
 }
 
@@ -182,6 +216,23 @@ TEST(good_settings_are_quiet)
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, pl_run_child_ex("run", env, errfile, NULL));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(0, st.st_size);
+	close(fd);
+	unlink(errfile);
+}
+
+TEST(default_hint_auto)
+{
+	static const char *const env[] = { "TA_DEFAULT_HINT=auto", NULL };
+	char errfile[] = "/tmp/pl_stats.err.XXXXXX";
+	int fd = mkstemp(errfile);
+	struct stat st;
+
+	TH_LOG("checks TA_DEFAULT_HINT=auto: accepted quietly, malloc's blocks AUTO (unbound on "
+	       "the user backend), published in the statistics file");
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, pl_run_child_ex("auto", env, errfile, NULL));
 	ASSERT_EQ(0, fstat(fd, &st));
 	EXPECT_EQ(0, st.st_size);
 	close(fd);

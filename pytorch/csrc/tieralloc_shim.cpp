@@ -41,7 +41,8 @@
  *    large blocks (like PyTorch's CUDA caching allocator; default 64 MiB per
  *    tier, set_cache_limit(), empty_cache()) hands the same, already
  *    faulted-in regions back.  A block is cached under the tier it is on
- *    and reused only for a hint naming that tier.  Cached blocks are libta
+ *    and reused only for a hint naming that tier (AUTO blocks, whose pages
+ *    the system moves, are not cached).  Cached blocks are libta
  *    blocks: its stats count them; they are not live tensors.
  *  - move(): a storage of TA_LARGE_MIN bytes or more owns its region and is
  *    migrated in place by ta_move (same address).  A smaller storage shares
@@ -260,7 +261,9 @@ void tensor_free(void *p)
 		size_t usable = ta_usable_size(p);
 
 		counters().frees.fetch_add(1, kRelaxed);
-		if (usable >= TA_LARGE_MIN && large_cache().put(p, usable, ta_tier_of(p)))
+		/* An AUTO block belongs to no tier: never handed to another hint. */
+		if (usable >= TA_LARGE_MIN && ta_is_auto(p) == 0 &&
+		    large_cache().put(p, usable, ta_tier_of(p)))
 			return;
 		ta_free(p);
 		return;

@@ -111,3 +111,21 @@ def test_hint_without_enable_warns():
         with tt.hint("cold"):
             t = torch.empty(10)
     assert not tt.is_tiered(t)
+
+
+@pytest.mark.parametrize("size", [100, 5000, 300_000])
+def test_auto_scope(on, size):
+    """hint("auto"): the system decides; a tensor starts where prefer_fast would
+    (FAST: no caps here), and a freed large one is not cached for other hints."""
+    import tieralloc
+    assert "auto" in tieralloc.HINTS
+    with tt.hint("auto"):
+        assert tt.current_hint() == "auto"
+        t = torch.ones(size)
+    assert tt.is_tiered(t) and tt.tier_of(t) == "fast"
+    assert float(t.sum()) == size
+    st = tieralloc.stats()
+    assert st["auto"] in ("module", "prefer_fast", "kernel", "none"), st["auto"]
+    before = st["torch"]["cache_bytes"]
+    del t
+    assert tieralloc.stats()["torch"]["cache_bytes"] == before

@@ -12,7 +12,8 @@ PyTorch CPU tensors placed on memory tiers.
     tieralloc.stats()["tiers"]["fast"]["reserved_bytes"]
 
 Hints: hot (FAST), warm (NORMAL), cold (SLOW), pin_fast (FAST only, fails
-at its hard cap), prefer_fast (FAST under its soft cap, else NORMAL).
+at its hard cap), prefer_fast (FAST under its soft cap, else NORMAL), auto
+(starts as prefer_fast; the system then moves the pages: libta(3)).
 Tiers: fast, normal, slow.  ``import tieralloc`` alone does not import
 torch; ``tieralloc.torch`` does.
 """

@@ -88,7 +88,7 @@ def names():
 
 def hint_tier(hint):
     """libta's ta_hint_tier(): the tier index @hint places on, -1 when that
-    depends on the caps (prefer_fast)."""
+    depends on the caps (prefer_fast, auto)."""
     fn = libta().ta_hint_tier
     fn.argtypes = [ctypes.c_int]
     fn.restype = ctypes.c_int

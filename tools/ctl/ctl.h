@@ -24,9 +24,26 @@
 #define CTL_EXIT_PERM  4 /* permission denied */
 
 /* Environment overrides, for tests and unusual setups. */
-#define CTL_ENV_DEVICE	  "TIERALLOCCTL_DEVICE"
-#define CTL_ENV_SYSFS	  "TIERALLOCCTL_SYSFS"
-#define CTL_SYSFS_DEFAULT "/sys/class/misc/tieralloc"
+#define CTL_ENV_DEVICE	   "TIERALLOCCTL_DEVICE"
+#define CTL_ENV_SYSFS	   "TIERALLOCCTL_SYSFS"
+#define CTL_SYSFS_DEFAULT  "/sys/class/misc/tieralloc"
+#define CTL_ENV_PARAMS	   "TIERALLOCCTL_PARAMS"
+#define CTL_PARAMS_DEFAULT "/sys/module/tieralloc/parameters"
+
+/*
+ * The module's tunables of automatic tiering: its parameters named auto_*
+ * (tieralloc(4)).  Their names are read from CTL_PARAMS_DEFAULT, never
+ * listed here, and their ranges are the module's: a value outside one is
+ * refused when written (apply then puts back what it had changed).
+ */
+#define CTL_PARAM_PREFIX   "auto_"
+#define CTL_MAX_PARAMS	   32
+#define CTL_PARAM_NAME_MAX 48
+
+struct ctl_param {
+	char name[CTL_PARAM_NAME_MAX];
+	uint32_t value;
+};
 
 /*
  * The statistics of a tier: struct ta_tier_stats read as an array of __u64,
@@ -76,10 +93,14 @@ int ctl_parse_uint(const char *s, uint64_t max, uint64_t *out);
  *   throttle.TIER.rate=SIZE[/s]  throttle.TIER.burst=SIZE
  *   throttle.TIER.mode=account|enforce     throttle.mode=... (all tiers)
  *   TIER.rate=  TIER.burst=  TIER.throttle_mode=  (sysfs attribute names)
+ *   auto_NAME=N   a module parameter auto_NAME (whole number; which names
+ *                 exist and their ranges are the module's, checked on apply)
  * Naming the same setting twice is an error.
  */
 struct ctl_set {
 	struct ta_tier_config cfg[TA_NR_TIERS];
+	struct ctl_param param[CTL_MAX_PARAMS];
+	unsigned int nparams;
 };
 
 void ctl_set_init(struct ctl_set *set);
@@ -97,6 +118,8 @@ int ctl_set_parse_file(struct ctl_set *set, FILE *f, const char *name, char *err
  * show-config), exact sizes; a node the module discovered is a comment.
  */
 void ctl_print_config(FILE *f, const struct ta_tier_config *cfg);
+/* "auto_NAME=VALUE" lines. */
+void ctl_print_params(FILE *f, const struct ctl_param *p, size_t n);
 /* Exact size with the largest unit that divides it: "4096" -> "4K", "1536M". */
 char *ctl_fmt_exact(uint64_t v, char *buf, size_t len);
 
@@ -129,6 +152,15 @@ int ctl_get_version(struct ctl_dev *dev, struct ta_version *v);
 int ctl_get_tier(struct ctl_dev *dev, unsigned int tier, struct ta_tier_config *cfg);
 int ctl_get_stats(struct ctl_dev *dev, struct ta_stats *st);
 int ctl_set_tier(struct ctl_dev *dev, const struct ta_tier_config *cfg);
+
+/*
+ * The module's auto_* parameters and their values, sorted by name, from
+ * $TIERALLOCCTL_PARAMS or CTL_PARAMS_DEFAULT: how many (at most @max), or
+ * a negative errno (-ENOENT: no module, or one without automatic tiering).
+ */
+int ctl_params_read(struct ctl_param *p, size_t max);
+/* Write one; 0 or a negative errno (-EINVAL: outside the module's range). */
+int ctl_param_write(const char *name, uint32_t value);
 
 /* ---- out.c ---- */
 

@@ -7,6 +7,7 @@
  * host tests read a fake sysfs tree that way, and the guest test checks the
  * module's sysfs files against its ioctls through it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -278,4 +279,81 @@ int ctl_set_tier(struct ctl_dev *dev, const struct ta_tier_config *cfg)
 	if (ioctl(dev->fd, TA_IOC_SET_TIER, &c))
 		return -errno;
 	return 0;
+}
+
+/* ---- module parameters (auto_*) ---- */
+
+static const char *params_dir(void)
+{
+	const char *p = getenv(CTL_ENV_PARAMS);
+
+	return p && *p ? p : CTL_PARAMS_DEFAULT;
+}
+
+static int param_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ctl_param *)a)->name, ((const struct ctl_param *)b)->name);
+}
+
+int ctl_params_read(struct ctl_param *p, size_t max)
+{
+	const size_t plen = strlen(CTL_PARAM_PREFIX);
+	DIR *d = opendir(params_dir());
+	struct dirent *e;
+	size_t n = 0;
+	int err = 0;
+
+	if (!d)
+		return -errno;
+	while (n < max && (e = readdir(d))) {
+		char path[512], buf[32], *end;
+		unsigned long v;
+		FILE *f;
+
+		if (strncmp(e->d_name, CTL_PARAM_PREFIX, plen) ||
+		    strlen(e->d_name) >= CTL_PARAM_NAME_MAX)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", params_dir(), e->d_name);
+		f = fopen(path, "r");
+		if (!f) {
+			err = -errno;
+			break;
+		}
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+		errno = 0;
+		v = strtoul(buf, &end, 10);
+		if (end == buf || (*end && *end != '\n') || errno || v > UINT32_MAX) {
+			err = -EPROTO;
+			break;
+		}
+		snprintf(p[n].name, sizeof(p[n].name), "%s", e->d_name);
+		p[n++].value = (uint32_t)v;
+	}
+	closedir(d);
+	if (err)
+		return err;
+	if (!n)
+		return -ENOENT;
+	qsort(p, n, sizeof(*p), param_cmp);
+	return (int)n;
+}
+
+int ctl_param_write(const char *name, uint32_t value)
+{
+	char path[512], buf[16];
+	int fd, len, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", params_dir(), name);
+	/* O_TRUNC as a shell's '>' does: sysfs ignores it, a plain file (tests) needs it. */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%u", value);
+	if (write(fd, buf, (size_t)len) != len)
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	return err ? err : 0;
 }

@@ -307,6 +307,38 @@ static int apply(struct ctl_set *set, int tier, size_t i, const char *key, const
 	return 0;
 }
 
+/* auto_NAME=N: the name's characters only (the module says which exist). */
+static int set_param(struct ctl_set *set, const char *key, const char *val, char *err,
+		     size_t errlen)
+{
+	struct ctl_param *p;
+	uint64_t v;
+
+	if (strlen(key) >= CTL_PARAM_NAME_MAX ||
+	    key[strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_")]) {
+		snprintf(err, errlen, "unknown setting '%s'", key);
+		return -1;
+	}
+	for (unsigned int i = 0; i < set->nparams; i++) {
+		if (!strcmp(set->param[i].name, key)) {
+			snprintf(err, errlen, "%s is set twice", key);
+			return -1;
+		}
+	}
+	if (ctl_parse_uint(val, UINT32_MAX, &v)) {
+		snprintf(err, errlen, "bad value '%s' for %s: expected a whole number", val, key);
+		return -1;
+	}
+	if (set->nparams == CTL_MAX_PARAMS) {
+		snprintf(err, errlen, "%s: more than %d module parameters", key, CTL_MAX_PARAMS);
+		return -1;
+	}
+	p = &set->param[set->nparams++];
+	snprintf(p->name, sizeof(p->name), "%s", key);
+	p->value = (uint32_t)v;
+	return 0;
+}
+
 int ctl_set_parse(struct ctl_set *set, const char *arg, char *err, size_t errlen)
 {
 	char key[128], orig[128], *tok[4];
@@ -345,6 +377,8 @@ int ctl_set_parse(struct ctl_set *set, const char *arg, char *err, size_t errlen
 		tok[ntok++] = c + 1;
 	}
 
+	if (ntok == 1 && !strncmp(tok[0], CTL_PARAM_PREFIX, strlen(CTL_PARAM_PREFIX)))
+		return set_param(set, tok[0], val, err, errlen);
 	if (ntok == 1 && !strcasecmp(tok[0], "policy")) {
 		for (size_t i = 0; i < NR_SET_FIELDS; i++)
 			if (set_fields[i].f == F_POLICY)
@@ -535,4 +569,10 @@ void ctl_print_config(FILE *f, const struct ta_tier_config *cfg)
 		fprintf(f, "throttle.%s.rate=%s\n", tn, cap_exact(c->rate, b, sizeof(b)));
 		fprintf(f, "throttle.%s.burst=%s\n", tn, ctl_fmt_exact(c->burst, b, sizeof(b)));
 	}
+}
+
+void ctl_print_params(FILE *f, const struct ctl_param *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s=%u\n", p[i].name, p[i].value);
 }

@@ -541,4 +541,77 @@ TEST_F(dev, apply_and_show_config)
 		TH_LOG("cannot remove %s", dir);
 }
 
+static int read_param(const char *name, char *buf, size_t len)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/tieralloc/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/*
+ * The module's auto_* parameters through apply: a good file is live (the
+ * module's files, `auto`, show-config); a value outside a parameter's range
+ * is refused by the module and what the file changed before it is put back,
+ * tiers and parameters alike.
+ */
+TEST_F(dev, auto_params_apply)
+{
+	char conf[] = "/tmp/tieralloc-conf-XXXXXX", iv[32], bud[32], v[32];
+	char restore[128], restore2[128];
+	struct ta_tier_config c;
+	struct ctl_out o;
+	int fd;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	if (read_param("auto_interval_ms", iv, sizeof(iv)) ||
+	    read_param("auto_budget", bud, sizeof(bud)))
+		SKIP(return, "this module has no automatic tiering: NOT TESTED");
+	fd = mkstemp(conf);
+	ASSERT_LE(0, fd);
+	close(fd);
+	write_conf(conf, "auto_budget=7\nauto_interval_ms=700 # slower\n");
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "apply", conf, NULL)) TH_LOG("%s", o.err);
+	ASSERT_EQ(0, read_param("auto_interval_ms", v, sizeof(v)));
+	EXPECT_STREQ("700", v);
+	ASSERT_EQ(0, read_param("auto_budget", v, sizeof(v)));
+	EXPECT_STREQ("7", v);
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "auto", NULL)) TH_LOG("%s", o.err);
+	EXPECT_NE(NULL, strstr(o.out, "auto_interval_ms=700\n")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "auto_enabled=")) TH_LOG("%s", o.out);
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "show-config", NULL));
+	EXPECT_NE(NULL, strstr(o.out, "\nauto_budget=7\n")) TH_LOG("%s", o.out);
+
+	/* 5 ms is under auto_interval_ms's range: refused, the rest put back. */
+	write_conf(conf, "fast.soft_cap=256M\nauto_budget=9\nauto_interval_ms=5\n");
+	EXPECT_EQ(1, ctl_run(&o, CTL_RUN_NOUID, NULL, "apply", conf, NULL));
+	EXPECT_NE(NULL, strstr(o.err, "the module refused auto_interval_ms=5")) TH_LOG("%s", o.err);
+	EXPECT_NE(NULL, strstr(o.err, "nothing was changed")) TH_LOG("%s", o.err);
+	ASSERT_EQ(0, read_param("auto_budget", v, sizeof(v)));
+	EXPECT_STREQ("7", v);
+	ASSERT_EQ(0, read_param("auto_interval_ms", v, sizeof(v)));
+	EXPECT_STREQ("700", v);
+	ASSERT_EQ(0, get_tier(self->fd, TA_TIER_FAST, &c));
+	EXPECT_EQ(self->saved[TA_TIER_FAST].soft_cap, c.soft_cap);
+	write_conf(conf, "auto_nothing=1\n");
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, NULL, "apply", conf, NULL));
+	EXPECT_NE(NULL, strstr(o.err, "unknown setting 'auto_nothing' (the module's: auto_budget"))
+	TH_LOG("%s", o.err);
+
+	snprintf(restore, sizeof(restore), "auto_budget=%s", bud);
+	snprintf(restore2, sizeof(restore2), "auto_interval_ms=%s", iv);
+	EXPECT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, NULL, "set", restore, restore2, NULL))
+	TH_LOG("%s", o.err);
+	unlink(conf);
+}
+
 TEST_HARNESS_MAIN

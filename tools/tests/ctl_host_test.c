@@ -522,6 +522,10 @@ TEST(config_file)
 		{ "policy=fail\nslow.policy=fail\n",
 		  "t.conf:2: slow.policy: slow.policy is set twice" },
 		{ "middle.node=1\n", "t.conf:1: unknown tier 'middle'" },
+		{ "auto_x=1\nauto_x=2\n", "t.conf:2: auto_x is set twice" },
+		{ "auto_x/../y=1\n", "t.conf:1: unknown setting 'auto_x/../y'" },
+		{ "auto_x=-1\n", "t.conf:1: bad value '-1' for auto_x: expected a whole number" },
+		{ "auto_x=4294967296\n", "t.conf:1: bad value '4294967296'" },
 	};
 	struct ctl_set set;
 	char err[512];
@@ -602,7 +606,8 @@ FIXTURE(fake_sysfs)
 {
 	char dir[64];
 	char env_sysfs[128];
-	const char *env[3];
+	char env_params[128];
+	const char *env[4];
 };
 
 static void put(const char *dir, const char *tier, const char *attr, const char *val)
@@ -657,10 +662,17 @@ FIXTURE_SETUP(fake_sysfs)
 			put(self->dir, tiers[t], ctl_stat_names[i], v);
 		}
 	}
+	/* The module's parameters: two auto_* ones, and one that is no tunable of it. */
+	put(self->dir, "parameters", "auto_interval_ms", "1000");
+	put(self->dir, "parameters", "auto_enabled", "1");
+	put(self->dir, "parameters", "max_regions_per_user", "65536");
 	snprintf(self->env_sysfs, sizeof(self->env_sysfs), "TIERALLOCCTL_SYSFS=%s", self->dir);
+	snprintf(self->env_params, sizeof(self->env_params), "TIERALLOCCTL_PARAMS=%s/parameters",
+		 self->dir);
 	self->env[0] = "TIERALLOCCTL_DEVICE=/dev/null";
 	self->env[1] = self->env_sysfs;
-	self->env[2] = NULL;
+	self->env[2] = self->env_params;
+	self->env[3] = NULL;
 }
 
 FIXTURE_TEARDOWN(fake_sysfs)
@@ -920,10 +932,12 @@ TEST_F(fake_sysfs, apply_and_show_config)
 	EXPECT_NE(NULL, strstr(o.out, "\n# fast.node=0 (discovered)\n")) TH_LOG("%s", o.out);
 	EXPECT_NE(NULL, strstr(o.out, "\nthrottle.slow.rate=1G\n")) TH_LOG("%s", o.out);
 	EXPECT_NE(NULL, strstr(o.out, "\nthrottle.slow.mode=enforce\n")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "\nauto_enabled=1\nauto_interval_ms=1000\n"))
+	TH_LOG("%s", o.out);
 	write_file(conf, o.out);
 	EXPECT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", "--check", conf, NULL))
 	TH_LOG("%s", o.err);
-	EXPECT_NE(NULL, strstr(o.out, "20 settings, syntax ok")) TH_LOG("%s", o.out);
+	EXPECT_NE(NULL, strstr(o.out, "22 settings, syntax ok")) TH_LOG("%s", o.out);
 
 	write_file(conf, "fast.soft_cap=1G\n\nslow.burst=12Q\n");
 	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", conf, NULL));
@@ -950,6 +964,72 @@ TEST_F(fake_sysfs, apply_and_show_config)
 	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", NULL));
 	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", conf, conf, NULL));
 	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "show-config", "x", NULL));
+}
+
+static void get_param(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/parameters/%s", dir, name);
+	buf[0] = '\0';
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(buf, (int)len, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/*
+ * The module's auto_* parameters: listed from its parameter directory,
+ * shown by `auto`, set by apply and set, a name it lacks refused with the
+ * names it has and nothing changed.  A value outside a parameter's range
+ * is refused by the module itself: tested in the guest (ctl_guest_test.c).
+ */
+TEST_F(fake_sysfs, auto_params)
+{
+	const char *noparams[] = { "TIERALLOCCTL_PARAMS=/nonexistent", NULL };
+	char conf[128], v[32];
+	struct ctl_out o;
+
+	snprintf(conf, sizeof(conf), "%s/t.conf", self->dir);
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "auto", NULL)) TH_LOG("%s", o.err);
+	EXPECT_STREQ("auto_enabled=1\nauto_interval_ms=1000\n", o.out);
+	EXPECT_EQ(3, ctl_run(&o, CTL_RUN_NOUID, noparams, "auto", NULL));
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "auto", "x", NULL));
+
+	write_file(conf, "auto_interval_ms=50 # faster\nauto_enabled=0\n");
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", conf, NULL))
+	TH_LOG("%s", o.err);
+	EXPECT_NE(NULL, strstr(o.out, "auto_interval_ms = 50\n")) TH_LOG("%s", o.out);
+	get_param(self->dir, "auto_interval_ms", v, sizeof(v));
+	EXPECT_STREQ("50", v);
+	get_param(self->dir, "auto_enabled", v, sizeof(v));
+	EXPECT_STREQ("0", v);
+
+	write_file(conf, "auto_interval_ms=70\nauto_nope=1\n");
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", conf, NULL));
+	EXPECT_NE(NULL, strstr(o.err, "unknown setting 'auto_nope' (the module's: auto_enabled "
+				      "auto_interval_ms)"))
+	TH_LOG("%s", o.err);
+	EXPECT_NE(NULL, strstr(o.err, "nothing was changed")) TH_LOG("%s", o.err);
+	get_param(self->dir, "auto_interval_ms", v, sizeof(v));
+	EXPECT_STREQ("50", v);
+	/* A module parameter that is not a tunable of automatic tiering is no setting. */
+	write_file(conf, "max_regions_per_user=1\n");
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", conf, NULL));
+	write_file(conf, "auto_interval_ms=ten\n");
+	EXPECT_EQ(2, ctl_run(&o, CTL_RUN_NOUID, self->env, "apply", conf, NULL));
+	EXPECT_NE(NULL, strstr(o.err, "t.conf:1: bad value 'ten' for auto_interval_ms"))
+	TH_LOG("%s", o.err);
+	EXPECT_EQ(3, ctl_run(&o, CTL_RUN_NOUID, noparams, "set", "auto_enabled=1", NULL));
+
+	ASSERT_EQ(0, ctl_run(&o, CTL_RUN_NOUID, self->env, "set", "auto_interval_ms=80", NULL))
+	TH_LOG("%s", o.err);
+	get_param(self->dir, "auto_interval_ms", v, sizeof(v));
+	EXPECT_STREQ("80", v);
 }
 
 TEST_HARNESS_MAIN

@@ -52,9 +52,14 @@ enum ta_hint {
 	TA_HINT_COLD		= 2,	/* SLOW */
 	TA_HINT_PIN_FAST	= 3,	/* FAST only: fails at FAST's hard cap */
 	TA_HINT_PREFER_FAST	= 4,	/* FAST under its soft cap, else NORMAL */
+	/*
+	 * The module decides (TA_FEAT_AUTO): the region is created as
+	 * TA_REGION_AUTO, starting where PREFER_FAST would.
+	 */
+	TA_HINT_AUTO		= 5,
 };
 
-#define TA_NR_HINTS	5
+#define TA_NR_HINTS	6
 
 #define TA_HINT_NAMES {					\
 	[TA_HINT_HOT]		= "hot",		\
@@ -62,6 +67,7 @@ enum ta_hint {
 	[TA_HINT_COLD]		= "cold",		\
 	[TA_HINT_PIN_FAST]	= "pin_fast",		\
 	[TA_HINT_PREFER_FAST]	= "prefer_fast",	\
+	[TA_HINT_AUTO]		= "auto",		\
 }
 
 /* What happens to a request that would exceed a tier's hard cap. */
@@ -127,10 +133,13 @@ struct ta_version {
  * of a 4 KiB region) and moves them in place: hot chunks to FAST while
  * FAST stays under a watermark of its caps, cold ones from FAST to SLOW
  * (or NORMAL) when FAST is above one; tunables and counters in
- * tieralloc(4).  @placement is a hint, where the region starts.  An
- * explicit placement never moves by itself: TA_REGION_AUTO with
- * TA_REGION_TIER or with TA_HINT_PIN_FAST is EINVAL.  A clone of an AUTO
- * region is AUTO too; TA_IOC_REGION_MOVE still works on it.
+ * tieralloc(4).  @placement is a hint, where the region starts;
+ * @placement TA_HINT_AUTO (without TA_REGION_TIER) is the same as
+ * TA_REGION_AUTO with the start PREFER_FAST would take, and is EINVAL on
+ * a module without TA_FEAT_AUTO.  An explicit placement never moves by
+ * itself: TA_REGION_AUTO with TA_REGION_TIER or with TA_HINT_PIN_FAST is
+ * EINVAL.  A clone of an AUTO region is AUTO too; TA_IOC_REGION_MOVE
+ * still works on it, and it stays AUTO (the scanner may move it again).
  */
 #define TA_REGION_AUTO		_BITUL(3)
 #define TA_REGION_FLAGS		(TA_REGION_HUGE | TA_REGION_POPULATE | TA_REGION_TIER | \
