@@ -267,6 +267,43 @@ static void ta_move_batch_locked(struct ta_move_ctx *c, unsigned long first,
 	}
 }
 
+/* A region wholly on dst now counts as dst's region; move_lock held. */
+static void ta_move_retier(struct ta_move_ctx *c)
+{
+	struct ta_region *r = c->r;
+
+	if (r->reserved[c->dst] == (u64)r->nr_pages << PAGE_SHIFT &&
+	    r->tier != c->dst) {
+		ta_stat_add(r->tier, TA_STAT_REGIONS, -1);
+		ta_stat_add(c->dst, TA_STAT_REGIONS, 1);
+		r->tier = c->dst;
+	}
+}
+
+/*
+ * The end of a move: the reservation that left each tier goes back to it,
+ * and the counters of both sides say what moved.
+ */
+static void ta_move_account(struct ta_move_ctx *c)
+{
+	u32 t;
+
+	for (t = 0; t < TA_NR_TIERS; t++) {
+		if (!c->out_bytes[t])
+			continue;
+		ta_tier_unreserve(t, c->out_bytes[t]);
+		ta_stat_add(t, TA_STAT_MIGRATIONS_OUT, 1);
+		ta_stat_add(t, TA_STAT_PAGES_MOVED_OUT, c->out_pages[t]);
+		ta_stat_add(t, TA_STAT_BYTES_MOVED_OUT,
+			    c->out_pages[t] << PAGE_SHIFT);
+		ta_stat_add(c->dst, TA_STAT_PAGES_MOVED_IN, c->out_pages[t]);
+		ta_stat_add(c->dst, TA_STAT_BYTES_MOVED_IN,
+			    c->out_pages[t] << PAGE_SHIFT);
+	}
+	if (c->moved)
+		ta_stat_add(c->dst, TA_STAT_MIGRATIONS_IN, 1);
+}
+
 /*
  * Pay for @bytes of a batch to dst.  The automatic tiering scanner
  * (@nowait) never waits: a charge that would make it wait is refunded and
@@ -297,7 +334,6 @@ static int __ta_region_move(struct ta_region *r, struct ta_region_move *req,
 	unsigned long first, last, i, n, need, res;
 	u64 start = ktime_get_ns(), added;
 	int ret;
-	u32 t;
 
 	if (req->dst_tier >= TA_NR_TIERS || (req->flags & ~TA_MOVE_FLAGS) ||
 	    req->reserved)
@@ -305,6 +341,11 @@ static int __ta_region_move(struct ta_region *r, struct ta_region_move *req,
 	ret = ta_region_range(r, req->offset, req->length, &first, &last);
 	if (ret)
 		return ret;
+	/* A tier without memory online is full (TA_TIER_INFO_OFFLINE). */
+	if (!ta_tier_online(c.dst)) {
+		ta_stat_add(c.dst, TA_STAT_MIGRATE_FAILURES, 1);
+		return -ENOMEM;
+	}
 	c.nid = ta_tier_node(c.dst);
 
 	/* All or nothing: reserve the whole move before copying a byte. */
@@ -349,13 +390,7 @@ static int __ta_region_move(struct ta_region *r, struct ta_region_move *req,
 				    (loff_t)(r->pgoff + i) << PAGE_SHIFT,
 				    (loff_t)n << PAGE_SHIFT, 1);
 		ta_move_batch_locked(&c, i, n);
-		/* A region wholly on dst now counts as dst's region. */
-		if (r->reserved[c.dst] == (u64)r->nr_pages << PAGE_SHIFT &&
-		    r->tier != c.dst) {
-			ta_stat_add(r->tier, TA_STAT_REGIONS, -1);
-			ta_stat_add(c.dst, TA_STAT_REGIONS, 1);
-			r->tier = c.dst;
-		}
+		ta_move_retier(&c);
 		up_write(&r->move_lock);
 		if (res > c.copied)
 			ta_throttle_refund(c.dst, div64_u64(added * (res - c.copied),
@@ -366,20 +401,7 @@ static int __ta_region_move(struct ta_region *r, struct ta_region_move *req,
 	kfree(c.scratch);
 	if (c.pool)
 		ta_tier_unreserve(c.dst, c.pool);
-	for (t = 0; t < TA_NR_TIERS; t++) {
-		if (!c.out_bytes[t])
-			continue;
-		ta_tier_unreserve(t, c.out_bytes[t]);
-		ta_stat_add(t, TA_STAT_MIGRATIONS_OUT, 1);
-		ta_stat_add(t, TA_STAT_PAGES_MOVED_OUT, c.out_pages[t]);
-		ta_stat_add(t, TA_STAT_BYTES_MOVED_OUT,
-			    c.out_pages[t] << PAGE_SHIFT);
-		ta_stat_add(c.dst, TA_STAT_PAGES_MOVED_IN, c.out_pages[t]);
-		ta_stat_add(c.dst, TA_STAT_BYTES_MOVED_IN,
-			    c.out_pages[t] << PAGE_SHIFT);
-	}
-	if (c.moved)
-		ta_stat_add(c.dst, TA_STAT_MIGRATIONS_IN, 1);
+	ta_move_account(&c);
 	if (c.skipped)
 		ta_stat_add(c.dst, TA_STAT_MIGRATE_SKIPPED, c.skipped);
 	if (ret || (c.skipped && !c.partial))
@@ -428,46 +450,118 @@ static bool ta_batch_in(struct ta_region *r, unsigned long first,
 }
 
 /*
+ * The node of the page at @i (a frozen 2 MiB chunk if @chunk) has no
+ * memory left for it: move it to the tier its policy routes to, as
+ * ta_region_move() would, reservation, counters and all (a reroute of its
+ * tier), but without charging tokens: the offline does not wait.  False,
+ * with nothing changed, if there is no such tier, it is over its hard cap
+ * or it has no memory either.
+ */
+static bool ta_evacuate_route(struct ta_move_ctx *c, unsigned long i,
+			      bool chunk, struct ta_evac *ev)
+{
+	struct ta_region *r = c->r;
+	u32 src = r->page_tier[i];
+	u64 bytes = chunk ? TA_HUGE_SIZE : PAGE_SIZE;
+	struct ta_move_ctx rc = { .r = r, .scratch = c->scratch };
+	struct page *newp = NULL;
+	int dst = ta_tier_route(src, page_to_nid(r->pages[i]));
+	bool ok;
+
+	if (dst < 0 || ta_tier_reserve(dst, bytes))
+		return false;
+	rc.dst = dst;
+	rc.nid = ta_tier_node(dst);
+	if (chunk) {
+		ok = ta_move_chunk(&rc, i);
+	} else {
+		newp = ta_alloc_chunk(r, rc.nid, 0, false);
+		ok = newp && ta_move_page(r, i, newp);
+		if (ok)
+			ta_move_commit(&rc, i, true);
+		else if (newp)
+			__free_page(newp);
+	}
+	if (!ok) {
+		ta_tier_unreserve(dst, bytes);
+		return false;
+	}
+	ta_move_retier(&rc);
+	ta_move_account(&rc);
+	ta_stat_add(src, TA_STAT_REROUTES, 1);
+	ev->routed += bytes >> PAGE_SHIFT;
+	return true;
+}
+
+/* A page of tier @tier in the range stays: it is held, or has nowhere to go. */
+static void ta_evacuate_left(struct ta_evac *ev, u32 tier, bool pinned,
+			     unsigned long n)
+{
+	if (pinned) {
+		ev->pinned += n;
+	} else {
+		ev->full += n;
+		ev->full_tier = tier;
+	}
+}
+
+/*
  * Evacuate one batch; move_lock is held for write and the batch is
  * unmapped.  A 2 MiB folio (it lies in one memory block) moves whole, to a
  * folio or 512 pages on its node, or stays; 4 KiB pages move one by one.
- * Returns the pages left in the range.
+ * What finds no memory on its node goes to a slower tier if the policy
+ * routes (ta_evacuate_route()); so does everything after it from that
+ * node (@ev->nomem_nid), without another round of reclaim per page.
  */
-static unsigned long ta_evacuate_locked(struct ta_move_ctx *c,
-					unsigned long first, unsigned long n,
-					unsigned long start_pfn,
-					unsigned long end_pfn)
+static void ta_evacuate_locked(struct ta_move_ctx *c, unsigned long first,
+			       unsigned long n, unsigned long start_pfn,
+			       unsigned long end_pfn, struct ta_evac *ev)
 {
 	struct ta_region *r = c->r;
 	struct page *head = r->pages[first];
-	unsigned long i, left = 0;
+	unsigned long i;
 
 	if (head && PageHead(head)) {
 		if (!ta_pfn_in(head, start_pfn, end_pfn))
-			return 0;
+			return;
 		/* Same tier, same node: ta_move_commit() nets to nothing. */
 		c->dst = r->page_tier[first];
 		c->nid = page_to_nid(head);
-		if (!ta_chunk_freeze(r, first))
-			return TA_HUGE_NR;
-		if (ta_move_chunk(c, first))
-			return 0;
+		if (!ta_chunk_freeze(r, first)) {
+			ta_evacuate_left(ev, c->dst, true, TA_HUGE_NR);
+			return;
+		}
+		if (c->nid != ev->nomem_nid && ta_move_chunk(c, first))
+			return;
+		ev->nomem_nid = c->nid;
+		if (ta_evacuate_route(c, first, true, ev))
+			return;
 		ta_chunk_thaw(r, first);
-		return TA_HUGE_NR;
+		ta_evacuate_left(ev, c->dst, false, TA_HUGE_NR);
+		return;
 	}
 	for (i = first; i < first + n; i++) {
 		struct page *old = r->pages[i], *newp;
 
 		if (!old || !ta_pfn_in(old, start_pfn, end_pfn))
 			continue;
-		newp = ta_alloc_chunk(r, page_to_nid(old), 0, false);
-		if (!newp || !ta_move_page(r, i, newp)) {
-			if (newp)
-				__free_page(newp);
-			left++;
+		newp = page_to_nid(old) == ev->nomem_nid ? NULL :
+		       ta_alloc_chunk(r, page_to_nid(old), 0, false);
+		if (newp && ta_move_page(r, i, newp))
+			continue;
+		if (newp) {
+			__free_page(newp);
+			ta_evacuate_left(ev, r->page_tier[i], true, 1);
+			continue;
+		}
+		/* Each failure costs a round of reclaim: once is enough. */
+		ev->nomem_nid = page_to_nid(old);
+		if (!ta_evacuate_route(c, i, false, ev)) {
+			/* Held, or no memory here nor where it could go. */
+			ta_evacuate_left(ev, r->page_tier[i],
+					 page_count(old) > 1, 1);
 		}
 	}
-	return left;
 }
 
 /*
@@ -475,15 +569,19 @@ static unsigned long ta_evacuate_locked(struct ta_move_ctx *c,
  * is in [start_pfn, end_pfn) to another page of the same node.  The kernel
  * has isolated the range, so the allocator hands out nothing in it.  The
  * tier does not change: no reservation, cap or token bucket is touched.
+ * A page that finds no memory on its node (the node is full, or this is
+ * its last memory going) goes to the next slower tier if its tier's
+ * policy routes there: that is a move, counted and reserved as one.
  * Batches move as ta_region_move() moves them: unmapped and swapped under
- * move_lock held for write, pinned pages left in place.  Returns the
- * pages left in the range (pinned, or no free memory on the node).
+ * move_lock held for write, pinned pages left in place.  @ev counts the
+ * pages left in the range (pinned, or nowhere to go) and those routed.
  */
-unsigned long ta_region_evacuate(struct ta_region *r, unsigned long start_pfn,
-				 unsigned long end_pfn, struct page **scratch)
+void ta_region_evacuate(struct ta_region *r, unsigned long start_pfn,
+			unsigned long end_pfn, struct page **scratch,
+			struct ta_evac *ev)
 {
 	struct ta_move_ctx c = { .r = r, .scratch = scratch };
-	unsigned long i, n, left = 0;
+	unsigned long i, n;
 	bool hit;
 
 	for (i = 0; i < r->nr_pages; i += n) {
@@ -497,9 +595,8 @@ unsigned long ta_region_evacuate(struct ta_region *r, unsigned long start_pfn,
 		unmap_mapping_range(ta_mapping,
 				    (loff_t)(r->pgoff + i) << PAGE_SHIFT,
 				    (loff_t)n << PAGE_SHIFT, 1);
-		left += ta_evacuate_locked(&c, i, n, start_pfn, end_pfn);
+		ta_evacuate_locked(&c, i, n, start_pfn, end_pfn, ev);
 		up_write(&r->move_lock);
 		cond_resched();
 	}
-	return left;
 }

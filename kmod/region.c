@@ -367,14 +367,16 @@ void ta_region_put(struct ta_region *r)
  * a reference of its own, dropped once the next one is held, so that the
  * last put (which takes the list lock) never runs under it.  A region
  * whose last reference is gone is being freed, pages and all: skipped.
- * Returns the pages left in the range (pinned, or the node is full), or
- * -EINTR on a signal (offlining is interruptible), -ENOMEM.
+ * @ev counts the pages left in the range (pinned, or nowhere to go) and
+ * those routed to another tier.  Returns 0, or -EINTR on a signal
+ * (offlining is interruptible), -ENOMEM.
  */
-long ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn)
+int ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn,
+			struct ta_evac *ev)
 {
 	struct ta_region *r, *prev = NULL;
 	struct page **scratch;
-	long left = 0;
+	int ret = 0;
 
 	/* For a 2 MiB chunk moved as 4 KiB pages when no folio is free. */
 	scratch = kmalloc_array(TA_HUGE_NR, sizeof(*scratch), GFP_KERNEL);
@@ -389,10 +391,10 @@ long ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn)
 			ta_region_put(prev);
 		prev = r;
 		if (signal_pending(current)) {
-			left = -EINTR;
+			ret = -EINTR;
 			goto out;
 		}
-		left += ta_region_evacuate(r, start_pfn, end_pfn, scratch);
+		ta_region_evacuate(r, start_pfn, end_pfn, scratch, ev);
 		mutex_lock(&ta_region_list_lock);
 	}
 	mutex_unlock(&ta_region_list_lock);
@@ -400,7 +402,7 @@ out:
 	if (prev)
 		ta_region_put(prev);
 	kfree(scratch);
-	return left;
+	return ret;
 }
 
 /*
@@ -786,6 +788,32 @@ static vm_fault_t ta_map(struct vm_fault *vmf, struct ta_region *r,
 }
 
 /*
+ * First touch of the chunk at @first of @tier, whose node has no memory
+ * online (TA_TIER_INFO_OFFLINE): the chunk's reservation moves to the tier
+ * the policy routes to (ta_tier_route()), counted as a reroute of @tier,
+ * and the fault is retried to allocate there.  A tier whose policy fails
+ * gives SIGBUS, as a full node does.  mmap_lock is held: the move takes
+ * move_lock after it, and nothing is copied, so no tokens are waited for.
+ */
+static bool ta_fault_reroute(struct ta_region *r, unsigned long first,
+			     unsigned long n, u32 tier)
+{
+	struct ta_region_move m = {
+		.offset = (u64)first << PAGE_SHIFT,
+		.length = (u64)n << PAGE_SHIFT,
+	};
+	int t = ta_tier_online(tier) ? -1 : ta_tier_route(tier, NUMA_NO_NODE);
+
+	if (t < 0)
+		return false;
+	m.dst_tier = t;
+	if (ta_region_move_nowait(r, &m) || !m.moved_bytes)
+		return false;
+	ta_stat_add(tier, TA_STAT_REROUTES, 1);
+	return true;
+}
+
+/*
  * Fault at region index @idx, with a PMD if @pmd (@idx starts a chunk):
  * allocate the chunk if it is absent, charge its tokens, map it.  In
  * enforce mode the toucher must then wait for its tokens, but never while
@@ -815,6 +843,8 @@ static vm_fault_t ta_fault(struct vm_fault *vmf, unsigned long idx, bool pmd)
 		filled = ta_region_fill(r, first, n, NULL);
 		if (filled < 0) {
 			up_read(&r->move_lock);
+			if (ta_fault_reroute(r, first, n, tier))
+				return VM_FAULT_NOPAGE;
 			ta_stat_add(tier, TA_STAT_FAULT_FAILURES, 1);
 			return VM_FAULT_SIGBUS;
 		}

@@ -92,10 +92,19 @@ extern const char * const ta_tier_names[TA_NR_TIERS];
  *   mmap_lock -> the file's xarray lock (mmap)
  *   ta_config_lock -> ta_tier_state.cap_lock
  *   mmap_lock -> ta_region_list_lock (the last put frees the metadata)
- *   mem_hotplug_lock -> move_lock -> i_mmap_rwsem, and
+ *   mem_hotplug_lock -> move_lock -> i_mmap_rwsem,
+ *   mem_hotplug_lock -> move_lock -> ta_tier_state.cap_lock (pages routed
+ *   to a slower tier when their node has no room left), and
  *   mem_hotplug_lock -> ta_region_list_lock, never nested with move_lock
  *   (memory offline, ta_regions_evacuate(): the notifier is called with
  *   device_hotplug_lock, cpus_read_lock and mem_hotplug_lock held)
+ *   mmap_lock -> move_lock (write): a first touch of a chunk whose tier has
+ *   no memory online drops its read hold and moves the chunk's reservation
+ *   to the tier the policy routes to (ta_fault_reroute())
+ * A tier's availability (TA_TIER_INFO_OFFLINE) is node_state(N_MEMORY),
+ * which memory hotplug changes under mem_hotplug_lock; TierAlloc reads it
+ * without a lock (ta_tier_online()) and never takes a hotplug lock.  A
+ * request racing the change is served or refused as if it came first.
  * .fault runs under mmap_lock: with no ->map_pages, a fault taken under
  * the VMA lock is retried under mmap_lock by the core.  No sleep for
  * tokens happens under move_lock or mmap_lock: the fault path drops both
@@ -235,6 +244,8 @@ void ta_stats_fill(struct ta_stats *out);
 int ta_tiers_init(void);
 bool ta_node_usable(int nid);
 int ta_tier_node(u32 tier);
+bool ta_tier_online(u32 tier);
+int ta_tier_route(u32 tier, int avoid);
 int ta_tier_grant(u32 placement, u32 flags, u64 bytes, u32 *tier, u32 *result);
 int ta_tier_reserve(u32 tier, u64 bytes);
 void ta_tier_unreserve(u32 tier, u64 bytes);
@@ -282,6 +293,15 @@ int ta_throttle(u32 tier, u64 bytes, bool interruptible, u64 *added);
  */
 
 /* hotplug.c */
+/* What a memory offline did with the regions' pages in its range. */
+struct ta_evac {
+	unsigned long pinned;	/* pages left: held by someone else */
+	unsigned long full;	/* pages left: no memory where they may go */
+	u32 full_tier;		/* the tier of the last such page */
+	unsigned long routed;	/* pages moved to a slower tier's node */
+	int nomem_nid;		/* a node already found full, or NUMA_NO_NODE */
+};
+
 gfp_t ta_hotplug_gfp(int nid);
 int ta_hotplug_init(void);
 void ta_hotplug_exit(void);
@@ -301,7 +321,8 @@ int ta_region_range(struct ta_region *r, u64 offset, u64 length,
 int ta_region_discard(struct ta_region *r, struct ta_region_discard *req);
 struct page *ta_alloc_chunk(struct ta_region *r, int nid, unsigned int order,
 			    bool zero);
-long ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn);
+int ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn,
+			struct ta_evac *ev);
 
 /* limits.c */
 int ta_user_charge(kuid_t uid, u64 bytes, bool privileged);
@@ -314,8 +335,9 @@ void ta_limits_exit(void);
 /* migrate.c */
 int ta_region_move(struct ta_region *r, struct ta_region_move *req);
 int ta_region_move_nowait(struct ta_region *r, struct ta_region_move *req);
-unsigned long ta_region_evacuate(struct ta_region *r, unsigned long start_pfn,
-				 unsigned long end_pfn, struct page **scratch);
+void ta_region_evacuate(struct ta_region *r, unsigned long start_pfn,
+			unsigned long end_pfn, struct page **scratch,
+			struct ta_evac *ev);
 
 /* autotier.c */
 struct ta_auto {

@@ -47,6 +47,19 @@ int ta_tier_node(u32 tier)
 	return READ_ONCE(ta_tiers[tier].node);
 }
 
+/*
+ * Has @tier's node memory online?  Not once all of it was offlined or
+ * hot-removed (TA_TIER_INFO_OFFLINE): the node leaves N_MEMORY when its
+ * last memory block goes offline and is back in it when one comes online
+ * (memory hotplug updates node_states under mem_hotplug_lock).  A lockless
+ * read, so a request racing an offline may still be granted the tier: it
+ * then finds no memory at first touch (ta_fault()), as on a full node.
+ */
+bool ta_tier_online(u32 tier)
+{
+	return node_state(ta_tier_node(tier), N_MEMORY);
+}
+
 u64 ta_node_capacity(int nid)
 {
 	return (u64)node_present_pages(nid) << PAGE_SHIFT;
@@ -224,7 +237,9 @@ static int ta_tier_try_reserve(struct ta_tier_state *t, u64 bytes)
  * hint, or a tier with TA_REGION_TIER.  The rules are ta_policy.h's: over
  * a tier's hard cap the tier's policy decides whether the request goes on
  * to the next slower tier or fails; PIN_FAST fails.  A TA_REGION_TIER
- * request starts at its tier and goes on like a hint.
+ * request starts at its tier and goes on like a hint.  A tier whose node
+ * has no memory online (TA_TIER_INFO_OFFLINE) is treated as full: counted
+ * as a hard violation, then routed or failed by the same rules.
  */
 int ta_tier_grant(u32 placement, u32 flags, u64 bytes, u32 *tier, u32 *result)
 {
@@ -246,7 +261,9 @@ int ta_tier_grant(u32 placement, u32 flags, u64 bytes, u32 *tier, u32 *result)
 	t = tapol_first_tier(key, bytes, READ_ONCE(fast->soft_cap),
 			     READ_ONCE(fast->reserved), result);
 	for (;;) {
-		ret = ta_tier_try_reserve(&ta_tiers[t], bytes);
+		/* A tier without memory online counts as full. */
+		ret = ta_tier_online(t) ?
+		      ta_tier_try_reserve(&ta_tiers[t], bytes) : -ENOMEM;
 		if (ret >= 0)
 			break;
 		ta_stat_add(t, TA_STAT_HARD_VIOLATIONS, 1);
@@ -262,6 +279,24 @@ int ta_tier_grant(u32 placement, u32 flags, u64 bytes, u32 *tier, u32 *result)
 	}
 	*tier = t;
 	return 0;
+}
+
+/*
+ * Where what @tier cannot take goes once it is there already (first
+ * touches on an offline tier, pages of an offline node): the next slower
+ * tier with memory online, and not on node @avoid (NUMA_NO_NODE: any), by
+ * the policies of @tier and of the tiers passed on the way, as
+ * ta_tier_grant() routes; -1 if they fail (TA_POLICY_FAIL) or nothing
+ * slower is left.
+ */
+int ta_tier_route(u32 tier, int avoid)
+{
+	int t = tier;
+
+	do {
+		t = tapol_next_tier(false, t, READ_ONCE(ta_tiers[t].policy));
+	} while (t >= 0 && (ta_tier_node(t) == avoid || !ta_tier_online(t)));
+	return t;
 }
 
 /* Reserve on exactly @tier (migration): -ENOMEM over its hard cap. */
@@ -303,6 +338,8 @@ void ta_tier_get(u32 tier, struct ta_tier_config *cfg)
 	cfg->rate = t->bucket.rate;
 	cfg->burst = t->bucket.burst;
 	cfg->info_flags = t->info_flags;
+	if (!ta_tier_online(tier))
+		cfg->info_flags |= TA_TIER_INFO_OFFLINE;
 	cfg->read_latency_ns = t->read_latency_ns;
 	cfg->read_bandwidth_mbps = t->read_bandwidth_mbps;
 	mutex_unlock(&ta_config_lock);

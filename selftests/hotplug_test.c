@@ -6,10 +6,20 @@
  * SIGBUS), placement checked with move_pages(2), regions move into and out
  * of the node, a memory block holding a region's pages goes offline under a
  * process writing them (the pages move to another block of the node, data
- * intact) or, while one is held, fails with EBUSY; and memory and
- * accounting return to where they were.
- * Every test SKIPs on a machine where no tier's node is all movable.
+ * intact) or, while one is held, fails with EBUSY; a fork shares and a
+ * clone copies a region there; all of the node goes offline (hot-remove):
+ * the tier is flagged TA_TIER_INFO_OFFLINE, its pages and its allocations
+ * follow the cap policy (routed to the next slower tier, or refused), and
+ * it is back once the memory is onlined; a block offline on a full node
+ * routes its pages to the slower tier; and memory and accounting return to
+ * where they were.
+ * Every test SKIPs on a machine where no tier's node is all movable.  The
+ * last two set NORMAL's node to the movable one and SLOW's to another
+ * (restored at the end, with TA_TIER_INFO_OVERRIDE left set: run them
+ * after any test that reads the discovered topology).
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -119,8 +129,20 @@ FIXTURE_SETUP(movable)
 	self->ready = true;
 }
 
+static int node_blocks(int node, long *blk, int max);
+static int block_set(long blk, const char *state, unsigned int secs);
+static bool block_online(long blk);
+
 FIXTURE_TEARDOWN(movable)
 {
+	long blk[256];
+	int i, n;
+
+	/* A test that failed with the node's memory offline: online it again. */
+	n = self->ready ? node_blocks(self->node, blk, 256) : 0;
+	for (i = 0; i < n; i++)
+		if (!block_online(blk[i]))
+			block_set(blk[i], "online_movable", 60);
 	if (self->fd >= 0) {
 		ta_restore_cfg(self->fd, &self->saved);
 		close(self->fd);
@@ -305,6 +327,25 @@ TEST_F(movable, longterm_pin)
 }
 
 #define MEM_SYSFS "/sys/devices/system/memory"
+
+/* The memory blocks of @node, online or not (at most @max); -1 on error. */
+static int node_blocks(int node, long *blk, int max)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", node);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) && n < max)
+		if (!strncmp(e->d_name, "memory", 6) && isdigit((unsigned char)e->d_name[6]))
+			blk[n++] = atol(e->d_name + 6);
+	closedir(d);
+	return n;
+}
 
 static unsigned long long block_bytes(void)
 {
@@ -536,6 +577,342 @@ TEST_F(movable, offline_busy_while_held)
 		EXPECT_EQ(0, block_set(blk, "online_movable", 60));
 	EXPECT_EQ(0, munmap(p, len));
 	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
+	expect_free_back(_metadata, self->node, self->free_start);
+}
+
+/*
+ * A fork shares a region on the movable node (the child's writes are the
+ * parent's), and TA_IOC_REGION_CLONE copies it onto the same node; both
+ * 4 KiB and HUGE, placement by move_pages(2).
+ */
+TEST_F(movable, fork_and_clone)
+{
+	const size_t len = 8 * TA_MIB;
+	struct ta_region_create req;
+	struct ta_region_clone cl;
+	uint32_t flags;
+	int status;
+	pid_t pid;
+	char *p, *q;
+
+	if (!self->ready)
+		return;
+	for (flags = 0; flags <= TA_REGION_HUGE; flags += TA_REGION_HUGE) {
+		p = ta_create_map(self->fd, len, self->tier, TA_REGION_TIER | flags, &req);
+		ASSERT_NE(NULL, p);
+		ta_fill(p, len, 41);
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (!pid) {
+			bool ok = ta_mismatch(p, len, 41) == len &&
+				  ta_pages_on_node(p, len, self->node) == (long)(len / TA_PAGE);
+
+			ta_fill(p, len / 2, 42);
+			_exit(ok ? 0 : 1);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the child did not see the region's data on node %d", self->node);
+		EXPECT_EQ(len / 2, ta_mismatch(p, len / 2, 42));
+		EXPECT_EQ(len, ta_mismatch_at(p, len / 2, len / 2, 41));
+
+		memset(&cl, 0, sizeof(cl));
+		cl.src_fd = self->fd;
+		cl.src_handle = req.handle;
+		ASSERT_EQ(0, ioctl(self->fd, TA_IOC_REGION_CLONE, &cl))
+		TH_LOG("clone: %s", strerror(errno));
+		EXPECT_EQ(len, cl.copied_bytes);
+		EXPECT_EQ(self->tier, cl.tier);
+		q = mmap(NULL, cl.size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, cl.offset);
+		ASSERT_NE(MAP_FAILED, q);
+		ta_touch(q, len);
+		EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(q, len, self->node));
+		EXPECT_EQ(len / 2, ta_mismatch(q, len / 2, 42));
+		ta_fill(q, len, 43);
+		EXPECT_EQ(len / 2, ta_mismatch(p, len / 2, 42)); /* a copy, not a share */
+		EXPECT_EQ(0, munmap(q, cl.size));
+		EXPECT_EQ(0, ta_free_handle(self->fd, cl.handle));
+		EXPECT_EQ(0, munmap(p, len));
+		EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+	}
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
+	expect_free_back(_metadata, self->node, self->free_start);
+}
+
+/*
+ * NORMAL on the movable node, SLOW on another one (the node discovery gave
+ * NORMAL, else FAST's), both routing (ROUTE_SLOW), no caps; the teardown
+ * restores them.  The node of SLOW is returned.
+ */
+static int movable_as_normal(struct __test_metadata *_metadata, FIXTURE_DATA(movable) * self)
+{
+	struct ta_tier_config c = { .valid = TA_CFG_NODE };
+	int other = self->saved.c[TA_TIER_NORMAL].node;
+
+	if (other == self->node)
+		other = self->saved.c[TA_TIER_FAST].node;
+	if (other == self->node)
+		return -1;
+	c.tier = TA_TIER_NORMAL;
+	c.node = self->node;
+	EXPECT_EQ(0, ta_set_tier(self->fd, &c));
+	c.tier = TA_TIER_SLOW;
+	c.node = other;
+	EXPECT_EQ(0, ta_set_tier(self->fd, &c));
+	EXPECT_EQ(0, ta_set_caps(self->fd, TA_TIER_NORMAL, 0, 0, TA_POLICY_ROUTE_SLOW));
+	EXPECT_EQ(0, ta_set_caps(self->fd, TA_TIER_SLOW, 0, 0, TA_POLICY_ROUTE_SLOW));
+	return other;
+}
+
+/* TA_TIER_INFO_OFFLINE of @tier, from TA_IOC_GET_TIER and from sysfs (which must agree). */
+static int tier_offline(struct __test_metadata *_metadata, int fd, uint32_t tier)
+{
+	static const char *const names[TA_NR_TIERS] = TA_TIER_NAMES;
+	struct ta_tier_config c;
+	char path[96], buf[32];
+
+	EXPECT_EQ(0, ta_get_tier(fd, tier, &c));
+	snprintf(path, sizeof(path), "/sys/class/misc/tieralloc/%s/info_flags", names[tier]);
+	EXPECT_LT(0, ta_read_file(path, buf, sizeof(buf)));
+	EXPECT_EQ(!!(c.info_flags & TA_TIER_INFO_OFFLINE),
+		  !!(strtoul(buf, NULL, 10) & TA_TIER_INFO_OFFLINE));
+	return !!(c.info_flags & TA_TIER_INFO_OFFLINE);
+}
+
+/* Offline every online block of @node but @keep0 and @keep1: 0 or -errno. */
+static int node_offline(int node, long keep0, long keep1)
+{
+	long blk[256];
+	int i, n = node_blocks(node, blk, 256), ret;
+
+	if (n <= 0)
+		return -ENOENT;
+	for (i = 0; i < n; i++) {
+		if (blk[i] == keep0 || blk[i] == keep1 || !block_online(blk[i]))
+			continue;
+		ret = block_set(blk[i], "offline", 120);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Online every offline block of @node, movable: 0 or -errno. */
+static int node_online(int node)
+{
+	long blk[256];
+	int i, n = node_blocks(node, blk, 256), ret;
+
+	for (i = 0; i < n; i++) {
+		if (block_online(blk[i]))
+			continue;
+		ret = block_set(blk[i], "online_movable", 60);
+		if (ret)
+			return ret;
+	}
+	return n > 0 ? 0 : -ENOENT;
+}
+
+/*
+ * Hot-remove: every block of the movable node (NORMAL's) goes offline under
+ * a 4 KiB and a HUGE region whose first halves are written.  ROUTE_SLOW:
+ * the offline succeeds, their pages move to SLOW's node with their data,
+ * counted as reroutes and moves; NORMAL is flagged offline (ioctl and
+ * sysfs); first touches of the second halves and a new NORMAL region are
+ * routed to SLOW, a move into NORMAL fails with ENOMEM.  FAIL: a new region
+ * gets ENOMEM, the first touch of an untouched one SIGBUS.  Onlining the
+ * memory brings NORMAL back: allocations and moves land on the node again.
+ */
+TEST_F(movable, node_offline)
+{
+	const size_t len = 16 * TA_MIB, h = len / 2;
+	struct ta_region_create a[3], req;
+	struct ta_stats st0, st1;
+	struct ta_region_move m;
+	int onode, i, ret;
+	char *p[3], *q;
+
+	if (!self->ready)
+		return;
+	onode = movable_as_normal(_metadata, self);
+	if (onode < 0)
+		SKIP(return, "no second node for SLOW");
+	for (i = 0; i < 3; i++) {
+		p[i] = ta_create_map(self->fd, i == 2 ? 4 * TA_MIB : len, TA_TIER_NORMAL,
+				     TA_REGION_TIER | (i == 1 ? TA_REGION_HUGE : 0), &a[i]);
+		ASSERT_NE(NULL, p[i]);
+		ASSERT_EQ(TA_TIER_NORMAL, a[i].tier);
+	}
+	for (i = 0; i < 2; i++) {
+		ta_fill(p[i], h, 21 + i);
+		ASSERT_EQ((long)(h / TA_PAGE), ta_pages_on_node(p[i], h, self->node));
+	}
+	EXPECT_EQ(0, tier_offline(_metadata, self->fd, TA_TIER_NORMAL));
+	ASSERT_EQ(0, ta_get_stats(self->fd, &st0));
+
+	ret = node_offline(self->node, -1, -1);
+	ASSERT_EQ(0, ret) TH_LOG("offline node %d: %s", self->node, strerror(-ret));
+	EXPECT_EQ(1, tier_offline(_metadata, self->fd, TA_TIER_NORMAL));
+	EXPECT_EQ(0, tier_offline(_metadata, self->fd, TA_TIER_SLOW));
+	ASSERT_EQ(0, ta_get_stats(self->fd, &st1));
+	for (i = 0; i < 2; i++) {
+		ta_touch(p[i], h);
+		EXPECT_EQ((long)(h / TA_PAGE), ta_pages_on_node(p[i], h, onode));
+		EXPECT_EQ(h, ta_mismatch(p[i], h, 21 + i));
+	}
+	EXPECT_LT(st0.tier[TA_TIER_NORMAL].reroutes, st1.tier[TA_TIER_NORMAL].reroutes);
+	EXPECT_EQ(st0.tier[TA_TIER_SLOW].pages_moved_in + 2 * h / TA_PAGE,
+		  st1.tier[TA_TIER_SLOW].pages_moved_in);
+	EXPECT_EQ(st0.tier[TA_TIER_NORMAL].resident_bytes - 2 * h,
+		  st1.tier[TA_TIER_NORMAL].resident_bytes);
+	EXPECT_EQ(st0.tier[TA_TIER_SLOW].resident_bytes + 2 * h,
+		  st1.tier[TA_TIER_SLOW].resident_bytes);
+
+	/* First touches of pages still NORMAL's: routed to SLOW. */
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(h, fill_or_bus(p[i] + h, h, 31 + i));
+		EXPECT_EQ((long)(h / TA_PAGE), ta_pages_on_node(p[i] + h, h, onode));
+		EXPECT_EQ(h, ta_mismatch(p[i] + h, h, 31 + i));
+	}
+	/* A new region for NORMAL: routed, counted. */
+	ASSERT_EQ(0, ta_get_stats(self->fd, &st0));
+	q = ta_create_map(self->fd, len, TA_TIER_NORMAL, TA_REGION_TIER, &req);
+	ASSERT_NE(NULL, q);
+	EXPECT_EQ(TA_TIER_SLOW, req.tier);
+	EXPECT_TRUE(req.result & TA_RESULT_REROUTED);
+	ta_fill(q, len, 5);
+	EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(q, len, onode));
+	EXPECT_EQ(0, munmap(q, len));
+	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+	ASSERT_EQ(0, ta_get_stats(self->fd, &st1));
+	EXPECT_EQ(st0.tier[TA_TIER_NORMAL].reroutes + 1, st1.tier[TA_TIER_NORMAL].reroutes);
+	EXPECT_EQ(-ENOMEM, ta_move(self->fd, a[0].handle, TA_TIER_NORMAL, 0, len, 0, &m));
+
+	/* FAIL: refused, and an untouched NORMAL page gets SIGBUS. */
+	ASSERT_EQ(0, ta_set_caps(self->fd, TA_TIER_NORMAL, 0, 0, TA_POLICY_FAIL));
+	EXPECT_EQ(-ENOMEM, ta_create(self->fd, len, TA_TIER_NORMAL, TA_REGION_TIER, &req));
+	EXPECT_EQ(0, fill_or_bus(p[2], TA_PAGE, 9));
+	ASSERT_EQ(0, ta_set_caps(self->fd, TA_TIER_NORMAL, 0, 0, TA_POLICY_ROUTE_SLOW));
+
+	/* Online again: NORMAL is back. */
+	ret = node_online(self->node);
+	ASSERT_EQ(0, ret) TH_LOG("online node %d: %s", self->node, strerror(-ret));
+	EXPECT_EQ(0, tier_offline(_metadata, self->fd, TA_TIER_NORMAL));
+	EXPECT_EQ(4 * TA_MIB, fill_or_bus(p[2], 4 * TA_MIB, 9));
+	EXPECT_EQ((long)(4 * TA_MIB / TA_PAGE), ta_pages_on_node(p[2], 4 * TA_MIB, self->node));
+	q = ta_create_map(self->fd, len, TA_TIER_NORMAL, TA_REGION_TIER, &req);
+	ASSERT_NE(NULL, q);
+	EXPECT_EQ(TA_TIER_NORMAL, req.tier);
+	ta_fill(q, len, 6);
+	EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(q, len, self->node));
+	EXPECT_EQ(0, munmap(q, len));
+	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, ta_move(self->fd, a[i].handle, TA_TIER_NORMAL, 0, len, 0, &m));
+		EXPECT_EQ(len, m.moved_bytes);
+		ta_touch(p[i], len);
+		EXPECT_EQ((long)(len / TA_PAGE), ta_pages_on_node(p[i], len, self->node));
+		EXPECT_EQ(h, ta_mismatch(p[i], h, 21 + i));
+		EXPECT_EQ(h, ta_mismatch(p[i] + h, h, 31 + i));
+	}
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, munmap(p[i], i == 2 ? 4 * TA_MIB : len));
+		EXPECT_EQ(0, ta_free_handle(self->fd, a[i].handle));
+	}
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
+	expect_free_back(_metadata, self->node, self->free_start);
+}
+
+/*
+ * A block goes offline while the rest of the node is full: NORMAL on the
+ * movable node keeps two blocks online, a region fills them until a fault
+ * finds no page, then the block holding a 4 KiB and a HUGE region's first
+ * pages goes offline.  ROUTE_SLOW: it succeeds, what found no room on the
+ * node went to SLOW's node (counted as reroutes and moves), nothing is
+ * left in the block and every byte is intact.
+ */
+TEST_F(movable, block_offline_node_full)
+{
+	const size_t len = 8 * TA_MIB;
+	unsigned long long bs = block_bytes();
+	struct ta_region_create a[2], fr;
+	long blk[256], keep0, keep1 = -1, on_slow = 0;
+	struct ta_stats st0, st1;
+	size_t flen, fhit;
+	int onode, i, n, ret;
+	char *p[2], *f;
+
+	if (!self->ready)
+		return;
+	onode = movable_as_normal(_metadata, self);
+	if (onode < 0)
+		SKIP(return, "no second node for SLOW");
+	ASSERT_NE(0, bs);
+	for (i = 0; i < 2; i++) {
+		p[i] = ta_create_map(self->fd, len, TA_TIER_NORMAL,
+				     TA_REGION_TIER | (i ? TA_REGION_HUGE : 0), &a[i]);
+		ASSERT_NE(NULL, p[i]);
+		ta_fill(p[i], len, 51 + i);
+		ASSERT_EQ((long)(len / TA_PAGE), ta_pages_on_node(p[i], len, self->node));
+	}
+	keep0 = block_of(p[0], bs);
+	n = node_blocks(self->node, blk, 256);
+	for (i = 0; i < n && keep1 < 0; i++)
+		if (blk[i] != keep0 && blk[i] != block_of(p[1], bs) && block_online(blk[i]))
+			keep1 = blk[i];
+	if (keep1 < 0)
+		SKIP(goto out, "node %d has %d memory blocks: too few", self->node, n);
+	ret = node_offline(self->node, keep0, keep1);
+	ASSERT_EQ(0, ret)
+	TH_LOG("offline node %d but memory%ld and %ld: %s", self->node, keep0, keep1,
+	       strerror(-ret));
+	ASSERT_EQ(keep0, block_of(p[0], bs));
+
+	/* Fill what is left of the node until a fault finds nothing. */
+	flen = (size_t)ta_node_free(self->node) + 64 * TA_MIB;
+	f = ta_create_map(self->fd, flen, TA_TIER_NORMAL, TA_REGION_TIER, &fr);
+	ASSERT_NE(NULL, f);
+	fhit = fill_or_bus(f, flen, 61);
+	ASSERT_LT(fhit, flen) TH_LOG("node %d never filled up", self->node);
+	TH_LOG("node %d full after %zu MiB, %lld KiB free", self->node, fhit >> 20,
+	       ta_node_free(self->node) >> 10);
+
+	ASSERT_EQ(0, ta_get_stats(self->fd, &st0));
+	ret = block_set(keep0, "offline", 120);
+	ASSERT_EQ(0, ret) TH_LOG("offline memory%ld on a full node: %s", keep0, strerror(-ret));
+	ASSERT_EQ(0, ta_get_stats(self->fd, &st1));
+	for (i = 0; i < 2; i++) {
+		long on, off;
+
+		ta_touch(p[i], len);
+		EXPECT_EQ(0, pages_in_block(p[i], len, keep0, bs));
+		EXPECT_EQ(len, ta_mismatch(p[i], len, 51 + i));
+		on = ta_pages_on_node(p[i], len, self->node);
+		off = ta_pages_on_node(p[i], len, onode);
+		EXPECT_EQ((long)(len / TA_PAGE), on + off);
+		on_slow += off;
+	}
+	ta_touch(f, fhit);
+	EXPECT_EQ(0, pages_in_block(f, fhit, keep0, bs));
+	EXPECT_EQ(fhit, ta_mismatch(f, fhit, 61));
+	EXPECT_LT(0, on_slow); /* keep0 held p[0]'s first page */
+	EXPECT_LT(st0.tier[TA_TIER_NORMAL].reroutes, st1.tier[TA_TIER_NORMAL].reroutes);
+	EXPECT_LT(st0.tier[TA_TIER_SLOW].pages_moved_in, st1.tier[TA_TIER_SLOW].pages_moved_in);
+	TH_LOG("%llu pages routed to node %d",
+	       st1.tier[TA_TIER_SLOW].pages_moved_in - st0.tier[TA_TIER_SLOW].pages_moved_in,
+	       onode);
+	EXPECT_EQ(0, munmap(f, flen));
+	EXPECT_EQ(0, ta_free_handle(self->fd, fr.handle));
+out:
+	EXPECT_EQ(0, node_online(self->node));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, munmap(p[i], len));
+		EXPECT_EQ(0, ta_free_handle(self->fd, a[i].handle));
+	}
 	ta_settle();
 	ta_expect_baseline(self->fd, &self->start);
 	expect_free_back(_metadata, self->node, self->free_start);

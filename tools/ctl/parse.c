@@ -472,24 +472,16 @@ char *ctl_fmt_ns(uint64_t ns, char *buf, size_t len)
 
 char *ctl_fmt_info(uint32_t flags, char *buf, size_t len)
 {
-	static const struct {
-		uint32_t bit;
-		const char *name;
-	} names[] = {
-		{ TA_TIER_INFO_HMAT, "hmat" },
-		{ TA_TIER_INFO_DISTANCE, "distance" },
-		{ TA_TIER_INFO_OVERRIDE, "override" },
-		{ TA_TIER_INFO_SHARED, "shared" },
-	};
+	static const char *const names[TA_NR_TIER_INFO] = TA_TIER_INFO_NAMES;
 	size_t pos = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!(flags & names[i].bit))
+	for (unsigned int i = 0; i < TA_NR_TIER_INFO; i++) {
+		if (!(flags & (1U << i)))
 			continue;
-		flags &= ~names[i].bit;
+		flags &= ~(1U << i);
 		pos += (size_t)snprintf(buf + pos, pos < len ? len - pos : 0, "%s%s",
-					pos ? "," : "", names[i].name);
+					pos ? "," : "", names[i]);
 	}
 	if (flags)
 		pos += (size_t)snprintf(buf + pos, pos < len ? len - pos : 0, "%s0x%x",

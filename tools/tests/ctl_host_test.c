@@ -369,7 +369,9 @@ TEST(format)
 	EXPECT_STREQ("-", ctl_fmt_info(0, b, sizeof(b)));
 	EXPECT_STREQ("hmat,shared",
 		     ctl_fmt_info(TA_TIER_INFO_HMAT | TA_TIER_INFO_SHARED, b, sizeof(b)));
-	EXPECT_STREQ("override,0x10", ctl_fmt_info(TA_TIER_INFO_OVERRIDE | 0x10, b, sizeof(b)));
+	EXPECT_STREQ(
+		"override,offline,0x20",
+		ctl_fmt_info(TA_TIER_INFO_OVERRIDE | TA_TIER_INFO_OFFLINE | 0x20, b, sizeof(b)));
 }
 
 /* ---- the program itself ---- */

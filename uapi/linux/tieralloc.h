@@ -242,6 +242,17 @@ struct ta_region_discard {
 #define TA_TIER_INFO_DISTANCE	_BITUL(1)	/* node ranked by node distance */
 #define TA_TIER_INFO_OVERRIDE	_BITUL(2)	/* node set by parameter or admin */
 #define TA_TIER_INFO_SHARED	_BITUL(3)	/* node shared with another tier */
+/*
+ * The node has no memory online (all of it offlined or hot-removed): new
+ * regions treat the tier as full (its cap policy routes them on or fails
+ * them), first touches of its untouched pages go where the policy routes
+ * them, and it is back as soon as memory of the node is online again.
+ */
+#define TA_TIER_INFO_OFFLINE	_BITUL(4)
+
+/* Names of the TA_TIER_INFO_* bits, indexed by bit number. */
+#define TA_NR_TIER_INFO		5
+#define TA_TIER_INFO_NAMES { "hmat", "distance", "override", "shared", "offline" }
 
 /*
  * Tier configuration and topology.  TA_IOC_GET_TIER fills everything for
