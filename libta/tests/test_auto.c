@@ -269,6 +269,11 @@ TEST(kernel_backend_auto_block_promoted)
 	TH_LOG("%zu of %zu pages on FAST after %.1f s", fast, want, now_s() - t0);
 	ASSERT_EQ(want, fast);
 	ASSERT_TRUE(tt_check(a, LEN, 9));
+	/* The module's counters reach libta's statistics and its JSON. */
+	ta_get_stats(&st);
+	ASSERT_TRUE(st.kernel_valid);
+	ASSERT_GE(st.kernel.tier[TA_TIER_FAST].auto_promoted_bytes, LEN);
+	ASSERT_EQ(1, json_has("\"auto_promoted_bytes\""));
 	ASSERT_EQ(kernel_node[TA_TIER_SLOW], tt_range_node(c, LEN, kernel_node[TA_TIER_SLOW]))
 	TH_LOG("the COLD block moved by itself");
 	ta_free(a);
