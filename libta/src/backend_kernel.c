@@ -110,10 +110,8 @@ int lt_kernel_map(void *addr, size_t len, unsigned key, bool huge, struct lt_seg
 
 		placement = TA_HINT_PREFER_FAST;
 		if (!atomic_exchange(&told, 1))
-			lt_msg("%s has no automatic tiering (feature auto): TA_HINT_AUTO blocks "
-			       "are "
-			       "placed as prefer_fast and stay where they are",
-			       TIERALLOC_DEVICE);
+			lt_msg("%s has no automatic tiering (feature auto): %s", TIERALLOC_DEVICE,
+			       "TA_HINT_AUTO blocks are placed as prefer_fast and stay there");
 	}
 	if (huge && (lt_g.kfeatures & TA_FEAT_HUGE))
 		flags |= TA_REGION_HUGE;
