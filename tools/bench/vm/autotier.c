@@ -68,6 +68,7 @@
 #define MAX_JUMPS   9
 #define MAX_SAMPLES 600
 #define DAMON	    "/sys/kernel/mm/damon/admin/kdamonds"
+#define DAMON_STAT  "/sys/module/damon_stat/parameters/enabled"
 
 static const int order[PARTS] = { 0, 5, 2, 7, 4, 9, 1, 6, 3, 8 };
 
@@ -524,8 +525,10 @@ static int node_range(int node, uint64_t *start, uint64_t *end)
 
 static void damon_off(void)
 {
-	putf("off", DAMON "/0/state");
-	putf("off", DAMON "/1/state");
+	if (get_long(DAMON "/nr_kdamonds", 0) > 0) {
+		putf("off", DAMON "/0/state");
+		putf("off", DAMON "/1/state");
+	}
 	putf("0", DAMON "/nr_kdamonds");
 }
 
@@ -579,19 +582,22 @@ static int damon_setup(int k, int from, int to, int promote)
 
 static void variant_damos(struct result *r)
 {
-	char saved_nb[16] = "";
+	char saved_nb[16] = "", saved_stat[8] = "";
 
 	if (access(DAMON "/nr_kdamonds", W_OK)) {
 		fprintf(stderr, "autotier: damos: no DAMON sysfs interface\n");
 		return;
 	}
+	/* DAMON_STAT's context runs exclusively: sysfs ones would be EBUSY. */
+	get(DAMON_STAT, saved_stat, sizeof(saved_stat));
+	if (saved_stat[0] == 'Y')
+		put(DAMON_STAT, "N");
 	damon_off();
 	if (putf("2", DAMON "/nr_kdamonds") || damon_setup(0, slow_node, fast_node, 1) ||
 	    damon_setup(1, fast_node, slow_node, 0)) {
 		fprintf(stderr, "autotier: damos: this kernel's DAMON has no migrate_hot/"
 				"migrate_cold or node_mem_*_bp quota goals, not run\n");
-		damon_off();
-		return;
+		goto out;
 	}
 	get("/proc/sys/kernel/numa_balancing", saved_nb, sizeof(saved_nb));
 	put("/proc/sys/kernel/numa_balancing", "0");
@@ -609,6 +615,8 @@ out:
 	damon_off();
 	if (saved_nb[0])
 		put("/proc/sys/kernel/numa_balancing", saved_nb);
+	if (saved_stat[0] == 'Y')
+		put(DAMON_STAT, "Y");
 }
 
 static void variant_static(struct result *r)
