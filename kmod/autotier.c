@@ -18,17 +18,32 @@
  * exists and auto_enabled is set, scans at most auto_budget units every
  * auto_interval_ms, round-robin over the regions: for each unit it shifts
  * the accessed bit into an 8-interval history, clears it, and zaps the
- * unit again.  Then the policy:
- *  - promote a unit with accesses in at least auto_hot_intervals of its
- *    last four scans and pages off FAST, while FAST's reservation stays
- *    under auto_promote_wmark percent of its limit (the smaller of its
- *    caps and its node's memory);
+ * unit again -- only if it was accessed since the last scan: a unit whose
+ * bit is clear has no mapping left to zap, because ta_fault() sets the bit
+ * again after it maps (so a mapping made after a scan's zap always leaves
+ * a bit for the next scan).  Idle units cost a bit test, not a zap, and a
+ * unit accessed in each of its last four scans has only a slice of
+ * TA_AUTO_SLICE pages zapped (a whole zap follows a scan that finds such
+ * a unit idle, since the rest is still mapped).  Then the policy:
+ *  - promote a unit with pages off FAST that was accessed in the last scan
+ *    and in at least auto_hot_intervals of the last four, while FAST's
+ *    reservation stays under auto_promote_wmark percent of its limit (the
+ *    smaller of its caps and its node's memory);
  *  - demote a unit with pages on FAST and no access in its last
- *    auto_cold_intervals scans to auto_demote_tier, while FAST is above
- *    auto_demote_wmark percent of its limit;
+ *    auto_cold_intervals scans to auto_demote_tier while hot units wait
+ *    for room: as many bytes as the hot units the last pass left off FAST
+ *    (refused, or beyond its moves) would take FAST over the promotion
+ *    watermark are demoted in this one (as promotion failures wake kswapd
+ *    to demote in the kernel's tiering); and one idle for twice as many scans
+ *    (at most 8) while FAST is above auto_demote_wmark percent of its
+ *    limit, which keeps room for the next hot set;
  *  - a unit moved stays where it is for auto_min_residence_ms, and at
- *    most auto_max_moves units move per interval.
- * Hot and cold are disjoint (no unit is both), so nothing ping-pongs.
+ *    most auto_max_moves units are promoted, and as many demoted, per
+ *    interval.
+ * Passes start auto_interval_ms apart, however long the moves of one
+ * took, but leave at least a quarter interval between them.
+ * Hot needs an access in the last scan, cold none in it, so no unit is
+ * both and nothing ping-pongs.
  * Moves are ta_region_move_nowait() of the unit: the destination's cap
  * reserved first (a refusal counts in auto_skip_cap), its token bucket
  * charged, with a charge that would have to wait refunded and counted in
@@ -47,6 +62,7 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/stringify.h>
 #include <linux/sysfs.h>
 #include <linux/timekeeping.h>
 #include <linux/workqueue.h>
@@ -57,35 +73,72 @@
 struct ta_auto_unit {
 	u8 heat;		/* bit i: accessed before the i-th last scan */
 	u8 seen;		/* scans so far, saturating */
+	bool sliced;		/* the last re-arm unmapped only a slice */
 	unsigned long moved_at;	/* jiffies of the last move; 0: never */
 };
 
 /*
+ * Pages of a unit accessed in each of its last four scans that the next
+ * re-arm unmaps, a different slice each scan: an access anywhere in a
+ * busy unit almost surely meets them within an interval, and unmapping
+ * (and faulting back) 8 PTEs instead of 512 cut the scanner's time for a
+ * hot 150 MiB of PTE-mapped chunks (6.1, 6.12) several times over.  A PMD
+ * is unmapped whole either way.
+ */
+#define TA_AUTO_SLICE	8
+
+/*
  * Tunables (/sys/module/tieralloc/parameters/auto_*), validated against
- * their ranges.  Defaults for the emulated machine (FAST 1 GiB, SLOW
- * 2 GiB, TCG): a 1 s interval with 1024 units (2 GiB) per scan covers
- * every region of that machine each interval; promotion after accesses
- * in 2 of the last 4 intervals puts a new hot set on FAST within about
- * 3 s of its first touch; demotion after 4 idle intervals and a residence
- * of 5 s keeps a unit that pauses briefly where it is; 32 moves (64 MiB)
- * per interval bound the copying to a few percent of a core under TCG;
- * FAST is filled to 95 % of its limit and emptied of cold units above
- * 90 %, leaving headroom for new hints and for hot units to come in.
+ * their ranges.  The defaults are made for the emulated machine (FAST
+ * 1 GiB, SLOW 2 GiB, TCG) and measured by tools/bench/vm/autotier.c: a
+ * 1.5 GiB working set whose hot tenth jumps every 10 s must be >= 90 % on
+ * FAST within 5 s of a jump, with the scanner under 2 % of a core.
  */
 struct ta_auto_param {
 	unsigned int *val;
 	unsigned int min, max;
 };
 
+/* A pass per second: a hot unit is seen within 1 s of its first access. */
+#define TA_AUTO_DEF_INTERVAL_MS		1000
+/* 2 GiB of units per pass: every region of that machine, every pass. */
+#define TA_AUTO_DEF_BUDGET		1024
+/*
+ * 32 promotions and 32 demotions (64 MiB each way) per pass: a new hot
+ * set of 150 MiB is in within three passes of being seen, even when as
+ * much must leave first; at most 128 MiB copied per second.
+ */
+#define TA_AUTO_DEF_MAX_MOVES		32
+/* Accessed in the last pass and one more of the last four: not a one-off. */
+#define TA_AUTO_DEF_HOT_INTERVALS	2
+/*
+ * Idle for two passes: the hot set that just moved on is the first to make
+ * room for the one that came.  Demotion only to keep FAST under its
+ * watermark (nothing waits) takes twice that idleness, 4 s.
+ */
+#define TA_AUTO_DEF_COLD_INTERVALS	2
+/* A unit moved stays 5 s: no unit moves twice in a brief pause. */
+#define TA_AUTO_DEF_MIN_RESIDENCE_MS	5000
+/*
+ * FAST filled to 95 % of its limit by promotion (room for new explicit
+ * hints), and kept at or below half of it with units idle for 4 s: room
+ * for a new hot set as large as the one there now to come in without
+ * waiting for demotions (which copy as much again; under TCG a unit's
+ * move takes tens of milliseconds, and a demotion on the way of every
+ * promotion doubled the time to 90 % of a jumped hot set, 4 s -> 7-8 s).
+ */
+#define TA_AUTO_DEF_PROMOTE_WMARK	95
+#define TA_AUTO_DEF_DEMOTE_WMARK	50
+
 static unsigned int auto_enabled = 1;
-static unsigned int auto_interval_ms = 1000;
-static unsigned int auto_budget = 1024;
-static unsigned int auto_max_moves = 32;
-static unsigned int auto_hot_intervals = 2;
-static unsigned int auto_cold_intervals = 4;
-static unsigned int auto_min_residence_ms = 5000;
-static unsigned int auto_promote_wmark = 95;
-static unsigned int auto_demote_wmark = 90;
+static unsigned int auto_interval_ms = TA_AUTO_DEF_INTERVAL_MS;
+static unsigned int auto_budget = TA_AUTO_DEF_BUDGET;
+static unsigned int auto_max_moves = TA_AUTO_DEF_MAX_MOVES;
+static unsigned int auto_hot_intervals = TA_AUTO_DEF_HOT_INTERVALS;
+static unsigned int auto_cold_intervals = TA_AUTO_DEF_COLD_INTERVALS;
+static unsigned int auto_min_residence_ms = TA_AUTO_DEF_MIN_RESIDENCE_MS;
+static unsigned int auto_promote_wmark = TA_AUTO_DEF_PROMOTE_WMARK;
+static unsigned int auto_demote_wmark = TA_AUTO_DEF_DEMOTE_WMARK;
 static unsigned int auto_demote_tier = TA_TIER_SLOW;
 
 static DEFINE_MUTEX(ta_auto_lock);	/* ta_auto_regions, ta_auto_nr */
@@ -148,28 +201,44 @@ module_param_cb(auto_enabled, &ta_auto_param_ops,
 MODULE_PARM_DESC(auto_enabled, "Automatic tiering of TA_REGION_AUTO regions runs (1) or stops (0)");
 module_param_cb(auto_interval_ms, &ta_auto_param_ops,
 		TA_RANGE(auto_interval_ms, 10, 60000), 0644);
-MODULE_PARM_DESC(auto_interval_ms, "Milliseconds between two scans (10-60000, default 1000)");
+MODULE_PARM_DESC(auto_interval_ms,
+		 "Milliseconds between two scans (10-60000, default "
+		 __stringify(TA_AUTO_DEF_INTERVAL_MS) ")");
 module_param_cb(auto_budget, &ta_auto_param_ops,
 		TA_RANGE(auto_budget, 1, 1U << 20), 0644);
-MODULE_PARM_DESC(auto_budget, "2 MiB units scanned per interval (default 1024)");
+MODULE_PARM_DESC(auto_budget,
+		 "2 MiB units scanned per interval (default "
+		 __stringify(TA_AUTO_DEF_BUDGET) ")");
 module_param_cb(auto_max_moves, &ta_auto_param_ops,
 		TA_RANGE(auto_max_moves, 0, 65536), 0644);
-MODULE_PARM_DESC(auto_max_moves, "2 MiB units moved per interval at most (default 32; 0: none)");
+MODULE_PARM_DESC(auto_max_moves,
+		 "2 MiB units promoted, and as many demoted, per interval at most (default "
+		 __stringify(TA_AUTO_DEF_MAX_MOVES) "; 0: none)");
 module_param_cb(auto_hot_intervals, &ta_auto_param_ops,
 		TA_RANGE(auto_hot_intervals, 1, 4), 0644);
-MODULE_PARM_DESC(auto_hot_intervals, "Hot: accessed in this many of the last 4 scans (default 2)");
+MODULE_PARM_DESC(auto_hot_intervals,
+		 "Hot: accessed in the last scan and in this many of the last 4 (default "
+		 __stringify(TA_AUTO_DEF_HOT_INTERVALS) ")");
 module_param_cb(auto_cold_intervals, &ta_auto_param_ops,
 		TA_RANGE(auto_cold_intervals, 1, 8), 0644);
-MODULE_PARM_DESC(auto_cold_intervals, "Cold: not accessed in this many last scans (default 4)");
+MODULE_PARM_DESC(auto_cold_intervals,
+		 "Cold: not accessed in this many last scans (default "
+		 __stringify(TA_AUTO_DEF_COLD_INTERVALS) ")");
 module_param_cb(auto_min_residence_ms, &ta_auto_param_ops,
 		TA_RANGE(auto_min_residence_ms, 0, 3600000), 0644);
-MODULE_PARM_DESC(auto_min_residence_ms, "A moved unit stays at least this long (ms, default 5000)");
+MODULE_PARM_DESC(auto_min_residence_ms,
+		 "A moved unit stays at least this long (ms, default "
+		 __stringify(TA_AUTO_DEF_MIN_RESIDENCE_MS) ")");
 module_param_cb(auto_promote_wmark, &ta_auto_param_ops,
 		TA_RANGE(auto_promote_wmark, 1, 100), 0644);
-MODULE_PARM_DESC(auto_promote_wmark, "Promote while FAST is under this % of its limit (default 95)");
+MODULE_PARM_DESC(auto_promote_wmark,
+		 "Promote while FAST is under this % of its limit (default "
+		 __stringify(TA_AUTO_DEF_PROMOTE_WMARK) ")");
 module_param_cb(auto_demote_wmark, &ta_auto_param_ops,
 		TA_RANGE(auto_demote_wmark, 1, 100), 0644);
-MODULE_PARM_DESC(auto_demote_wmark, "Demote cold units while FAST is over this % of its limit (default 90)");
+MODULE_PARM_DESC(auto_demote_wmark,
+		 "Demote cold units while FAST is over this % of its limit or hot units wait (default "
+		 __stringify(TA_AUTO_DEF_DEMOTE_WMARK) ")");
 module_param_cb(auto_demote_tier, &ta_auto_param_ops,
 		TA_RANGE(auto_demote_tier, TA_TIER_NORMAL, TA_TIER_SLOW), 0644);
 MODULE_PARM_DESC(auto_demote_tier, "Tier cold units go to: 1 normal, 2 slow (default 2)");
@@ -247,11 +316,34 @@ static bool ta_auto_fast_over(unsigned int pct, u64 extra)
 	return used > div_u64(ta_auto_fast_limit() * pct, 100);
 }
 
+/* By how much @bytes more on FAST would exceed the promotion watermark. */
+static u64 ta_auto_shortfall(u64 bytes)
+{
+	u64 used = READ_ONCE(ta_tiers[TA_TIER_FAST].reserved) + bytes;
+	u64 room = div_u64(ta_auto_fast_limit() *
+			   READ_ONCE(auto_promote_wmark), 100);
+
+	return used > room ? used - room : 0;
+}
+
 /* What one scan may still do. */
 struct ta_auto_pass {
 	unsigned long budget;	/* units to scan */
-	unsigned long moves;	/* units to move */
+	unsigned long promotes;	/* units to promote */
+	unsigned long demotes;	/* units to demote */
+	unsigned long nr;	/* passes so far: picks the slice to unmap */
+	u64 want;		/* bytes to demote for hot units that wait */
+	u64 refused;		/* bytes of hot units left off FAST this pass */
 };
+
+static unsigned long ta_auto_passes;	/* only the work item touches it */
+
+/*
+ * Bytes to demote in the next pass so that the hot units the last one left
+ * off FAST (refused, or beyond auto_max_moves) fit under the promotion
+ * watermark; under ta_auto_lock.
+ */
+static u64 ta_auto_want;
 
 /*
  * Move the unit [first, first + n) of @r to @dst; @promote says which
@@ -293,6 +385,22 @@ static bool ta_auto_resting(const struct ta_auto_unit *st)
 	return st->moved_at && time_before(jiffies, st->moved_at + rest);
 }
 
+/*
+ * May a unit on FAST go?  Idle for @cold scans if hot units wait (@want),
+ * for twice as many (at most the 8 of its history) if FAST is only over
+ * its demotion watermark.
+ */
+static bool ta_auto_cold(const struct ta_auto_unit *st, unsigned int cold,
+			 u64 want)
+{
+	if (!want) {
+		if (!ta_auto_fast_over(READ_ONCE(auto_demote_wmark), 0))
+			return false;
+		cold = min(2 * cold, 8U);
+	}
+	return st->seen >= cold && !(st->heat & GENMASK(cold - 1, 0));
+}
+
 /* Scan unit @u of @r: harvest its accessed bit, re-arm it, maybe move it. */
 static void ta_auto_scan_unit(struct ta_region *r, unsigned long u,
 			      struct ta_auto_pass *pass)
@@ -303,8 +411,9 @@ static void ta_auto_scan_unit(struct ta_region *r, unsigned long u,
 	unsigned long n = min_t(unsigned long, TA_HUGE_NR, r->nr_pages - first);
 	unsigned int hot = READ_ONCE(auto_hot_intervals);
 	unsigned int cold = READ_ONCE(auto_cold_intervals);
-	u64 start = ktime_get_ns();
+	u64 start = ktime_get_ns(), bytes = 0;
 	u32 tier, dst;
+	bool promote;
 
 	st->heat = st->heat << 1 | test_and_clear_bit(u, a->accessed);
 	if (st->seen < U8_MAX)
@@ -316,33 +425,58 @@ static void ta_auto_scan_unit(struct ta_region *r, unsigned long u,
 		fast += r->page_tier[i] == TA_TIER_FAST;
 	up_read(&r->move_lock);
 
-	/* Re-arm: the next access anywhere faults and sets the bit again. */
-	unmap_mapping_range(ta_mapping, (loff_t)(r->pgoff + first) << PAGE_SHIFT,
-			    (loff_t)n << PAGE_SHIFT, 0);
+	/*
+	 * Re-arm: the next access anywhere faults and sets the bit again.  No
+	 * access since the last whole re-arm: nothing is mapped (see the top).
+	 * A unit busy for four scans has only a slice unmapped.
+	 */
+	if ((st->heat & 0xf) == 0xf && n == TA_HUGE_NR) {
+		unsigned long off = (pass->nr + u) % (n / TA_AUTO_SLICE) *
+				    TA_AUTO_SLICE;
+
+		unmap_mapping_range(ta_mapping,
+				    (loff_t)(r->pgoff + first + off) << PAGE_SHIFT,
+				    (loff_t)TA_AUTO_SLICE << PAGE_SHIFT, 0);
+		st->sliced = true;
+	} else if ((st->heat & 1) || st->sliced) {
+		/* Not accessed since a sliced re-arm: the rest is mapped. */
+		unmap_mapping_range(ta_mapping,
+				    (loff_t)(r->pgoff + first) << PAGE_SHIFT,
+				    (loff_t)n << PAGE_SHIFT, 0);
+		st->sliced = false;
+	}
 	ta_stat_add(tier, TA_STAT_AUTO_SCANNED, 1);
 	ta_stat_add(tier, TA_STAT_AUTO_SCAN_NS, ktime_get_ns() - start);
 
-	if (!pass->moves || ta_auto_resting(st))
+	if (ta_auto_resting(st))
 		return;
-	if (fast < n && hweight8(st->heat & 0xf) >= hot) {
-		if (ta_auto_fast_over(READ_ONCE(auto_promote_wmark),
-				      (n - fast) << PAGE_SHIFT)) {
+	if (fast < n && (st->heat & 1) && hweight8(st->heat & 0xf) >= hot) {
+		bytes = (u64)(n - fast) << PAGE_SHIFT;
+		if (!pass->promotes) {
+			pass->refused += bytes;
+			return;
+		}
+		if (ta_auto_fast_over(READ_ONCE(auto_promote_wmark), bytes)) {
 			ta_stat_add(TA_TIER_FAST, TA_STAT_AUTO_SKIP_CAP, 1);
+			pass->refused += bytes;
 			return;
 		}
 		dst = TA_TIER_FAST;
-	} else if (fast && st->seen >= cold &&
-		   !(st->heat & GENMASK(cold - 1, 0)) &&
-		   ta_auto_fast_over(READ_ONCE(auto_demote_wmark), 0)) {
+		pass->promotes--;
+	} else if (fast && pass->demotes && ta_auto_cold(st, cold, pass->want)) {
 		dst = READ_ONCE(auto_demote_tier);
 		if (ta_tier_node(dst) == ta_tier_node(TA_TIER_FAST))
 			return;
+		pass->demotes--;
+		pass->want -= min_t(u64, pass->want, (u64)fast << PAGE_SHIFT);
 	} else {
 		return;
 	}
-	pass->moves--;
-	if (ta_auto_move(r, first, n, dst, dst == TA_TIER_FAST))
+	promote = dst == TA_TIER_FAST;
+	if (ta_auto_move(r, first, n, dst, promote))
 		st->moved_at = jiffies ?: 1;
+	else if (promote)
+		pass->refused += bytes;
 }
 
 /*
@@ -378,15 +512,18 @@ static void ta_auto_work_fn(struct work_struct *work)
 {
 	struct ta_auto_pass pass = {
 		.budget = READ_ONCE(auto_budget),
-		.moves = READ_ONCE(auto_max_moves),
+		.promotes = READ_ONCE(auto_max_moves),
+		.demotes = READ_ONCE(auto_max_moves),
+		.nr = ta_auto_passes++,
 	};
+	unsigned long start = jiffies, ival, i, nr;
 	struct ta_region *r;
-	unsigned long i, nr;
 
 	if (!READ_ONCE(auto_enabled))
 		return;
 	mutex_lock(&ta_auto_lock);
 	nr = ta_auto_nr;
+	pass.want = ta_auto_want;
 	mutex_unlock(&ta_auto_lock);
 
 	/*
@@ -411,8 +548,11 @@ static void ta_auto_work_fn(struct work_struct *work)
 		ta_region_put(r);
 	}
 
+	/* The next pass an interval after this one started, not ended. */
+	ival = msecs_to_jiffies(READ_ONCE(auto_interval_ms));
 	mutex_lock(&ta_auto_lock);
-	ta_auto_kick(msecs_to_jiffies(READ_ONCE(auto_interval_ms)), false);
+	ta_auto_want = ta_auto_shortfall(pass.refused);
+	ta_auto_kick(max(ival - min(jiffies - start, ival), ival / 4), false);
 	mutex_unlock(&ta_auto_lock);
 }
 

@@ -862,6 +862,8 @@ static vm_fault_t ta_fault(struct vm_fault *vmf, unsigned long idx, bool pmd)
 		return VM_FAULT_RETRY;
 	}
 	ret = pmd ? ta_map_pmd(vmf, r, first) : ta_map(vmf, r, idx, first, n);
+	/* Again once mapped: the scanner zaps only units with the bit set. */
+	ta_auto_touch(r, idx);
 	up_read(&r->move_lock);
 	return ret;
 }

@@ -375,6 +375,64 @@ TEST_F(at, hard_cap_holds)
 }
 
 /*
+ * The hot set jumps: 8 MiB at the start of a SLOW region is touched until
+ * it is on FAST, then only another 8 MiB of it, which had been idle (and
+ * so not unmapped again) for many scans.  FAST has room for 12 MiB and no
+ * demotion watermark (100 %), so only the hot units that wait for room can
+ * make cold ones leave: the second part ends on FAST, all of it, and at
+ * least the 4 MiB it needed of the first on SLOW.
+ */
+TEST_F(at, hot_set_jump)
+{
+	if (!self->ready)
+		return;
+	const size_t len = 32 * TA_MIB, part = 8 * TA_MIB, room = 12 * TA_MIB;
+	uint64_t base = self->start.tier[TA_TIER_FAST].reserved_bytes, peak = 0;
+	const long pp = (long)(part / TA_PAGE);
+	struct ta_region_create req;
+	struct ta_stats st;
+	long a = 0, b = 0;
+	char *p, *q;
+	int i, j;
+
+	ASSERT_EQ(0, at_set("auto_promote_wmark", 100));
+	ASSERT_EQ(0, at_set("auto_demote_wmark", 100));
+	ASSERT_EQ(0, ta_set_caps(self->fd, TA_TIER_FAST, 0, base + room, TA_POLICY_ROUTE_SLOW));
+	p = ta_create_map(self->fd, len, TA_HINT_COLD, TA_REGION_AUTO | TA_REGION_HUGE, &req);
+	ASSERT_NE(NULL, p);
+	q = p + len / 2;
+	ASSERT_EQ(0, at_set("auto_enabled", 0));
+	ta_fill(p, len, 9);
+	ASSERT_EQ(0, at_set("auto_enabled", 1));
+	for (i = 1; i <= 100 && a < pp; i++) {
+		ta_touch(p, part);
+		a = ta_pages_on_node(p, part, self->fast);
+		at_sleep_intervals(1);
+	}
+	for (j = 1; j <= 100 && b < pp; j++) {
+		ta_touch(q, part);
+		b = ta_pages_on_node(q, part, self->fast);
+		ASSERT_EQ(0, ta_get_stats(self->fd, &st));
+		if (st.tier[TA_TIER_FAST].reserved_bytes > peak)
+			peak = st.tier[TA_TIER_FAST].reserved_bytes;
+		at_sleep_intervals(1);
+	}
+	TH_LOG("first part on FAST after %d intervals, second after %d more; FAST peak %lu MiB",
+	       i - 1, j - 1, (unsigned long)(peak >> 20));
+	at_stop();
+	ta_touch(p, len);
+	EXPECT_EQ(pp, ta_pages_on_node(q, part, self->fast));
+	EXPECT_LE((long)((2 * part - room) / TA_PAGE), ta_pages_on_node(p, part, self->slow));
+	EXPECT_LE(peak, base + room);
+	EXPECT_EQ(len, ta_mismatch(p, len, 9));
+	munmap(p, len);
+	ta_free_handle(self->fd, req.handle);
+	ta_restore_cfg(self->fd, &self->cfg);
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
+}
+
+/*
  * A chunk with a pinned page (spliced into a pipe) stays where it is, all
  * of it, and is counted; the other hot chunks are promoted.
  */
