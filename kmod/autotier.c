@@ -295,6 +295,34 @@ void ta_auto_release(struct ta_region *r)
 	r->autot = NULL;
 }
 
+/* Count @v in @tier's TA_STAT_AUTO_* counter @stat and in @r's own. */
+static void ta_auto_count(struct ta_region *r, u32 tier, enum ta_stat stat,
+			  u64 v)
+{
+	u64 *c = &r->autot->stats[stat - TA_STAT_AUTO_SCANNED];
+
+	ta_stat_add(tier, stat, v);
+	WRITE_ONCE(*c, *c + v);
+}
+
+#define TA_AUTO_STAT(a, s)	READ_ONCE((a)->stats[(s) - TA_STAT_AUTO_SCANNED])
+
+/* TA_IOC_REGION_INFO's auto_* fields; @r is referenced by the caller. */
+void ta_auto_info(struct ta_region *r, struct ta_region_info *info)
+{
+	struct ta_auto *a = r->autot;
+
+	if (!a)
+		return;
+	info->auto_scanned = TA_AUTO_STAT(a, TA_STAT_AUTO_SCANNED);
+	info->auto_promoted_bytes = TA_AUTO_STAT(a, TA_STAT_AUTO_PROMOTED_BYTES);
+	info->auto_demoted_bytes = TA_AUTO_STAT(a, TA_STAT_AUTO_DEMOTED_BYTES);
+	info->auto_skip_cap = TA_AUTO_STAT(a, TA_STAT_AUTO_SKIP_CAP);
+	info->auto_skip_tokens = TA_AUTO_STAT(a, TA_STAT_AUTO_SKIP_TOKENS);
+	info->auto_skip_pinned = TA_AUTO_STAT(a, TA_STAT_AUTO_SKIP_PINNED);
+	info->auto_scan_ns = TA_AUTO_STAT(a, TA_STAT_AUTO_SCAN_NS);
+}
+
 /* Bytes FAST may hold: the smaller of its caps and its node's memory. */
 static u64 ta_auto_fast_limit(void)
 {
@@ -362,16 +390,16 @@ static bool ta_auto_move(struct ta_region *r, unsigned long first,
 	int ret = ta_region_move_nowait(r, &req);
 
 	if (req.moved_bytes)
-		ta_stat_add(dst, promote ? TA_STAT_AUTO_PROMOTED_BYTES :
+		ta_auto_count(r, dst, promote ? TA_STAT_AUTO_PROMOTED_BYTES :
 			    TA_STAT_AUTO_DEMOTED_BYTES, req.moved_bytes);
 	if (req.skipped_pages)
-		ta_stat_add(dst, TA_STAT_AUTO_SKIP_PINNED, req.skipped_pages);
+		ta_auto_count(r, dst, TA_STAT_AUTO_SKIP_PINNED, req.skipped_pages);
 	if (ret == -ENOMEM) {
-		ta_stat_add(dst, TA_STAT_AUTO_SKIP_CAP, 1);
+		ta_auto_count(r, dst, TA_STAT_AUTO_SKIP_CAP, 1);
 		return false;
 	}
 	if (ret == -EAGAIN) {
-		ta_stat_add(dst, TA_STAT_AUTO_SKIP_TOKENS, 1);
+		ta_auto_count(r, dst, TA_STAT_AUTO_SKIP_TOKENS, 1);
 		return false;
 	}
 	return true;
@@ -445,8 +473,8 @@ static void ta_auto_scan_unit(struct ta_region *r, unsigned long u,
 				    (loff_t)n << PAGE_SHIFT, 0);
 		st->sliced = false;
 	}
-	ta_stat_add(tier, TA_STAT_AUTO_SCANNED, 1);
-	ta_stat_add(tier, TA_STAT_AUTO_SCAN_NS, ktime_get_ns() - start);
+	ta_auto_count(r, tier, TA_STAT_AUTO_SCANNED, 1);
+	ta_auto_count(r, tier, TA_STAT_AUTO_SCAN_NS, ktime_get_ns() - start);
 
 	if (ta_auto_resting(st))
 		return;
@@ -457,7 +485,7 @@ static void ta_auto_scan_unit(struct ta_region *r, unsigned long u,
 			return;
 		}
 		if (ta_auto_fast_over(READ_ONCE(auto_promote_wmark), bytes)) {
-			ta_stat_add(TA_TIER_FAST, TA_STAT_AUTO_SKIP_CAP, 1);
+			ta_auto_count(r, TA_TIER_FAST, TA_STAT_AUTO_SKIP_CAP, 1);
 			pass->refused += bytes;
 			return;
 		}

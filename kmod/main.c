@@ -163,12 +163,20 @@ static long ta_ioc_region_free(struct ta_file *tf, void __user *argp)
 	return 0;
 }
 
-static long ta_ioc_region_info(struct ta_file *tf, void __user *argp)
+/*
+ * REGION_INFO with the caller's struct size @usize (the ioctl number's):
+ * the first min(@usize, ours) bytes of our answer, a longer tail zeroed.
+ */
+static long ta_ioc_region_info(struct ta_file *tf, void __user *argp,
+			       size_t usize)
 {
 	struct ta_region_info info;
+	size_t n = min(usize, sizeof(info));
 	struct ta_region *r;
 	u32 handle;
 
+	if (usize < TA_REGION_INFO_SIZE_V1 || usize % sizeof(u64))
+		return -ENOTTY;
 	if (get_user(handle, (u32 __user *)argp))
 		return -EFAULT;
 	r = ta_file_region(tf, handle);
@@ -177,8 +185,11 @@ static long ta_ioc_region_info(struct ta_file *tf, void __user *argp)
 	memset(&info, 0, sizeof(info));
 	info.handle = handle;
 	ta_region_info(r, &info);
+	ta_auto_info(r, &info);
 	ta_region_put(r);
-	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+	if (copy_to_user(argp, &info, n))
+		return -EFAULT;
+	return clear_user(argp + n, usize - n) ? -EFAULT : 0;
 }
 
 static long ta_ioc_region_move(struct ta_file *tf, void __user *argp)
@@ -295,6 +306,12 @@ static long ta_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct ta_file *tf = file->private_data;
 	void __user *argp = (void __user *)arg;
 
+	/* Size-versioned: any size from TA_REGION_INFO_SIZE_V1 up (uapi). */
+	if (_IOC_TYPE(cmd) == TA_IOC_MAGIC &&
+	    _IOC_NR(cmd) == _IOC_NR(TA_IOC_REGION_INFO) &&
+	    _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE))
+		return ta_ioc_region_info(tf, argp, _IOC_SIZE(cmd));
+
 	switch (cmd) {
 	case TA_IOC_VERSION: {
 		struct ta_version v = {
@@ -311,8 +328,6 @@ static long ta_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ta_ioc_region_create(tf, argp);
 	case TA_IOC_REGION_FREE:
 		return ta_ioc_region_free(tf, argp);
-	case TA_IOC_REGION_INFO:
-		return ta_ioc_region_info(tf, argp);
 	case TA_IOC_REGION_MOVE:
 		return ta_ioc_region_move(tf, argp);
 	case TA_IOC_GET_TIER:

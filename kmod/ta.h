@@ -221,6 +221,9 @@ enum ta_stat {
 	TA_STAT_NR
 };
 
+/* The TA_STAT_AUTO_* counters, last: also counted per region (ta_auto). */
+#define TA_NR_AUTO_STATS	(TA_STAT_NR - TA_STAT_AUTO_SCANNED)
+
 struct ta_pcpu_stats {
 	u64 v[TA_NR_TIERS][TA_STAT_NR];
 };
@@ -347,6 +350,12 @@ struct ta_auto {
 	unsigned long cursor;		/* next unit to scan */
 	unsigned long *accessed;	/* bit per unit, set by faults */
 	struct ta_auto_unit *units;	/* heat history per unit */
+	/*
+	 * This region's share of the per-tier TA_STAT_AUTO_* counters, indexed
+	 * by stat - TA_STAT_AUTO_SCANNED; written by the scanner alone, read
+	 * by REGION_INFO (which holds a reference, so ->autot lives).
+	 */
+	u64 stats[TA_NR_AUTO_STATS];
 };
 
 /* A fault at region index @idx: the unit was accessed (see ta_region). */
@@ -362,6 +371,7 @@ static inline void ta_auto_touch(struct ta_region *r, unsigned long idx)
 int ta_auto_alloc(struct ta_region *r, gfp_t gfp);
 void ta_auto_register(struct ta_region *r);
 void ta_auto_release(struct ta_region *r);
+void ta_auto_info(struct ta_region *r, struct ta_region_info *info);
 void ta_auto_init(void);
 void ta_auto_exit(void);
 

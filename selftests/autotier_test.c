@@ -433,6 +433,110 @@ TEST_F(at, hot_set_jump)
 }
 
 /*
+ * Per-region counters in TA_IOC_REGION_INFO: a touched AUTO region has its
+ * promotions counted (the bytes move_pages(2) finds on FAST), an untouched
+ * one only its scans, a plain region nothing.  The answer is
+ * size-versioned: the ABI-1 size gets the old layout and not a byte more,
+ * a larger size than the module's gets a zeroed tail, a smaller one or
+ * one that is not a multiple of 8 is ENOTTY.
+ */
+TEST_F(at, region_info_stats)
+{
+	if (!self->ready)
+		return;
+	const size_t len = 16 * TA_MIB;
+	struct ta_region_create h, c, n;
+	struct ta_region_info hi, ci, ni;
+	struct {
+		struct ta_region_info info;
+		uint64_t tail[4];
+	} big;
+	union {
+		struct ta_region_info info;
+		unsigned char b[sizeof(struct ta_region_info)];
+	} old;
+	long on = 0, written = 0;
+	char *hp, *cp, *np;
+	int i;
+
+	hp = ta_create_map(self->fd, len, TA_HINT_COLD, TA_REGION_AUTO | TA_REGION_HUGE, &h);
+	cp = ta_create_map(self->fd, len, TA_HINT_COLD, TA_REGION_AUTO | TA_REGION_HUGE, &c);
+	np = ta_create_map(self->fd, len, TA_HINT_COLD, TA_REGION_HUGE, &n);
+	ASSERT_NE(NULL, hp);
+	ASSERT_NE(NULL, cp);
+	ASSERT_NE(NULL, np);
+	ASSERT_EQ(0, at_set("auto_enabled", 0));
+	ta_fill(hp, len, 1);
+	ta_fill(cp, len, 2);
+	ta_fill(np, len, 3);
+	ASSERT_EQ(0, at_set("auto_enabled", 1));
+	for (i = 1; i <= 100 && on < (long)(len / TA_PAGE); i++) {
+		ta_touch(hp, len);
+		ta_touch(np, len);
+		on = ta_pages_on_node(hp, len, self->fast);
+		at_sleep_intervals(1);
+	}
+	at_stop();
+	ta_touch(hp, len);
+	ta_touch(cp, len);
+	on = ta_pages_on_node(hp, len, self->fast);
+	ASSERT_EQ(0, at_info(self->fd, h.handle, &hi));
+	ASSERT_EQ(0, at_info(self->fd, c.handle, &ci));
+	ASSERT_EQ(0, at_info(self->fd, n.handle, &ni));
+	TH_LOG("touched: %llu units scanned, %llu bytes promoted, %.1f ms; untouched: %llu scanned",
+	       (unsigned long long)hi.auto_scanned, (unsigned long long)hi.auto_promoted_bytes,
+	       hi.auto_scan_ns / 1e6, (unsigned long long)ci.auto_scanned);
+	EXPECT_EQ((long)(len / TA_PAGE), on);
+	EXPECT_EQ(len, hi.auto_promoted_bytes);
+	EXPECT_EQ(0, hi.auto_demoted_bytes);
+	EXPECT_LE(len / (2 * TA_MIB) * 2, hi.auto_scanned);
+	EXPECT_LT(0, hi.auto_scan_ns);
+	EXPECT_LE(len / (2 * TA_MIB) * 2, ci.auto_scanned);
+	EXPECT_EQ(0, ci.auto_promoted_bytes);
+	EXPECT_EQ(len / TA_PAGE, ta_pages_on_node(cp, len, self->slow));
+	EXPECT_EQ(0, ni.auto_scanned);
+	EXPECT_EQ(0, ni.auto_promoted_bytes);
+	EXPECT_EQ(0, ni.auto_scan_ns);
+
+	/* The ABI-1 layout: its bytes equal the new answer's, nothing after. */
+	memset(&old, 0xa5, sizeof(old));
+	old.info.handle = h.handle;
+	ASSERT_EQ(0, ioctl(self->fd, TA_IOC_REGION_INFO_V1, &old.info));
+	EXPECT_EQ(0, memcmp(&old.info, &hi, TA_REGION_INFO_SIZE_V1));
+	for (size_t b = TA_REGION_INFO_SIZE_V1; b < sizeof(old); b++)
+		written += old.b[b] != 0xa5;
+	EXPECT_EQ(0, written);
+	/* A caller newer than the module: a zeroed tail. */
+	memset(&big, 0xa5, sizeof(big));
+	big.info.handle = h.handle;
+	ASSERT_EQ(0, ioctl(self->fd, _IOWR(TA_IOC_MAGIC, 0x03, big), &big));
+	EXPECT_EQ(hi.auto_scanned, big.info.auto_scanned);
+	EXPECT_EQ(hi.auto_promoted_bytes, big.info.auto_promoted_bytes);
+	for (size_t k = 0; k < 4; k++)
+		EXPECT_EQ(0, big.tail[k]);
+	EXPECT_EQ(-1, ioctl(self->fd,
+			    _IOC(_IOC_READ | _IOC_WRITE, TA_IOC_MAGIC, 0x03,
+				 TA_REGION_INFO_SIZE_V1 - 8),
+			    &big));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->fd,
+			    _IOC(_IOC_READ | _IOC_WRITE, TA_IOC_MAGIC, 0x03,
+				 TA_REGION_INFO_SIZE_V1 + 4),
+			    &big));
+	EXPECT_EQ(ENOTTY, errno);
+
+	EXPECT_EQ(len, ta_mismatch(hp, len, 1));
+	munmap(hp, len);
+	munmap(cp, len);
+	munmap(np, len);
+	ta_free_handle(self->fd, h.handle);
+	ta_free_handle(self->fd, c.handle);
+	ta_free_handle(self->fd, n.handle);
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
+}
+
+/*
  * A chunk with a pinned page (spliced into a pipe) stays where it is, all
  * of it, and is counted; the other hot chunks are promoted.
  */

@@ -639,6 +639,11 @@ static const char *sh_cmd_name(unsigned long cmd)
 
 static bool sh_known(unsigned long cmd)
 {
+	/* REGION_INFO is size-versioned: any size from V1 up, 8-aligned (uapi). */
+	if (_IOC_TYPE(cmd) == TA_IOC_MAGIC && _IOC_NR(cmd) == _IOC_NR(TA_IOC_REGION_INFO) &&
+	    _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE) && _IOC_SIZE(cmd) >= TA_REGION_INFO_SIZE_V1 &&
+	    !(_IOC_SIZE(cmd) % 8))
+		return true;
 	for (size_t i = 0; i < sizeof(sh_cmds) / sizeof(sh_cmds[0]); i++)
 		if (cmd == sh_cmds[i])
 			return true;

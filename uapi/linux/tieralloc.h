@@ -176,7 +176,31 @@ struct ta_region_info {
 	__u32 reserved;
 	__u64 reserved_bytes[TA_NR_TIERS];	/* out: reservation per tier */
 	__u64 resident_bytes[TA_NR_TIERS];	/* out: allocated pages per tier */
+	/*
+	 * Since TA_REGION_INFO_SIZE_AUTO: what automatic tiering did to this
+	 * region (all 0 for one without TA_REGION_AUTO); meanings as in
+	 * struct ta_tier_stats, counted per region instead of per tier.
+	 */
+	__u64 auto_scanned;		/* out: 2 MiB units scanned */
+	__u64 auto_promoted_bytes;	/* out */
+	__u64 auto_demoted_bytes;	/* out */
+	__u64 auto_skip_cap;		/* out */
+	__u64 auto_skip_tokens;		/* out */
+	__u64 auto_skip_pinned;		/* out */
+	__u64 auto_scan_ns;		/* out */
 };
+
+/*
+ * TA_IOC_REGION_INFO is size-versioned: the ioctl number carries the
+ * caller's struct size (_IOC_SIZE), and the module answers with the first
+ * that many bytes of its own struct (zeroing any tail it does not know).
+ * A caller built before the auto_* fields asks with the size
+ * TA_REGION_INFO_SIZE_V1 and gets that layout; one built with them asks
+ * with sizeof(struct ta_region_info) and, from a module that predates
+ * them, gets ENOTTY: it may retry with TA_IOC_REGION_INFO_V1.
+ */
+#define TA_REGION_INFO_SIZE_V1	 __builtin_offsetof(struct ta_region_info, auto_scanned)
+#define TA_REGION_INFO_SIZE_AUTO sizeof(struct ta_region_info)
 
 /*
  * A private copy of a region, for a forked child whose regions (MAP_SHARED)
@@ -413,6 +437,8 @@ struct ta_stats_query {
 #define TA_IOC_REGION_CREATE	_IOWR(TA_IOC_MAGIC, 0x01, struct ta_region_create)
 #define TA_IOC_REGION_FREE	_IOW(TA_IOC_MAGIC, 0x02, struct ta_region_free)
 #define TA_IOC_REGION_INFO	_IOWR(TA_IOC_MAGIC, 0x03, struct ta_region_info)
+#define TA_IOC_REGION_INFO_V1	_IOC(_IOC_READ | _IOC_WRITE, TA_IOC_MAGIC, 0x03, \
+				     TA_REGION_INFO_SIZE_V1)
 #define TA_IOC_REGION_MOVE	_IOWR(TA_IOC_MAGIC, 0x04, struct ta_region_move)
 #define TA_IOC_GET_TIER		_IOWR(TA_IOC_MAGIC, 0x05, struct ta_tier_config)
 #define TA_IOC_SET_TIER		_IOW(TA_IOC_MAGIC, 0x06, struct ta_tier_config)
