@@ -580,6 +580,34 @@ static int damon_setup(int k, int from, int to, int promote)
 	return 0;
 }
 
+/* What each scheme did (stderr): if DAMOS moved nothing, why. */
+static void damon_report(void)
+{
+	static const char *const f[] = { "stats/nr_tried",
+					 "stats/sz_tried",
+					 "stats/nr_applied",
+					 "stats/sz_applied",
+					 "stats/qt_exceeds",
+					 "quotas/effective_bytes",
+					 "quotas/goals/0/current_value" };
+
+	for (int k = 0; k < 2; k++) {
+		char path[256], buf[64];
+
+		putf("update_schemes_stats", DAMON "/%d/state", k);
+		putf("update_schemes_effective_quotas", DAMON "/%d/state", k);
+		fprintf(stderr, "autotier: damos kdamond %d:", k);
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+			snprintf(path, sizeof(path), DAMON "/%d/contexts/0/schemes/0/%s", k, f[i]);
+			if (get(path, buf, sizeof(buf)))
+				strcpy(buf, "?\n");
+			buf[strcspn(buf, "\n")] = 0;
+			fprintf(stderr, " %s=%s", strrchr(f[i], '/') + 1, buf);
+		}
+		fprintf(stderr, "\n");
+	}
+}
+
 static void variant_damos(struct result *r)
 {
 	char saved_nb[16] = "", saved_stat[8] = "";
@@ -608,6 +636,7 @@ static void variant_damos(struct result *r)
 		kdamond_pid[0] = get_long(DAMON "/0/pid", -1);
 		kdamond_pid[1] = get_long(DAMON "/1/pid", -1);
 		run_phases(r);
+		damon_report();
 	}
 	balloon_deflate();
 	munmap(mem, ws);
