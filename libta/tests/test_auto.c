@@ -207,15 +207,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Pages of [p, p + len) on @node, read first (a page the scanner unmapped is invisible). */
+/* Pages of [p, p + len) on @node, each read first (tt_touch_node()). */
 static size_t pages_on(const char *p, size_t len, int node)
 {
 	size_t n = 0;
 
-	for (size_t off = 0; off < len; off += 4096) {
-		(void)*(const volatile char *)(p + off);
-		n += tt_page_node(p + off) == node;
-	}
+	for (size_t off = 0; off < len; off += 4096)
+		n += tt_touch_node(p + off) == node;
 	return n;
 }
 

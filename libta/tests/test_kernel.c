@@ -149,7 +149,7 @@ TEST(placement_on_kernel_nodes)
 		memset(s, 1, 500);
 		ASSERT_EQ(hint_tier[h], ta_tier_of(l));
 		ASSERT_EQ(want, tt_range_node(l, 4u << 20, want)) TH_LOG("hint %d large", h);
-		ASSERT_EQ(want, tt_page_node(s)) TH_LOG("hint %d small", h);
+		ASSERT_EQ(want, tt_touch_node(s)) TH_LOG("hint %d small", h);
 		ta_free(l);
 		ta_free(s);
 	}

@@ -74,8 +74,8 @@ static void check_hints(struct __test_metadata *_metadata)
 		memset(s, 1, 3000);
 		memset(t, 1, 64);
 		ASSERT_EQ(want, tt_range_node(l, LEN, want)) TH_LOG("hint %d large block", h);
-		ASSERT_EQ(want, tt_page_node(s)) TH_LOG("hint %d small block", h);
-		ASSERT_EQ(want, tt_page_node(t)) TH_LOG("hint %d 64-byte block", h);
+		ASSERT_EQ(want, tt_touch_node(s)) TH_LOG("hint %d small block", h);
+		ASSERT_EQ(want, tt_touch_node(t)) TH_LOG("hint %d 64-byte block", h);
 		ta_free(l);
 		ta_free(s);
 		ta_free(t);

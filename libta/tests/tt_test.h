@@ -42,17 +42,30 @@ static inline int tt_page_node(const void *p)
 }
 
 /*
+ * The node of the page at @p, read first: pages the kernel moved, and the
+ * pages of AUTO regions that the module's scanner unmaps, are mapped again
+ * on their next access, and move_pages(2) only sees mapped pages (-ENOENT:
+ * unmapped again in between, so read and ask again).
+ */
+static inline int tt_touch_node(const void *p)
+{
+	int n = -ENOENT;
+
+	for (int tries = 0; n == -ENOENT && tries < 10; tries++) {
+		(void)*(const volatile char *)p;
+		n = tt_page_node(p);
+	}
+	return n;
+}
+
+/*
  * Every page of [p, p + len) on @node?  Returns the first bad page's node,
- * or @node.  Each page is read first: pages the kernel moved are mapped
- * again on their next access, and move_pages(2) only sees mapped pages.
+ * or @node.  Each page is read first (tt_touch_node()).
  */
 static inline int tt_range_node(const void *p, size_t len, int node)
 {
 	for (size_t off = 0; off < len; off += 4096) {
-		int n;
-
-		(void)*(const volatile char *)((const char *)p + off);
-		n = tt_page_node((const char *)p + off);
+		int n = tt_touch_node((const char *)p + off);
 
 		if (n != node)
 			return n;

@@ -22,7 +22,12 @@
 #define MiB (1ul << 20)
 #define BIG (64 * MiB)
 
-/* Node of every page of [p, p + len), or -1 if they differ (-errno on error). */
+/*
+ * Node of every page of [p, p + len), or -1 if they differ (-errno on error).
+ * Each page is read first, and read again when move_pages(2) finds it not
+ * mapped: the module's scanner unmaps the pages of AUTO regions (the next
+ * access maps them again), and move_pages(2) sees mapped pages only.
+ */
 static int range_node(const void *p, size_t len)
 {
 	enum { BATCH = 512 };
@@ -33,11 +38,18 @@ static int range_node(const void *p, size_t len)
 	while (a < end) {
 		unsigned n = 0;
 
-		for (; n < BATCH && a < end; n++, a += 4096)
+		for (; n < BATCH && a < end; n++, a += 4096) {
 			pages[n] = (void *)a;
+			(void)*(volatile const char *)a;
+		}
 		if (move_pages(0, n, pages, NULL, status, 0))
 			return -errno;
 		for (unsigned i = 0; i < n; i++) {
+			for (int tries = 0; status[i] == -ENOENT && tries < 10; tries++) {
+				(void)*(volatile const char *)pages[i];
+				if (move_pages(0, 1, &pages[i], NULL, &status[i], 0))
+					return -errno;
+			}
 			if (status[i] < 0)
 				return status[i];
 			if (node == -2)
@@ -189,6 +201,12 @@ TEST_F(numa, default_hint_hot)
 TEST_F(numa, default_hint_auto)
 {
 	ASSERT_EQ(0, PLACE("TA_DEFAULT_HINT=auto", "PL_BIG=fast", "PL_SMALL=fast"));
+}
+
+TEST_F(numa, large_hint_auto)
+{
+	ASSERT_EQ(0,
+		  PLACE("TA_LARGE_HINT=auto", "TA_LARGE_MIN=1M", "PL_BIG=fast", "PL_SMALL=normal"));
 }
 
 TEST_F(numa, default_is_warm)
