@@ -37,8 +37,10 @@
  * TCG does not make a far node slower, so which node the hot set is on is
  * the score, not the update rate (printed as gups, for information).
  * Environment: AUTOTIER_PERIOD, AUTOTIER_JUMPS, AUTOTIER_MIB,
- * AUTOTIER_VARIANTS ("auto,numab,damos,static").  BENCH_SCALE < 1: 256 MiB,
- * 5 s periods, 1 jump.  Exit 77 without the module.
+ * AUTOTIER_VARIANTS ("auto,numab,damos,static"), AUTOTIER_DAMOS_WARMUP
+ * (90: seconds DAMOS runs before the first jump, for its quota tuning).
+ * BENCH_SCALE < 1: 256 MiB, 5 s periods, 1 jump.  Exit 77 without the
+ * module.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,10 +89,18 @@ struct result {
 	double end_share[MAX_JUMPS + 1];
 	double migrated[MAX_JUMPS + 1]; /* pages of 4 KiB */
 	double cpu_pct;			/* < 0: not measured */
+	int warmup;			/* s before the first jump, if > period */
 	double gups;
 };
 
 /* ---- small file helpers ---- */
+
+static int env_int(const char *name, int dflt)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? atoi(s) : dflt;
+}
 
 static int put(const char *path, const char *val)
 {
@@ -309,7 +319,7 @@ static void run_phases(struct result *r)
 		}
 		mj = migrated_now(r);
 		r->t90[j] = -1;
-		for (int s = 1; s <= period; s++) {
+		for (int s = 1; s <= (j ? period : r->warmup > period ? r->warmup : period); s++) {
 			double sh, due = tj + s;
 
 			while (now() < due)
@@ -556,6 +566,11 @@ static int damon_setup(int k, int from, int to, int promote)
 	if (putf("1", c, k, "/schemes/nr_schemes") ||
 	    putf(promote ? "migrate_hot" : "migrate_cold", sc, k, "/action") ||
 	    putf(v, sc, k, "/target_nid") || putf("1000000", sc, k, "/apply_interval_us") ||
+	    /* sysfs ranges start as [0, 0]: open them as the sample does */
+	    putf("4096", sc, k, "/access_pattern/sz/min") ||
+	    putf("18446744073709551615", sc, k, "/access_pattern/sz/max") ||
+	    putf("0", sc, k, "/access_pattern/age/min") ||
+	    putf("4294967295", sc, k, "/access_pattern/age/max") ||
 	    putf(promote ? "1" : "0", sc, k, "/access_pattern/nr_accesses/min") ||
 	    putf(promote ? "4294967295" : "0", sc, k, "/access_pattern/nr_accesses/max") ||
 	    putf("209715200", sc, k, "/quotas/bytes") ||
@@ -635,6 +650,12 @@ static void variant_damos(struct result *r)
 	if (!putf("on", DAMON "/0/state") && !putf("on", DAMON "/1/state")) {
 		kdamond_pid[0] = get_long(DAMON "/0/pid", -1);
 		kdamond_pid[1] = get_long(DAMON "/1/pid", -1);
+		/*
+		 * The quota goals tune the quotas from 1 byte up, by at most
+		 * a third per second while under the goal: about 70 s to
+		 * reach a hot set's size per second.  Give them that first.
+		 */
+		r->warmup = env_int("AUTOTIER_DAMOS_WARMUP", 90);
 		run_phases(r);
 		damon_report();
 	}
@@ -715,13 +736,6 @@ static void emit(struct result *res, int n)
 		snprintf(name, sizeof(name), "autotier.gups[%s]", r->name);
 		row(name, "Mupd/s", r->gups, NULL);
 	}
-}
-
-static int env_int(const char *name, int dflt)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? atoi(s) : dflt;
 }
 
 int main(void)
