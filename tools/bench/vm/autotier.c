@@ -38,9 +38,9 @@
  * the score, not the update rate (printed as gups, for information).
  * Environment: AUTOTIER_PERIOD, AUTOTIER_JUMPS, AUTOTIER_MIB,
  * AUTOTIER_VARIANTS ("auto,numab,damos,static"), AUTOTIER_DAMOS_WARMUP
- * (90: seconds DAMOS runs before the first jump, for its quota tuning).
- * BENCH_SCALE < 1: 256 MiB, 5 s periods, 1 jump.  Exit 77 without the
- * module.
+ * (90, or the period if it is under 10 s: seconds DAMOS runs before the
+ * first jump, for its quota tuning).  BENCH_SCALE < 1: 256 MiB, 5 s
+ * periods, 1 jump (a smoke run).  Exit 77 without the module.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -655,7 +655,7 @@ static void variant_damos(struct result *r)
 		 * a third per second while under the goal: about 70 s to
 		 * reach a hot set's size per second.  Give them that first.
 		 */
-		r->warmup = env_int("AUTOTIER_DAMOS_WARMUP", 90);
+		r->warmup = env_int("AUTOTIER_DAMOS_WARMUP", period < 10 ? period : 90);
 		run_phases(r);
 		damon_report();
 	}
