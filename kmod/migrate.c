@@ -455,7 +455,7 @@ static bool ta_batch_in(struct ta_region *r, unsigned long first,
  * ta_region_move() would, reservation, counters and all (a reroute of its
  * tier), but without charging tokens: the offline does not wait.  False,
  * with nothing changed, if there is no such tier, it is over its hard cap
- * or it has no memory either.
+ * or it has no memory either, or the region is PIN_FAST's.
  */
 static bool ta_evacuate_route(struct ta_move_ctx *c, unsigned long i,
 			      bool chunk, struct ta_evac *ev)
@@ -465,7 +465,7 @@ static bool ta_evacuate_route(struct ta_move_ctx *c, unsigned long i,
 	u64 bytes = chunk ? TA_HUGE_SIZE : PAGE_SIZE;
 	struct ta_move_ctx rc = { .r = r, .scratch = c->scratch };
 	struct page *newp = NULL;
-	int dst = ta_tier_route(src, page_to_nid(r->pages[i]));
+	int dst = r->pin_fast ? -1 : ta_tier_route(src, page_to_nid(r->pages[i]));
 	bool ok;
 
 	if (dst < 0 || ta_tier_reserve(dst, bytes))

@@ -488,6 +488,8 @@ struct ta_region *ta_region_create(struct ta_region_create *req)
 		goto err_user;
 	}
 	r->tier = tier;
+	r->pin_fast = !(req->flags & TA_REGION_TIER) &&
+		    req->placement == TA_HINT_PIN_FAST;
 	memset(r->page_tier, r->tier, r->nr_pages);
 	r->reserved[r->tier] = size;
 	ta_region_born(r);
@@ -574,6 +576,7 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 	}
 	memcpy(r->reserved, res, sizeof(r->reserved));
 	r->tier = src->tier;
+	r->pin_fast = src->pin_fast;
 	memcpy(r->page_tier, src->page_tier, r->nr_pages);
 	ta_region_born(r);
 
@@ -792,7 +795,7 @@ static vm_fault_t ta_map(struct vm_fault *vmf, struct ta_region *r,
  * online (TA_TIER_INFO_OFFLINE): the chunk's reservation moves to the tier
  * the policy routes to (ta_tier_route()), counted as a reroute of @tier,
  * and the fault is retried to allocate there.  A tier whose policy fails
- * gives SIGBUS, as a full node does.  mmap_lock is held: the move takes
+ * and a PIN_FAST region give SIGBUS, as a full node does.  mmap_lock is held: the move takes
  * move_lock after it, and nothing is copied, so no tokens are waited for.
  */
 static bool ta_fault_reroute(struct ta_region *r, unsigned long first,
@@ -802,7 +805,8 @@ static bool ta_fault_reroute(struct ta_region *r, unsigned long first,
 		.offset = (u64)first << PAGE_SHIFT,
 		.length = (u64)n << PAGE_SHIFT,
 	};
-	int t = ta_tier_online(tier) ? -1 : ta_tier_route(tier, NUMA_NO_NODE);
+	int t = ta_tier_online(tier) || r->pin_fast ? -1 :
+		ta_tier_route(tier, NUMA_NO_NODE);
 
 	if (t < 0)
 		return false;

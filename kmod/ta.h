@@ -161,6 +161,7 @@ struct ta_region {
 	u32 tier;		/* tier granted at creation, or the last full move */
 	kuid_t owner;		/* counted against the per-user limits */
 	bool privileged;	/* creator had CAP_SYS_RESOURCE (limits.c) */
+	bool pin_fast;		/* TA_HINT_PIN_FAST: never routed to another tier */
 	unsigned long nr_pages;
 	pgoff_t pgoff;
 	struct mem_cgroup *memcg;	/* charged for everything; may be NULL */

@@ -722,24 +722,34 @@ static int node_online(int node)
  * the offline succeeds, their pages move to SLOW's node with their data,
  * counted as reroutes and moves; NORMAL is flagged offline (ioctl and
  * sysfs); first touches of the second halves and a new NORMAL region are
- * routed to SLOW, a move into NORMAL fails with ENOMEM.  FAIL: a new region
+ * routed to SLOW, a move into NORMAL fails with ENOMEM; with FAST there
+ * too, PIN_FAST is refused and its untouched region gets SIGBUS, while HOT
+ * is routed on to SLOW.  FAIL: a new region
  * gets ENOMEM, the first touch of an untouched one SIGBUS.  Onlining the
  * memory brings NORMAL back: allocations and moves land on the node again.
  */
 TEST_F(movable, node_offline)
 {
 	const size_t len = 16 * TA_MIB, h = len / 2;
-	struct ta_region_create a[3], req;
+	struct ta_region_create a[3], req, preq;
+	struct ta_tier_config fcfg = {};
 	struct ta_stats st0, st1;
 	struct ta_region_move m;
 	int onode, i, ret;
-	char *p[3], *q;
+	char *p[3], *q, *pin;
 
 	if (!self->ready)
 		return;
 	onode = movable_as_normal(_metadata, self);
 	if (onode < 0)
 		SKIP(return, "no second node for SLOW");
+	/* FAST there too, for a PIN_FAST region, which is never routed. */
+	fcfg.tier = TA_TIER_FAST;
+	fcfg.valid = TA_CFG_NODE;
+	fcfg.node = self->node;
+	ASSERT_EQ(0, ta_set_tier(self->fd, &fcfg));
+	pin = ta_create_map(self->fd, 2 * TA_MIB, TA_HINT_PIN_FAST, 0, &preq);
+	ASSERT_NE(NULL, pin);
 	for (i = 0; i < 3; i++) {
 		p[i] = ta_create_map(self->fd, i == 2 ? 4 * TA_MIB : len, TA_TIER_NORMAL,
 				     TA_REGION_TIER | (i == 1 ? TA_REGION_HUGE : 0), &a[i]);
@@ -790,6 +800,13 @@ TEST_F(movable, node_offline)
 	ASSERT_EQ(0, ta_get_stats(self->fd, &st1));
 	EXPECT_EQ(st0.tier[TA_TIER_NORMAL].reroutes + 1, st1.tier[TA_TIER_NORMAL].reroutes);
 	EXPECT_EQ(-ENOMEM, ta_move(self->fd, a[0].handle, TA_TIER_NORMAL, 0, len, 0, &m));
+	/* PIN_FAST: refused, SIGBUS at a first touch; HOT goes on to SLOW. */
+	EXPECT_EQ(1, tier_offline(_metadata, self->fd, TA_TIER_FAST));
+	EXPECT_EQ(-ENOMEM, ta_create(self->fd, len, TA_HINT_PIN_FAST, 0, &req));
+	EXPECT_EQ(0, fill_or_bus(pin, TA_PAGE, 8));
+	ASSERT_EQ(0, ta_create(self->fd, len, TA_HINT_HOT, 0, &req));
+	EXPECT_EQ(TA_TIER_SLOW, req.tier);
+	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
 
 	/* FAIL: refused, and an untouched NORMAL page gets SIGBUS. */
 	ASSERT_EQ(0, ta_set_caps(self->fd, TA_TIER_NORMAL, 0, 0, TA_POLICY_FAIL));
@@ -818,6 +835,10 @@ TEST_F(movable, node_offline)
 		EXPECT_EQ(h, ta_mismatch(p[i], h, 21 + i));
 		EXPECT_EQ(h, ta_mismatch(p[i] + h, h, 31 + i));
 	}
+	EXPECT_EQ(2 * TA_MIB, fill_or_bus(pin, 2 * TA_MIB, 8));
+	EXPECT_EQ((long)(2 * TA_MIB / TA_PAGE), ta_pages_on_node(pin, 2 * TA_MIB, self->node));
+	EXPECT_EQ(0, munmap(pin, 2 * TA_MIB));
+	EXPECT_EQ(0, ta_free_handle(self->fd, preq.handle));
 	for (i = 0; i < 3; i++) {
 		EXPECT_EQ(0, munmap(p[i], i == 2 ? 4 * TA_MIB : len));
 		EXPECT_EQ(0, ta_free_handle(self->fd, a[i].handle));
