@@ -36,6 +36,11 @@
  *
  * TCG does not make a far node slower, so which node the hot set is on is
  * the score, not the update rate (printed as gups, for information).
+ * AUTOTIER_CSV=FILE (make demo) writes one row a second: the variant,
+ * the second, the jump, the hot set's share on FAST as the kernel sees it
+ * (move_pages(2)), and for auto the module's own view of the region: its
+ * MiB on FAST (TA_IOC_REGION_INFO resident_bytes) and the MiB automatic
+ * tiering promoted and demoted in it so far (its per-region counters).
  * Environment: AUTOTIER_PERIOD, AUTOTIER_JUMPS, AUTOTIER_MIB,
  * AUTOTIER_VARIANTS ("auto,numab,damos,static"), AUTOTIER_DAMOS_WARMUP
  * (90, or the period if it is under 10 s: seconds DAMOS runs before the
@@ -75,6 +80,8 @@
 static const int order[PARTS] = { 0, 5, 2, 7, 4, 9, 1, 6, 3, 8 };
 
 static int fd = -1, fast_node, slow_node;
+static uint32_t auto_handle; /* the auto variant's region while it runs */
+static FILE *csv;	     /* AUTOTIER_CSV */
 static size_t ws, hot, budget;
 static int period, jumps;
 static char *mem;
@@ -296,11 +303,26 @@ static double cpu_now(const struct result *r)
 	return 0;
 }
 
+/* One AUTOTIER_CSV row: the kernel's view, and the module's for auto. */
+static void csv_row(const struct result *r, double t, int jump, double share)
+{
+	struct ta_region_info ri = { .handle = auto_handle };
+	int mod = auto_handle && !ioctl(fd, TA_IOC_REGION_INFO, &ri);
+
+	fprintf(csv, "%s,%.1f,%d,%.1f,", r->name, t, jump, 100 * share);
+	if (mod)
+		fprintf(csv, "%.1f,%.1f,%.1f\n", (double)ri.resident_bytes[TA_TIER_FAST] / MIB,
+			(double)ri.auto_promoted_bytes / MIB, (double)ri.auto_demoted_bytes / MIB);
+	else
+		fprintf(csv, ",,\n");
+	fflush(csv);
+}
+
 /* Run the workload over mem: warm-up period, then the jumps. */
 static void run_phases(struct result *r)
 {
 	pthread_t th;
-	double t0 = now(), c0 = 0, tj;
+	double t0 = now(), c0 = 0, tj, start = t0;
 	uint64_t u0 = 0;
 
 	atomic_store(&stop, 0);
@@ -330,6 +352,8 @@ static void run_phases(struct result *r)
 			r->end_share[j] = sh;
 			fprintf(stderr, "%s jump %d t=%2d s: %5.1f %% of the hot set on FAST\n",
 				r->name, j, s, 100 * sh);
+			if (csv)
+				csv_row(r, now() - start, j, sh);
 		}
 		r->migrated[j] = (double)(migrated_now(r) - mj);
 	}
@@ -380,7 +404,9 @@ static void variant_auto(struct result *r)
 		perror("autotier: mmap");
 	} else {
 		populate();
+		auto_handle = rc.handle;
 		run_phases(r);
+		auto_handle = 0;
 		munmap(mem, ws);
 	}
 	f = (struct ta_region_free){ .handle = rc.handle };
@@ -776,6 +802,16 @@ int main(void)
 		"autotier: working set %zu MiB, hot set %zu MiB, FAST budget %zu MiB "
 		"(node %d), SLOW node %d, %d jumps every %d s\n",
 		ws / MIB, hot / MIB, budget / MIB, fast_node, slow_node, jumps, period);
+	if (getenv("AUTOTIER_CSV")) {
+		csv = fopen(getenv("AUTOTIER_CSV"), "w");
+		if (!csv) {
+			fprintf(stderr, "autotier: %s: %s\n", getenv("AUTOTIER_CSV"),
+				strerror(errno));
+			return 1;
+		}
+		fprintf(csv, "variant,second,jump,hot_on_fast_pct,module_fast_mib,"
+			     "module_promoted_mib,module_demoted_mib\n");
+	}
 	for (int i = 0; i < n; i++) {
 		res[i].cpu_pct = -1;
 		if (want && *want && !strstr(want, res[i].name))
@@ -784,5 +820,7 @@ int main(void)
 		fn[i](&res[i]);
 	}
 	emit(res, n);
+	if (csv)
+		fclose(csv);
 	return 0;
 }
