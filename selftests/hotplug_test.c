@@ -29,33 +29,7 @@
 
 #include "kselftest_harness.h"
 #include "ta_test.h"
-
-/*
- * Pages managed in ZONE_MOVABLE and in the node's other zones, from
- * /proc/zoneinfo; 0, or -1 if the node is not there.
- */
-static int zone_pages(int node, long long *movable, long long *other)
-{
-	char line[256], zone[32];
-	long long v;
-	int n, in_node = 0, found = 0, is_movable = 0;
-	FILE *f = fopen("/proc/zoneinfo", "r");
-
-	*movable = *other = 0;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Node %d, zone %31s", &n, zone) == 2) {
-			in_node = n == node;
-			found |= in_node;
-			is_movable = !strcmp(zone, "Movable");
-		} else if (in_node && sscanf(line, " managed %lld", &v) == 1) {
-			*(is_movable ? movable : other) += v;
-		}
-	}
-	fclose(f);
-	return found ? 0 : -1;
-}
+#include "ta_memblock.h"
 
 static sigjmp_buf bus_jb;
 
@@ -324,73 +298,6 @@ TEST_F(movable, longterm_pin)
 	ta_settle();
 	ta_expect_baseline(self->fd, &self->start);
 	expect_free_back(_metadata, self->node, self->free_start);
-}
-
-#define MEM_SYSFS "/sys/devices/system/memory"
-
-/* The memory blocks of @node, online or not (at most @max); -1 on error. */
-static int node_blocks(int node, long *blk, int max)
-{
-	char path[64];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", node);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) && n < max)
-		if (!strncmp(e->d_name, "memory", 6) && isdigit((unsigned char)e->d_name[6]))
-			blk[n++] = atol(e->d_name + 6);
-	closedir(d);
-	return n;
-}
-
-static unsigned long long block_bytes(void)
-{
-	char buf[64];
-
-	if (ta_read_file(MEM_SYSFS "/block_size_bytes", buf, sizeof(buf)) < 0)
-		return 0;
-	return strtoull(buf, NULL, 16);
-}
-
-static void on_alarm(int sig)
-{
-}
-
-/*
- * Write @state ("offline", "online_movable") to memory block @blk's state:
- * 0 or -errno.  Offlining retries until a signal while anything in the
- * block cannot move, so an alarm bounds it (-EINTR after @secs).
- */
-static int block_set(long blk, const char *state, unsigned int secs)
-{
-	struct sigaction sa = { .sa_handler = on_alarm }, old;
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), MEM_SYSFS "/memory%ld/state", blk);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	sigaction(SIGALRM, &sa, &old); /* no SA_RESTART: the write returns EINTR */
-	alarm(secs);
-	if (write(fd, state, strlen(state)) < 0)
-		ret = -errno;
-	alarm(0);
-	sigaction(SIGALRM, &old, NULL);
-	close(fd);
-	return ret;
-}
-
-static bool block_online(long blk)
-{
-	char path[128], buf[32];
-
-	snprintf(path, sizeof(path), MEM_SYSFS "/memory%ld/state", blk);
-	return ta_read_file(path, buf, sizeof(buf)) > 0 && !strncmp(buf, "online", 6);
 }
 
 /* The memory block of the page at @p, or -1. */
@@ -682,40 +589,6 @@ static int tier_offline(struct __test_metadata *_metadata, int fd, uint32_t tier
 	return !!(c.info_flags & TA_TIER_INFO_OFFLINE);
 }
 
-/* Offline every online block of @node but @keep0 and @keep1: 0 or -errno. */
-static int node_offline(int node, long keep0, long keep1)
-{
-	long blk[256];
-	int i, n = node_blocks(node, blk, 256), ret;
-
-	if (n <= 0)
-		return -ENOENT;
-	for (i = 0; i < n; i++) {
-		if (blk[i] == keep0 || blk[i] == keep1 || !block_online(blk[i]))
-			continue;
-		ret = block_set(blk[i], "offline", 120);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/* Online every offline block of @node, movable: 0 or -errno. */
-static int node_online(int node)
-{
-	long blk[256];
-	int i, n = node_blocks(node, blk, 256), ret;
-
-	for (i = 0; i < n; i++) {
-		if (block_online(blk[i]))
-			continue;
-		ret = block_set(blk[i], "online_movable", 60);
-		if (ret)
-			return ret;
-	}
-	return n > 0 ? 0 : -ENOENT;
-}
-
 /*
  * Hot-remove: every block of the movable node (NORMAL's) goes offline under
  * a 4 KiB and a HUGE region whose first halves are written.  ROUTE_SLOW:
@@ -815,7 +688,7 @@ TEST_F(movable, node_offline)
 	ASSERT_EQ(0, ta_set_caps(self->fd, TA_TIER_NORMAL, 0, 0, TA_POLICY_ROUTE_SLOW));
 
 	/* Online again: NORMAL is back. */
-	ret = node_online(self->node);
+	ret = node_online(self->node, "online_movable");
 	ASSERT_EQ(0, ret) TH_LOG("online node %d: %s", self->node, strerror(-ret));
 	EXPECT_EQ(0, tier_offline(_metadata, self->fd, TA_TIER_NORMAL));
 	EXPECT_EQ(4 * TA_MIB, fill_or_bus(p[2], 4 * TA_MIB, 9));
@@ -929,7 +802,7 @@ TEST_F(movable, block_offline_node_full)
 	EXPECT_EQ(0, munmap(f, flen));
 	EXPECT_EQ(0, ta_free_handle(self->fd, fr.handle));
 out:
-	EXPECT_EQ(0, node_online(self->node));
+	EXPECT_EQ(0, node_online(self->node, "online_movable"));
 	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, munmap(p[i], len));
 		EXPECT_EQ(0, ta_free_handle(self->fd, a[i].handle));

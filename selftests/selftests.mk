@@ -12,7 +12,7 @@ undefine TA_SELFTESTS_LISTS_ONLY
 ALL += $(SELFTESTS)
 GUEST_TESTS += $(SELFTESTS) $(SELFTEST_SCRIPTS)
 
-$(B)/selftests/%: $(SRC)/selftests/%.c $(SRC)/selftests/ta_test.h \
+$(B)/selftests/%: $(SRC)/selftests/%.c $(SRC)/selftests/ta_test.h $(SRC)/selftests/ta_memblock.h \
 		$(SRC)/uapi/linux/tieralloc.h $(KSFT_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(KSFT_CFLAGS) -o $@ $< -lpthread

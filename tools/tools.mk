@@ -83,9 +83,10 @@ $(B)/bench/host/%: $(SRC)/tools/bench/host/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -lpthread -lm
 
-$(B)/bench/vm/%: $(SRC)/tools/bench/vm/%.c $(SRC)/tools/bench/vm/bench_vm.h
+# hotplug.c shares the memory-block helpers of hotplug_test (ta_memblock.h).
+$(B)/bench/vm/%: $(SRC)/tools/bench/vm/%.c $(SRC)/tools/bench/vm/bench_vm.h $(SRC)/selftests/ta_memblock.h
 	@mkdir -p $(@D)
-	$(CC) $(BENCH_CFLAGS) -o $@ $< -lpthread -lm
+	$(CC) $(BENCH_CFLAGS) -I$(SRC)/selftests -o $@ $< -lpthread -lm
 
 # The seed's libta benchmarks (bench_alloc, bench_roll) link libta itself.
 $(B)/bench/vm/bench_%: $(SRC)/tools/bench/vm/bench_%.c $(SRC)/tools/bench/vm/bench_vm.h $(B)/libta.a \

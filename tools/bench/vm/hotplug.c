@@ -40,121 +40,13 @@
 #include <linux/tieralloc.h>
 
 #include "bench_vm.h"
+#include "ta_memblock.h"
 
-#define PAGE	  4096UL
-#define MIB	  (1UL << 20)
-#define MAX_BLKS  256
-#define MEM_SYSFS "/sys/devices/system/memory"
+#define PAGE	 4096UL
+#define MIB	 (1UL << 20)
+#define MAX_BLKS TA_MAX_NODE_BLOCKS
 
 static const char *const tier_names[TA_NR_TIERS] = TA_TIER_NAMES;
-
-/* Pages managed in ZONE_MOVABLE and in the node's other zones. */
-static int zone_pages(int node, long long *movable, long long *other)
-{
-	char line[256], zone[32];
-	long long v;
-	int n, in_node = 0, found = 0, is_movable = 0;
-	FILE *f = fopen("/proc/zoneinfo", "r");
-
-	*movable = *other = 0;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Node %d, zone %31s", &n, zone) == 2) {
-			in_node = n == node;
-			found |= in_node;
-			is_movable = !strcmp(zone, "Movable");
-		} else if (in_node && sscanf(line, " managed %lld", &v) == 1) {
-			*(is_movable ? movable : other) += v;
-		}
-	}
-	fclose(f);
-	return found ? 0 : -1;
-}
-
-static int node_blocks(int node, long *blk)
-{
-	char path[64];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", node);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) && n < MAX_BLKS)
-		if (!strncmp(e->d_name, "memory", 6) && isdigit((unsigned char)e->d_name[6]))
-			blk[n++] = atol(e->d_name + 6);
-	closedir(d);
-	return n;
-}
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-}
-
-static int block_set(long blk, const char *state)
-{
-	char path[96];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), MEM_SYSFS "/memory%ld/state", blk);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	alarm(120); /* an offline that cannot finish retries until a signal */
-	if (write(fd, state, strlen(state)) < 0)
-		ret = -errno;
-	alarm(0);
-	close(fd);
-	return ret;
-}
-
-static int block_online(long blk)
-{
-	char path[96], buf[32] = "";
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), MEM_SYSFS "/memory%ld/state", blk);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 && !strncmp(buf, "online", 6);
-}
-
-/* Every block of the node but @keep offline (-1: all); 0 or -errno. */
-static int node_offline(long *blk, int n, long keep)
-{
-	for (int i = 0; i < n; i++) {
-		int ret;
-
-		if (blk[i] == keep || !block_online(blk[i]))
-			continue;
-		ret = block_set(blk[i], "offline");
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static int node_online(long *blk, int n, const char *how)
-{
-	for (int i = 0; i < n; i++) {
-		int ret;
-
-		if (block_online(blk[i]))
-			continue;
-		ret = block_set(blk[i], how);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
 
 static void *kmod_map(int fd, unsigned int tier, size_t len, uint32_t flags, uint32_t *h)
 {
@@ -236,9 +128,9 @@ static double offline_time(int fd, unsigned int tier, int node, long b, long dst
 	if (!p)
 		return -1;
 	touch(p, len);
-	if (!block_set(dst, "online_movable")) {
+	if (!block_set(dst, "online_movable", 60)) {
 		t0 = now();
-		if (!block_set(b, "offline"))
+		if (!block_set(b, "offline", 120))
 			t = now() - t0;
 	}
 	if (kmod)
@@ -269,10 +161,8 @@ int main(void)
 		{ "huge", 1, TA_REGION_HUGE, 0 },
 		{ "thp", 0, 0, MADV_HUGEPAGE },
 	};
-	struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART: EINTR */
 	double ft_mov, ft_norm, t;
 
-	sigaction(SIGALRM, &sa, NULL);
 	fd = open("/dev/tieralloc", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "no /dev/tieralloc: skipped\n");
@@ -293,7 +183,7 @@ int main(void)
 			"skipped\n");
 		return 77;
 	}
-	n = node_blocks(node, blk);
+	n = node_blocks(node, blk, MAX_BLKS);
 	if (n < 3) {
 		fprintf(stderr, "node %d has %d memory blocks, 3 needed: skipped\n", node, n);
 		return 77;
@@ -303,7 +193,7 @@ int main(void)
 
 	/* First touch: movable, then the same memory as ZONE_NORMAL. */
 	ft_mov = first_touch(fd, tier, ft_len);
-	if (node_offline(blk, n, -1) || node_online(blk, n, "online_kernel") ||
+	if (node_offline(node, -1, -1) || node_online(node, "online_kernel") ||
 	    zone_pages(node, &mov, &oth) || mov) {
 		fprintf(stderr, "node %d could not be onlined as ZONE_NORMAL\n", node);
 		ret = 1;
@@ -311,7 +201,7 @@ int main(void)
 	} else {
 		ft_norm = first_touch(fd, tier, ft_len);
 	}
-	if (node_offline(blk, n, -1) || node_online(blk, n, "online_movable")) {
+	if (node_offline(node, -1, -1) || node_online(node, "online_movable")) {
 		fprintf(stderr, "node %d could not be onlined movable again\n", node);
 		return 1;
 	}
@@ -324,19 +214,15 @@ int main(void)
 
 	/* Offline of a full 128 MiB block. */
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		long long blksz;
-		char buf[32] = "";
-		int bfd = open(MEM_SYSFS "/block_size_bytes", O_RDONLY);
+		unsigned long long blksz = block_bytes();
 
-		if (bfd < 0 || read(bfd, buf, sizeof(buf) - 1) <= 0) {
+		if (!blksz) {
 			ret = 1;
 			break;
 		}
-		close(bfd);
-		blksz = strtoll(buf, NULL, 16);
 		b = blk[0];
 		dst = blk[1];
-		if (node_online(blk, n, "online_movable") || node_offline(blk, n, b)) {
+		if (node_online(node, "online_movable") || node_offline(node, b, -1)) {
 			fprintf(stderr, "node %d: could not keep memory%ld alone online\n", node,
 				b);
 			ret = 1;
@@ -361,7 +247,7 @@ int main(void)
 			row(name, "s", t, NULL);
 		}
 	}
-	if (node_online(blk, n, "online_movable")) {
+	if (node_online(node, "online_movable")) {
 		fprintf(stderr, "node %d: could not online everything again\n", node);
 		ret = 1;
 	}
