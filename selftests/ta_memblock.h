@@ -2,7 +2,8 @@
 /*
  * Memory blocks and zones through sysfs and procfs, for the programs that
  * take memory offline and online again: hotplug_test and the hotplug
- * benchmark (tools/bench/vm/hotplug.c).  Plain C11 + POSIX, no harness.
+ * benchmark (tools/bench/vm/hotplug.c).  C11, POSIX and ta_test.h; no
+ * harness.
  *
  * Offlining a block retries inside the kernel until a signal while
  * anything in it cannot move, so block_set() bounds each write with an
@@ -22,25 +23,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ta_test.h"
+
 #define MEM_SYSFS "/sys/devices/system/memory"
 /* Most memory blocks of one node these helpers look at. */
 #define TA_MAX_NODE_BLOCKS 256
-
-/* Up to @size - 1 bytes of @path, NUL-terminated: their count or -errno. */
-static inline int memblock_read(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return (int)n;
-}
 
 /*
  * Pages managed in ZONE_MOVABLE and in the node's other zones, from
@@ -93,7 +80,7 @@ static inline unsigned long long block_bytes(void)
 {
 	char buf[64];
 
-	if (memblock_read(MEM_SYSFS "/block_size_bytes", buf, sizeof(buf)) < 0)
+	if (ta_read_file(MEM_SYSFS "/block_size_bytes", buf, sizeof(buf)) < 0)
 		return 0;
 	return strtoull(buf, NULL, 16);
 }
@@ -132,7 +119,7 @@ static inline bool block_online(long blk)
 	char path[128], buf[32];
 
 	snprintf(path, sizeof(path), MEM_SYSFS "/memory%ld/state", blk);
-	return memblock_read(path, buf, sizeof(buf)) > 0 && !strncmp(buf, "online", 6);
+	return ta_read_file(path, buf, sizeof(buf)) > 0 && !strncmp(buf, "online", 6);
 }
 
 /* Offline every online block of @node but @keep0 and @keep1: 0 or -errno. */

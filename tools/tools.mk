@@ -83,8 +83,8 @@ $(B)/bench/host/%: $(SRC)/tools/bench/host/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -lpthread -lm
 
-# hotplug.c shares the memory-block helpers of hotplug_test (ta_memblock.h).
-$(B)/bench/vm/%: $(SRC)/tools/bench/vm/%.c $(SRC)/tools/bench/vm/bench_vm.h $(SRC)/selftests/ta_memblock.h
+# hotplug.c shares the memory-block helpers of hotplug_test (ta_memblock.h, ta_test.h).
+$(B)/bench/vm/%: $(SRC)/tools/bench/vm/%.c $(SRC)/tools/bench/vm/bench_vm.h $(SRC)/selftests/ta_memblock.h $(SRC)/selftests/ta_test.h
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -I$(SRC)/selftests -o $@ $< -lpthread -lm
 

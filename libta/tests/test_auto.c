@@ -176,27 +176,7 @@ static int kernel_node[TA_NR_TIERS];
 
 static int kernel_setup(void)
 {
-	int fd = open(TIERALLOC_DEVICE, O_RDWR);
-	struct ta_version v = { 0 };
-
-	if (fd < 0)
-		return 0;
-	if (ioctl(fd, TA_IOC_VERSION, &v) || !(v.features & TA_FEAT_AUTO)) {
-		close(fd);
-		return 0;
-	}
-	for (int t = 0; t < TA_NR_TIERS; t++) {
-		struct ta_tier_config c = { .tier = (__u32)t };
-
-		if (ioctl(fd, TA_IOC_GET_TIER, &c)) {
-			close(fd);
-			return 0;
-		}
-		kernel_node[t] = c.node;
-	}
-	close(fd);
-	setenv("TA_BACKEND", "kernel", 1);
-	return 1;
+	return tt_kernel_setup(kernel_node, TA_FEAT_AUTO);
 }
 
 static double now_s(void)

@@ -29,25 +29,7 @@ static struct ta_lib_stats stats(void)
 /* Tier nodes straight from the module, not from libta. */
 static int setup(void)
 {
-	int fd;
-
-	if (!tt_have_device())
-		return 0;
-	fd = open(TIERALLOC_DEVICE, O_RDWR);
-	if (fd < 0)
-		return 0;
-	for (int t = 0; t < TA_NR_TIERS; t++) {
-		struct ta_tier_config c = { .tier = (__u32)t };
-
-		if (ioctl(fd, TA_IOC_GET_TIER, &c)) {
-			close(fd);
-			return 0;
-		}
-		kernel_node[t] = c.node;
-	}
-	close(fd);
-	setenv("TA_BACKEND", "kernel", 1);
-	return 1;
+	return tt_kernel_setup(kernel_node, 0);
 }
 
 #define NEED_DEVICE()                                                                \

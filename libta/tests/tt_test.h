@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "tieralloc.h"
@@ -92,6 +93,39 @@ static inline int tt_mem_nodes(void)
 static inline int tt_have_device(void)
 {
 	return access(TIERALLOC_DEVICE, R_OK | W_OK) == 0;
+}
+
+/*
+ * For tests of the kernel backend: if the module is there with every
+ * feature in @feats, note each tier's node in @node, make libta use the
+ * module (TA_BACKEND=kernel) and return 1; else 0.
+ */
+static inline int tt_kernel_setup(int node[TA_NR_TIERS], __u32 feats)
+{
+	struct ta_version v = { 0 };
+	int fd;
+
+	if (!tt_have_device())
+		return 0;
+	fd = open(TIERALLOC_DEVICE, O_RDWR);
+	if (fd < 0)
+		return 0;
+	if (ioctl(fd, TA_IOC_VERSION, &v) || (v.features & feats) != feats) {
+		close(fd);
+		return 0;
+	}
+	for (int t = 0; t < TA_NR_TIERS; t++) {
+		struct ta_tier_config c = { .tier = (__u32)t };
+
+		if (ioctl(fd, TA_IOC_GET_TIER, &c)) {
+			close(fd);
+			return 0;
+		}
+		node[t] = c.node;
+	}
+	close(fd);
+	setenv("TA_BACKEND", "kernel", 1);
+	return 1;
 }
 
 /*
