@@ -201,6 +201,22 @@ TEST(bad_settings_warn_once)
 	}
 }
 
+/* The child's @what under @env succeeds and writes nothing to stderr. */
+static void expect_quiet_child(struct __test_metadata *_metadata, const char *what,
+			       const char *const *env)
+{
+	char errfile[] = "/tmp/pl_stats.err.XXXXXX";
+	int fd = mkstemp(errfile);
+	struct stat st;
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, pl_run_child_ex(what, env, errfile, NULL));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(0, st.st_size);
+	close(fd);
+	unlink(errfile);
+}
+
 TEST(good_settings_are_quiet)
 {
 	static const char *const env[] = { "TA_INTERPOSE=1",
@@ -210,33 +226,15 @@ TEST(good_settings_are_quiet)
 					   "TA_STATS_INTERVAL_MS=50",
 					   "TA_DEFAULT_HINT=prefer_fast",
 					   NULL };
-	char errfile[] = "/tmp/pl_stats.err.XXXXXX";
-	int fd = mkstemp(errfile);
-	struct stat st;
-
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, pl_run_child_ex("run", env, errfile, NULL));
-	ASSERT_EQ(0, fstat(fd, &st));
-	EXPECT_EQ(0, st.st_size);
-	close(fd);
-	unlink(errfile);
+	expect_quiet_child(_metadata, "run", env);
 }
 
 TEST(default_hint_auto)
 {
 	static const char *const env[] = { "TA_DEFAULT_HINT=auto", NULL };
-	char errfile[] = "/tmp/pl_stats.err.XXXXXX";
-	int fd = mkstemp(errfile);
-	struct stat st;
-
 	TH_LOG("checks TA_DEFAULT_HINT=auto: accepted quietly, malloc's blocks AUTO (unbound on "
 	       "the user backend), published in the statistics file");
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, pl_run_child_ex("auto", env, errfile, NULL));
-	ASSERT_EQ(0, fstat(fd, &st));
-	EXPECT_EQ(0, st.st_size);
-	close(fd);
-	unlink(errfile);
+	expect_quiet_child(_metadata, "auto", env);
 }
 
 TEST(file_follows_allocations)
