@@ -17,7 +17,7 @@ LIBTA_DEPS := $(wildcard $(LIBTA_DIR)/src/*.h) $(LIBTA_DIR)/include/tieralloc.h 
 LIBTA_TESTS := $(patsubst $(LIBTA_DIR)/tests/test_%.c,%,$(sort $(wildcard $(LIBTA_DIR)/tests/test_*.c)))
 LIBTA_TEST_DEPS := $(LIBTA_DEPS) $(wildcard $(LIBTA_DIR)/tests/*.h)
 # Tests that need the VM (3 NUMA nodes, /dev/tieralloc); they SKIP elsewhere.
-LIBTA_GUEST_TESTS := kernel placement api move threads fork purge auto
+LIBTA_GUEST_TESTS := kernel placement api move threads fork purge auto env
 
 LIBTA_CFLAGS := $(CFLAGS_COMMON) -fvisibility=hidden -I$(LIBTA_DIR)/src
 LIBTA_LDLIBS := -ljson-c $(LDLIBS_COMMON)

@@ -6,7 +6,8 @@
  *
  * Caps, policy, throttle and node variables (LT_OPT_USER) apply to the
  * user backend; with the kernel backend they are the kernel's (set by the
- * administrator), and a set one gets a message saying it is ignored.
+ * administrator), and a set one gets a message saying it is ignored, or
+ * the bad-value message if its value is bad: one line either way.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -134,9 +135,13 @@ void lt_env_parse(void)
 		parse_tiers();
 		return;
 	}
-	for (unsigned i = 0; i < LT_NR_OPTIONS; i++)
-		if ((lt_options[i].flags & LT_OPT_USER) && lt_opt_is_set(i))
-			lt_msg("%s: ignored, the kernel backend's tiers (nodes, caps, policy, "
+	for (unsigned i = 0; i < LT_NR_OPTIONS; i++) {
+		uint64_t v;
+
+		/* A bad value gets lt_opt_get()'s message instead. */
+		if ((lt_options[i].flags & LT_OPT_USER) && lt_opt_get(i, &v))
+			lt_msg("%s=%s: ignored, the kernel backend's tiers (nodes, caps, policy, "
 			       "throttle) are the kernel's",
-			       lt_options[i].name);
+			       lt_options[i].name, get(lt_options[i].name));
+	}
 }
