@@ -68,7 +68,8 @@ HOST_TESTS :=
 GUEST_TESTS :=
 
 .PHONY: all deps deps-ok modules check check-nodeps check-host check-guest \
-	demo demo-nodeps bench clean check-debug format print-host-tests print-guest-tests
+	demo demo-nodeps bench clean check-debug format print-host-tests print-guest-tests \
+	print-hotplug-tests
 
 all: deps-ok modules
 
@@ -186,9 +187,11 @@ check-nodeps: all $(TEST_BINS)
 # slower under KASAN + kmemleak, and more so the longer each worker runs.)
 # Then the same on the KCSAN/lockdep kernel (2 x 10^5 fuzz operations take
 # ~3 min there, the whole lane ~7 min under TCG on 2 cores, so it runs as
-# many).  DEBUG_FUZZ_OPS_<variant> would set one lane's count.  Each lane
-# runs even when the other failed; results in build/results/debug (kasan)
-# and build/results/debug-kcsan.
+# many).  DEBUG_FUZZ_OPS_<variant> would set one lane's count.  After each
+# variant's run, hotplug_test on its kernel on the hotplug machine (memory
+# offline and hot-remove under KASAN, kmemleak and KCSAN).  Each lane runs
+# even when another failed; results in build/results/debug (kasan),
+# build/results/debug-kcsan, and build/results/debug[-kcsan]-hotplug.
 DEBUG_VARIANTS ?= kasan kcsan
 DEBUG_TESTS ?= $(SELFTESTS) $(SELFTEST_SCRIPTS) $(filter %/libta-kernel,$(GUEST_TESTS))
 DEBUG_FUZZ_OPS ?= 200000
@@ -199,12 +202,18 @@ check-debug: all
 	TA_GUEST_TESTS="$(DEBUG_TESTS)" \
 		TA_FUZZ_OPS=$(or $(DEBUG_FUZZ_OPS_$(v)),$(DEBUG_FUZZ_OPS)) \
 		TA_TRINITY_OPS=$(DEBUG_TRINITY_OPS) \
-		$(SRC)/tools/check-debug --variant $(v) || rc=1;) \
+		$(SRC)/tools/check-debug --variant $(v) || rc=1; \
+	TA_GUEST_TESTS="$(HOTPLUG_TESTS)" \
+		$(SRC)/tools/check-debug --variant $(v) --machine hotplug || rc=1;) \
 	exit $$rc
 
-# The two lists, one path a word (tools/check-debug reads the second).
+# The lists, one path a word (tools/check-debug reads print-guest-tests and
+# print-hotplug-tests; the first is in selftests/selftests.mk).
 print-host-tests:
 	@echo $(HOST_TESTS)
+
+print-hotplug-tests:
+	@echo $(HOTPLUG_TESTS)
 
 check-host: all $(TEST_BINS)
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
