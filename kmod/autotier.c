@@ -14,6 +14,22 @@
  * (512 for a unit of a 4 KiB region that is touched all over).
  *
  * A unit is a 2 MiB chunk of a HUGE region, or 512 pages of a 4 KiB one.
+ * The granularity adapts as DAMON's regions do (mm/damon/core.c splits
+ * regions and merges adjacent ones whose access counts are alike), within
+ * a 2 MiB unit: a HUGE chunk moves whole and is tracked whole, but a unit
+ * of a 4 KiB region whose accesses since a whole re-arm fell in at most
+ * half of its TA_AUTO_PIECES pieces (64 KiB) is split, and from then on
+ * each piece has its own history, re-arm and moves, so that the hot part
+ * goes to FAST without dragging the cold rest of the 2 MiB along.  Faults
+ * record the piece touched in every unit of a 4 KiB region (one word per
+ * unit, ta_auto_touch()), so the scanner learns the spread of a unit's
+ * accesses for free after a whole re-arm, without sampling first.  A
+ * split unit merges back when all its pieces had the same last four
+ * scans (all busy, or all idle).  At most auto_max_split units of a
+ * region are split at once (TA_AUTO_MAX_SPLIT slots allocated with the
+ * region), so a region's pieces are bounded; a split unit costs the
+ * pass's budget one unit per unmap_mapping_range() it makes (adjacent
+ * accessed pieces are unmapped in one call), at least one.
  * One delayed work item per machine, queued only while an AUTO region
  * exists and auto_enabled is set, scans at most auto_budget units every
  * auto_interval_ms, round-robin over the regions: for each unit it shifts
@@ -74,7 +90,21 @@ struct ta_auto_unit {
 	u8 heat;		/* bit i: accessed before the i-th last scan */
 	u8 seen;		/* scans so far, saturating */
 	bool sliced;		/* the last re-arm unmapped only a slice */
+	u8 split;		/* 1 + its slot in ->splits; 0: whole */
 	unsigned long moved_at;	/* jiffies of the last move; 0: never */
+};
+
+/* A piece of a split unit, touched only by the scanner. */
+struct ta_auto_piece {
+	u8 heat;		/* as ta_auto_unit's */
+	u8 seen;
+	unsigned long moved_at;
+};
+
+/* A split unit's pieces; a slot is free while @used is false. */
+struct ta_auto_split {
+	bool used;
+	struct ta_auto_piece p[TA_AUTO_PIECES];
 };
 
 /*
@@ -108,7 +138,7 @@ struct ta_auto_param {
  * set of 150 MiB is in within three passes of being seen, even when as
  * much must leave first; at most 128 MiB copied per second.
  */
-#define TA_AUTO_DEF_MAX_MOVES		32
+#define TA_AUTO_DEF_MAX_MOVES		32	/* in units' worth of pages */
 /* Accessed in the last pass and one more of the last four: not a one-off. */
 #define TA_AUTO_DEF_HOT_INTERVALS	2
 /*
@@ -140,6 +170,7 @@ static unsigned int auto_min_residence_ms = TA_AUTO_DEF_MIN_RESIDENCE_MS;
 static unsigned int auto_promote_wmark = TA_AUTO_DEF_PROMOTE_WMARK;
 static unsigned int auto_demote_wmark = TA_AUTO_DEF_DEMOTE_WMARK;
 static unsigned int auto_demote_tier = TA_TIER_SLOW;
+static unsigned int auto_max_split = TA_AUTO_MAX_SPLIT;
 
 static DEFINE_MUTEX(ta_auto_lock);	/* ta_auto_regions, ta_auto_nr */
 static LIST_HEAD(ta_auto_regions);
@@ -212,7 +243,7 @@ MODULE_PARM_DESC(auto_budget,
 module_param_cb(auto_max_moves, &ta_auto_param_ops,
 		TA_RANGE(auto_max_moves, 0, 65536), 0644);
 MODULE_PARM_DESC(auto_max_moves,
-		 "2 MiB units promoted, and as many demoted, per interval at most (default "
+		 "2 MiB units' worth of pages promoted, and as many demoted, per interval at most (default "
 		 __stringify(TA_AUTO_DEF_MAX_MOVES) "; 0: none)");
 module_param_cb(auto_hot_intervals, &ta_auto_param_ops,
 		TA_RANGE(auto_hot_intervals, 1, 4), 0644);
@@ -242,6 +273,12 @@ MODULE_PARM_DESC(auto_demote_wmark,
 module_param_cb(auto_demote_tier, &ta_auto_param_ops,
 		TA_RANGE(auto_demote_tier, TA_TIER_NORMAL, TA_TIER_SLOW), 0644);
 MODULE_PARM_DESC(auto_demote_tier, "Tier cold units go to: 1 normal, 2 slow (default 2)");
+module_param_cb(auto_max_split, &ta_auto_param_ops,
+		TA_RANGE(auto_max_split, 0, TA_AUTO_MAX_SPLIT), 0644);
+MODULE_PARM_DESC(auto_max_split,
+		 "2 MiB units of a 4 KiB region tracked as 64 KiB pieces at once (0-"
+		 __stringify(TA_AUTO_MAX_SPLIT) ", default "
+		 __stringify(TA_AUTO_MAX_SPLIT) "; 0: none)");
 
 int ta_auto_alloc(struct ta_region *r, gfp_t gfp)
 {
@@ -258,6 +295,14 @@ int ta_auto_alloc(struct ta_region *r, gfp_t gfp)
 	a->units = kvcalloc(nr, sizeof(*a->units), gfp);
 	r->autot = a;
 	if (!a->accessed || !a->units) {
+		ta_auto_release(r);
+		return -ENOMEM;
+	}
+	if (r->flags & TA_REGION_HUGE)
+		return 0;
+	a->pieces = kvcalloc(nr, sizeof(*a->pieces), gfp);
+	a->splits = kvcalloc(TA_AUTO_MAX_SPLIT, sizeof(*a->splits), gfp);
+	if (!a->pieces || !a->splits) {
 		ta_auto_release(r);
 		return -ENOMEM;
 	}
@@ -289,6 +334,8 @@ void ta_auto_release(struct ta_region *r)
 		ta_auto_nr--;
 	}
 	mutex_unlock(&ta_auto_lock);
+	kvfree(a->splits);
+	kvfree(a->pieces);
 	kvfree(a->units);
 	kvfree(a->accessed);
 	kfree(a);
@@ -356,9 +403,9 @@ static u64 ta_auto_shortfall(u64 bytes)
 
 /* What one scan may still do. */
 struct ta_auto_pass {
-	unsigned long budget;	/* units to scan */
-	unsigned long promotes;	/* units to promote */
-	unsigned long demotes;	/* units to demote */
+	unsigned long budget;	/* units to scan (a split one costs more) */
+	unsigned long promotes;	/* pages to promote */
+	unsigned long demotes;	/* pages to demote */
 	unsigned long nr;	/* passes so far: picks the slice to unmap */
 	u64 want;		/* bytes to demote for hot units that wait */
 	u64 refused;		/* bytes of hot units left off FAST this pass */
@@ -405,53 +452,230 @@ static bool ta_auto_move(struct ta_region *r, unsigned long first,
 	return true;
 }
 
-/* Was the unit moved less than auto_min_residence_ms ago? */
-static bool ta_auto_resting(const struct ta_auto_unit *st)
+/* Was the unit or piece moved less than auto_min_residence_ms ago? */
+static bool ta_auto_resting(unsigned long moved_at)
 {
 	unsigned long rest = msecs_to_jiffies(READ_ONCE(auto_min_residence_ms));
 
-	return st->moved_at && time_before(jiffies, st->moved_at + rest);
+	return moved_at && time_before(jiffies, moved_at + rest);
 }
 
 /*
- * May a unit on FAST go?  Idle for @cold scans if hot units wait (@want),
- * for twice as many (at most the 8 of its history) if FAST is only over
- * its demotion watermark.
+ * May a unit or piece on FAST go?  Idle for @cold scans if hot units wait
+ * (@want), for twice as many (at most the 8 of its history) if FAST is
+ * only over its demotion watermark.
  */
-static bool ta_auto_cold(const struct ta_auto_unit *st, unsigned int cold,
-			 u64 want)
+static bool ta_auto_cold(u8 heat, u8 seen, unsigned int cold, u64 want)
 {
 	if (!want) {
 		if (!ta_auto_fast_over(READ_ONCE(auto_demote_wmark), 0))
 			return false;
 		cold = min(2 * cold, 8U);
 	}
-	return st->seen >= cold && !(st->heat & GENMASK(cold - 1, 0));
+	return seen >= cold && !(heat & GENMASK(cold - 1, 0));
 }
 
-/* Scan unit @u of @r: harvest its accessed bit, re-arm it, maybe move it. */
-static void ta_auto_scan_unit(struct ta_region *r, unsigned long u,
-			      struct ta_auto_pass *pass)
+/*
+ * The policy for @n pages of @r (a unit, or a piece of a split one), @fast
+ * of them on FAST, with access history @heat over @seen scans: the tier
+ * to move them to, taken from the pass's moves, or TA_NR_TIERS to leave
+ * them.  A hot range that may not come counts in the pass's refused bytes.
+ * The promotion watermark is checked piece by piece, so a run of pieces
+ * may pass it by less than a unit, as a whole unit may; caps hold anyway
+ * (the move reserves first).
+ */
+static u32 ta_auto_decide(struct ta_region *r, u8 heat, u8 seen,
+			  unsigned long moved_at, unsigned long n,
+			  unsigned long fast, struct ta_auto_pass *pass)
+{
+	unsigned int hot = READ_ONCE(auto_hot_intervals);
+	unsigned int cold = READ_ONCE(auto_cold_intervals);
+	u64 bytes = (u64)(n - fast) << PAGE_SHIFT;
+	u32 dst;
+
+	if (ta_auto_resting(moved_at))
+		return TA_NR_TIERS;
+	if (fast < n && (heat & 1) && hweight8(heat & 0xf) >= hot) {
+		if (pass->promotes < n) {
+			pass->refused += bytes;
+			return TA_NR_TIERS;
+		}
+		if (ta_auto_fast_over(READ_ONCE(auto_promote_wmark), bytes)) {
+			ta_auto_count(r, TA_TIER_FAST, TA_STAT_AUTO_SKIP_CAP, 1);
+			pass->refused += bytes;
+			return TA_NR_TIERS;
+		}
+		pass->promotes -= n;
+		return TA_TIER_FAST;
+	}
+	if (fast && pass->demotes >= n && ta_auto_cold(heat, seen, cold, pass->want)) {
+		dst = READ_ONCE(auto_demote_tier);
+		if (ta_tier_node(dst) == ta_tier_node(TA_TIER_FAST))
+			return TA_NR_TIERS;
+		pass->demotes -= n;
+		pass->want -= min_t(u64, pass->want, (u64)fast << PAGE_SHIFT);
+		return dst;
+	}
+	return TA_NR_TIERS;
+}
+
+/*
+ * Split unit @u of @r into pieces if a slot is free and auto_max_split
+ * allows: each piece starts with the unit's history before this scan.
+ * Lowering auto_max_split splits no more units; split ones stay until
+ * they merge.
+ */
+static bool ta_auto_split(struct ta_auto *a, unsigned long u)
+{
+	struct ta_auto_unit *st = &a->units[u];
+	unsigned int i, used = 0, slot = TA_AUTO_MAX_SPLIT;
+	struct ta_auto_split *sp;
+
+	for (i = 0; i < TA_AUTO_MAX_SPLIT; i++) {
+		if (a->splits[i].used)
+			used++;
+		else if (slot == TA_AUTO_MAX_SPLIT)
+			slot = i;
+	}
+	if (used >= READ_ONCE(auto_max_split) || slot == TA_AUTO_MAX_SPLIT)
+		return false;
+	sp = &a->splits[slot];
+	sp->used = true;
+	for (i = 0; i < TA_AUTO_PIECES; i++) {
+		sp->p[i].heat = st->heat >> 1;
+		sp->p[i].seen = st->seen - 1;
+		sp->p[i].moved_at = st->moved_at;
+	}
+	st->split = slot + 1;
+	return true;
+}
+
+/*
+ * Scan split unit @u of @r, whose pieces @bits were accessed since the
+ * last scan: harvest, re-arm the pieces accessed (a run of them in one
+ * unmap), move runs of pieces the policy sends to the same tier, and merge
+ * the unit back when every piece has had the same last four scans.
+ * Returns the unmaps it made.
+ */
+static unsigned long ta_auto_scan_split(struct ta_region *r, unsigned long u,
+					unsigned long bits,
+					struct ta_auto_pass *pass)
 {
 	struct ta_auto *a = r->autot;
 	struct ta_auto_unit *st = &a->units[u];
-	unsigned long first = u << TA_HUGE_ORDER, i, fast = 0;
+	struct ta_auto_split *sp = &a->splits[st->split - 1];
+	unsigned long first = u << TA_HUGE_ORDER, start, zaps = 0;
+	u8 fast[TA_AUTO_PIECES] = { 0 };
+	u32 dst[TA_AUTO_PIECES];
+	unsigned int i, j;
+	bool equal = true;
+	u64 bytes;
+
+	for (i = 0; i < TA_AUTO_PIECES; i++) {
+		struct ta_auto_piece *pc = &sp->p[i];
+
+		pc->heat = pc->heat << 1 | ((bits >> i) & 1);
+		if (pc->seen < U8_MAX)
+			pc->seen++;
+		if ((pc->heat ^ sp->p[0].heat) & 0xf)
+			equal = false;
+	}
+
+	down_read(&r->move_lock);
+	for (i = 0; i < TA_HUGE_NR; i++)
+		fast[i / TA_AUTO_PIECE_NR] += r->page_tier[first + i] == TA_TIER_FAST;
+	up_read(&r->move_lock);
+
+	/* Only pieces accessed since the last scan can be mapped. */
+	for (i = 0; i < TA_AUTO_PIECES; i = j) {
+		for (j = i; j < TA_AUTO_PIECES && (sp->p[j].heat & 1); j++)
+			;
+		if (j == i) {
+			j++;
+			continue;
+		}
+		start = r->pgoff + first + i * TA_AUTO_PIECE_NR;
+		unmap_mapping_range(ta_mapping, (loff_t)start << PAGE_SHIFT,
+				    (loff_t)(j - i) * TA_AUTO_PIECE_NR << PAGE_SHIFT,
+				    0);
+		zaps++;
+	}
+
+	for (i = 0; i < TA_AUTO_PIECES; i++)
+		dst[i] = ta_auto_decide(r, sp->p[i].heat, sp->p[i].seen,
+					sp->p[i].moved_at, TA_AUTO_PIECE_NR,
+					fast[i], pass);
+	for (i = 0; i < TA_AUTO_PIECES; i = j) {
+		for (j = i + 1; j < TA_AUTO_PIECES && dst[j] == dst[i]; j++)
+			;
+		if (dst[i] == TA_NR_TIERS)
+			continue;
+		if (ta_auto_move(r, first + i * TA_AUTO_PIECE_NR,
+				 (j - i) * TA_AUTO_PIECE_NR, dst[i],
+				 dst[i] == TA_TIER_FAST)) {
+			while (i < j)
+				sp->p[i++].moved_at = jiffies ?: 1;
+		} else if (dst[i] == TA_TIER_FAST) {
+			for (bytes = 0; i < j; i++)
+				bytes += TA_AUTO_PIECE_NR - fast[i];
+			pass->refused += bytes << PAGE_SHIFT;
+		}
+	}
+
+	/* Equal histories: one unit again, resting as long as its last move. */
+	if (equal) {
+		st->moved_at = 0;
+		for (i = 0; i < TA_AUTO_PIECES; i++) {
+			unsigned long m = sp->p[i].moved_at;
+
+			if (m && (!st->moved_at || time_after(m, st->moved_at)))
+				st->moved_at = m;
+		}
+		sp->used = false;
+		st->split = 0;
+	}
+	return zaps;
+}
+
+/*
+ * Scan unit @u of @r: harvest its accessed bit, re-arm it, maybe move it.
+ * Returns what it cost the pass's budget: 1, or the unmaps of a split unit.
+ */
+static unsigned long ta_auto_scan_unit(struct ta_region *r, unsigned long u,
+				       struct ta_auto_pass *pass)
+{
+	struct ta_auto *a = r->autot;
+	struct ta_auto_unit *st = &a->units[u];
+	unsigned long first = u << TA_HUGE_ORDER, i, fast = 0, bits, cost = 1;
 	unsigned long n = min_t(unsigned long, TA_HUGE_NR, r->nr_pages - first);
-	unsigned int hot = READ_ONCE(auto_hot_intervals);
-	unsigned int cold = READ_ONCE(auto_cold_intervals);
-	u64 start = ktime_get_ns(), bytes = 0;
+	u64 start = ktime_get_ns();
 	u32 tier, dst;
-	bool promote;
 
 	st->heat = st->heat << 1 | test_and_clear_bit(u, a->accessed);
 	if (st->seen < U8_MAX)
 		st->seen++;
+	bits = a->pieces ? xchg(&a->pieces[u], 0) : 0;
 
+	/*
+	 * Accessed in few pieces since a whole re-arm (so @bits tells every
+	 * piece accessed since): track the pieces, not the unit, so that the
+	 * cold rest of it is not dragged along to FAST.
+	 */
+	if (!st->split && a->pieces && !st->sliced && (st->heat & 1) &&
+	    n == TA_HUGE_NR && hweight_long(bits) <= TA_AUTO_PIECES / 2)
+		ta_auto_split(a, u);
 	down_read(&r->move_lock);
 	tier = r->page_tier[first];
-	for (i = first; i < first + n; i++)
+	for (i = first; i < first + n && !st->split; i++)
 		fast += r->page_tier[i] == TA_TIER_FAST;
 	up_read(&r->move_lock);
+	if (st->split) {
+		cost = max(1UL, ta_auto_scan_split(r, u, bits, pass));
+		ta_auto_count(r, tier, TA_STAT_AUTO_SCANNED, 1);
+		ta_auto_count(r, tier, TA_STAT_AUTO_SCAN_NS,
+			      ktime_get_ns() - start);
+		return cost;
+	}
 
 	/*
 	 * Re-arm: the next access anywhere faults and sets the bit again.  No
@@ -476,35 +700,14 @@ static void ta_auto_scan_unit(struct ta_region *r, unsigned long u,
 	ta_auto_count(r, tier, TA_STAT_AUTO_SCANNED, 1);
 	ta_auto_count(r, tier, TA_STAT_AUTO_SCAN_NS, ktime_get_ns() - start);
 
-	if (ta_auto_resting(st))
-		return;
-	if (fast < n && (st->heat & 1) && hweight8(st->heat & 0xf) >= hot) {
-		bytes = (u64)(n - fast) << PAGE_SHIFT;
-		if (!pass->promotes) {
-			pass->refused += bytes;
-			return;
-		}
-		if (ta_auto_fast_over(READ_ONCE(auto_promote_wmark), bytes)) {
-			ta_auto_count(r, TA_TIER_FAST, TA_STAT_AUTO_SKIP_CAP, 1);
-			pass->refused += bytes;
-			return;
-		}
-		dst = TA_TIER_FAST;
-		pass->promotes--;
-	} else if (fast && pass->demotes && ta_auto_cold(st, cold, pass->want)) {
-		dst = READ_ONCE(auto_demote_tier);
-		if (ta_tier_node(dst) == ta_tier_node(TA_TIER_FAST))
-			return;
-		pass->demotes--;
-		pass->want -= min_t(u64, pass->want, (u64)fast << PAGE_SHIFT);
-	} else {
-		return;
-	}
-	promote = dst == TA_TIER_FAST;
-	if (ta_auto_move(r, first, n, dst, promote))
+	dst = ta_auto_decide(r, st->heat, st->seen, st->moved_at, n, fast, pass);
+	if (dst == TA_NR_TIERS)
+		return cost;
+	if (ta_auto_move(r, first, n, dst, dst == TA_TIER_FAST))
 		st->moved_at = jiffies ?: 1;
-	else if (promote)
-		pass->refused += bytes;
+	else if (dst == TA_TIER_FAST)
+		pass->refused += (u64)(n - fast) << PAGE_SHIFT;
+	return cost;
 }
 
 /*
@@ -517,8 +720,7 @@ static bool ta_auto_scan_region(struct ta_region *r, struct ta_auto_pass *pass)
 	unsigned long u;
 
 	for (u = a->cursor; u < a->nr_units && pass->budget; u++) {
-		pass->budget--;
-		ta_auto_scan_unit(r, u, pass);
+		pass->budget -= min(pass->budget, ta_auto_scan_unit(r, u, pass));
 		cond_resched();
 	}
 	a->cursor = u < a->nr_units ? u : 0;
@@ -540,8 +742,8 @@ static void ta_auto_work_fn(struct work_struct *work)
 {
 	struct ta_auto_pass pass = {
 		.budget = READ_ONCE(auto_budget),
-		.promotes = READ_ONCE(auto_max_moves),
-		.demotes = READ_ONCE(auto_max_moves),
+		.promotes = (unsigned long)READ_ONCE(auto_max_moves) * TA_HUGE_NR,
+		.demotes = (unsigned long)READ_ONCE(auto_max_moves) * TA_HUGE_NR,
 		.nr = ta_auto_passes++,
 	};
 	unsigned long start = jiffies, ival, i, nr;

@@ -143,9 +143,16 @@ extern const char * const ta_tier_names[TA_NR_TIERS];
  *  - @autot->accessed: one bit per 2 MiB unit (a chunk; 512 pages of a
  *    4 KiB region), set by ta_fault() with atomic bitops and no lock,
  *    read and cleared by the scanner with test_and_clear_bit().
- *  - @autot->units and @autot->cursor: heat history and scan position,
- *    touched only by the scanner, a single work item (never concurrent
- *    with itself).
+ *  - @autot->pieces (4 KiB regions): one word per unit, a bit per 64 KiB
+ *    piece, set by ta_fault() like @accessed (before the unit's bit) and
+ *    taken whole by the scanner with xchg(), for every unit, split or not:
+ *    the fault path never looks at whether a unit is split.
+ *  - @autot->units, @autot->splits and @autot->cursor: heat history
+ *    (per unit, and per piece of a split unit), split slots and scan
+ *    position, touched only by the scanner, a single work item (never
+ *    concurrent with itself).  Splits are allocated with the region and
+ *    freed by its release; a unit takes a free slot when it splits and
+ *    gives it back when it merges.
  *  - The scanner unmaps a unit with unmap_mapping_range() (i_mmap_rwsem,
  *    no other lock held) so that the next access faults and sets its bit;
  *    it reads page_tier under move_lock held for read, and moves through
@@ -344,13 +351,29 @@ void ta_region_evacuate(struct ta_region *r, unsigned long start_pfn,
 			struct ta_evac *ev);
 
 /* autotier.c */
+/*
+ * A 2 MiB unit of a 4 KiB region is tracked whole or, once its accesses
+ * are seen concentrated, split into TA_AUTO_PIECES pieces of
+ * TA_AUTO_PIECE_NR pages (64 KiB), each with its own history and moves.
+ */
+#define TA_AUTO_PIECES		32
+#define TA_AUTO_PIECE_NR	(TA_HUGE_NR / TA_AUTO_PIECES)
+/* Split units per region at most: its pieces are bounded, and so is a pass. */
+#define TA_AUTO_MAX_SPLIT	16
+
 struct ta_auto {
 	struct list_head node;		/* on ta_auto_regions */
 	struct ta_region *region;	/* whose ->autot this is */
 	unsigned long nr_units;		/* 2 MiB units */
 	unsigned long cursor;		/* next unit to scan */
 	unsigned long *accessed;	/* bit per unit, set by faults */
+	/*
+	 * 4 KiB regions only (else NULL): per unit, a bit per piece, set by
+	 * faults next to @accessed, taken by the scanner with xchg().
+	 */
+	unsigned long *pieces;
 	struct ta_auto_unit *units;	/* heat history per unit */
+	struct ta_auto_split *splits;	/* TA_AUTO_MAX_SPLIT slots, or NULL */
 	/*
 	 * This region's share of the per-tier TA_STAT_AUTO_* counters, indexed
 	 * by stat - TA_STAT_AUTO_SCANNED; written by the scanner alone, read
@@ -365,7 +388,16 @@ static inline void ta_auto_touch(struct ta_region *r, unsigned long idx)
 	struct ta_auto *a = r->autot;
 	unsigned long u = idx >> TA_HUGE_ORDER;
 
-	if (a && !test_bit(u, a->accessed))
+	if (!a)
+		return;
+	if (a->pieces) {
+		unsigned long *p = &a->pieces[u];
+		unsigned int b = (idx & (TA_HUGE_NR - 1)) / TA_AUTO_PIECE_NR;
+
+		if (!test_bit(b, p))
+			set_bit(b, p);
+	}
+	if (!test_bit(u, a->accessed))
 		set_bit(u, a->accessed);
 }
 

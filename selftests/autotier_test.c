@@ -181,6 +181,7 @@ TEST_F(at, flag_and_params)
 	EXPECT_EQ(-EINVAL, at_set("auto_hot_intervals", 5));
 	EXPECT_EQ(-EINVAL, at_set("auto_demote_tier", TA_TIER_FAST));
 	EXPECT_EQ(-EINVAL, at_set("auto_promote_wmark", 101));
+	EXPECT_EQ(-EINVAL, at_set("auto_max_split", 17));
 	EXPECT_EQ(AT_INTERVAL_MS, at_get("auto_interval_ms"));
 	EXPECT_EQ(TA_TIER_SLOW, at_get("auto_demote_tier"));
 	ta_settle();
@@ -265,6 +266,66 @@ TEST_F(at, first_half_promoted_4k)
 	if (!self->ready)
 		return;
 	at_first_half(_metadata, self, 0);
+}
+
+/*
+ * A 2 MiB unit of a 4 KiB region is tracked in pieces once its accesses
+ * are seen concentrated: with only 256 KiB of one unit touched, that part
+ * ends on FAST and the rest of the unit stays on SLOW, also while the hot
+ * part is kept busy for a while after it came (no merge drags the rest
+ * along).  Tracked whole, the unit would be promoted whole.
+ */
+TEST_F(at, hot_part_of_unit_4k)
+{
+	if (!self->ready)
+		return;
+	const size_t len = 8 * TA_MIB, unit = 2 * TA_MIB, hot = 256 * 1024;
+	const long hp = (long)(hot / TA_PAGE), rest = (long)((unit - hot) / TA_PAGE);
+	struct ta_region_create req;
+	struct ta_region_info info;
+	char *p, *u, *h;
+	long on = 0;
+	int i;
+
+	p = ta_create_map(self->fd, len, TA_HINT_COLD, TA_REGION_AUTO, &req);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(TA_TIER_SLOW, req.tier);
+	u = p + unit;
+	h = u + 512 * 1024;
+	ASSERT_EQ(0, at_set("auto_enabled", 0));
+	ta_fill(p, len, 11);
+	ASSERT_EQ(0, at_set("auto_enabled", 1));
+	for (i = 1; i <= 100; i++) {
+		ta_touch(h, hot);
+		ASSERT_EQ(0, at_info(self->fd, req.handle, &info));
+		on = (long)(info.resident_bytes[TA_TIER_FAST] / TA_PAGE);
+		if (on >= hp)
+			break;
+		at_sleep_intervals(1);
+	}
+	TH_LOG("FAST holds %ld pages (%ld hot) after %d intervals", on, hp, i);
+	EXPECT_LE(i, 100);
+	/* Busy a while longer: the pieces differ, so the unit stays split. */
+	for (int j = 0; j < 10; j++) {
+		ta_touch(h, hot);
+		at_sleep_intervals(1);
+	}
+	at_stop();
+	ta_touch(p, len);
+	on = ta_pages_on_node(u, unit, self->fast);
+	TH_LOG("the touched unit: %ld of its %ld pages on FAST, %ld on SLOW; hot part %ld on FAST",
+	       on, (long)(unit / TA_PAGE), ta_pages_on_node(u, unit, self->slow),
+	       ta_pages_on_node(h, hot, self->fast));
+	EXPECT_LE(hp * 9 / 10, ta_pages_on_node(h, hot, self->fast));
+	/* Most of the rest of the unit stays (the slack: one piece each side). */
+	EXPECT_LE(rest - 2 * 16, ta_pages_on_node(u, unit, self->slow));
+	EXPECT_EQ((long)(unit / TA_PAGE), ta_pages_on_node(p, unit, self->slow));
+	EXPECT_EQ((long)(len / 2 / TA_PAGE), ta_pages_on_node(p + len / 2, len / 2, self->slow));
+	EXPECT_EQ(len, ta_mismatch(p, len, 11));
+	munmap(p, len);
+	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
 }
 
 /*

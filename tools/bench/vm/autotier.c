@@ -42,7 +42,8 @@
  * MiB on FAST (TA_IOC_REGION_INFO resident_bytes) and the MiB automatic
  * tiering promoted and demoted in it so far (its per-region counters).
  * Environment: AUTOTIER_PERIOD, AUTOTIER_JUMPS, AUTOTIER_MIB,
- * AUTOTIER_VARIANTS ("auto,numab,damos,static"), AUTOTIER_DAMOS_WARMUP
+ * AUTOTIER_VARIANTS ("auto,numab,damos,static"), AUTOTIER_4K=1 (auto on a
+ * 4 KiB region, whose units may be tracked in pieces), AUTOTIER_DAMOS_WARMUP
  * (90, or the period if it is under 10 s: seconds DAMOS runs before the
  * first jump, for its quota tuning).  BENCH_SCALE < 1: 256 MiB, 5 s
  * periods, 1 jump (a smoke run).  Exit 77 without the module.
@@ -379,7 +380,8 @@ static void variant_auto(struct result *r)
 	struct ta_tier_config fast, c;
 	struct ta_region_create rc = { .size = ws,
 				       .placement = TA_HINT_COLD,
-				       .flags = TA_REGION_HUGE | TA_REGION_AUTO };
+				       .flags = (env_int("AUTOTIER_4K", 0) ? 0 : TA_REGION_HUGE) |
+						TA_REGION_AUTO };
 	struct ta_region_free f;
 
 	if (ioctl(fd, TA_IOC_VERSION, &v) || !(v.features & TA_FEAT_AUTO)) {
