@@ -329,6 +329,65 @@ TEST_F(at, hot_part_of_unit_4k)
 }
 
 /*
+ * The other way: a FAST 4 KiB AUTO region of which only 256 KiB of one
+ * unit is touched, with FAST over its demotion watermark (1 % of a soft
+ * cap of base + 32 MiB): the idle units and the idle rest of the touched
+ * unit go to SLOW, the touched part stays on FAST.  Tracked whole, the
+ * touched unit is never idle and stays on FAST whole.
+ */
+TEST_F(at, cold_part_of_unit_demoted_4k)
+{
+	if (!self->ready)
+		return;
+	const size_t len = 16 * TA_MIB, unit = 2 * TA_MIB, hot = 256 * 1024;
+	const long hp = (long)(hot / TA_PAGE), rest = (long)((unit - hot) / TA_PAGE);
+	uint64_t base = self->start.tier[TA_TIER_FAST].reserved_bytes;
+	struct ta_region_create req;
+	struct ta_region_info info;
+	char *p, *u, *h;
+	long on = 0;
+	int i;
+
+	ASSERT_EQ(0, at_set("auto_demote_wmark", 1));
+	p = ta_create_map(self->fd, len, TA_HINT_HOT, TA_REGION_AUTO, &req);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(TA_TIER_FAST, req.tier);
+	u = p + unit;
+	h = u + 512 * 1024;
+	ASSERT_EQ(0, at_set("auto_enabled", 0));
+	ta_fill(p, len, 12);
+	ASSERT_EQ(0,
+		  ta_set_caps(self->fd, TA_TIER_FAST, base + 32 * TA_MIB, 0, TA_POLICY_ROUTE_SLOW));
+	ASSERT_EQ(0, at_set("auto_enabled", 1));
+	for (i = 1; i <= 100; i++) {
+		ta_touch(h, hot);
+		ASSERT_EQ(0, at_info(self->fd, req.handle, &info));
+		on = (long)(info.resident_bytes[TA_TIER_FAST] / TA_PAGE);
+		if (on <= hp)
+			break;
+		at_sleep_intervals(1);
+	}
+	TH_LOG("FAST holds %ld pages of the region (%ld hot) after %d intervals", on, hp, i);
+	EXPECT_LE(i, 100);
+	at_stop();
+	ta_touch(p, len);
+	TH_LOG("the touched unit: %ld of its %ld pages on FAST, %ld on SLOW; hot part %ld on FAST",
+	       ta_pages_on_node(u, unit, self->fast), (long)(unit / TA_PAGE),
+	       ta_pages_on_node(u, unit, self->slow), ta_pages_on_node(h, hot, self->fast));
+	EXPECT_LE(hp * 9 / 10, ta_pages_on_node(h, hot, self->fast));
+	EXPECT_LE(rest - 2 * 16, ta_pages_on_node(u, unit, self->slow));
+	EXPECT_EQ((long)(unit / TA_PAGE), ta_pages_on_node(p, unit, self->slow));
+	EXPECT_EQ((long)((len - 2 * unit) / TA_PAGE),
+		  ta_pages_on_node(p + 2 * unit, len - 2 * unit, self->slow));
+	EXPECT_EQ(len, ta_mismatch(p, len, 12));
+	munmap(p, len);
+	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+	ta_restore_cfg(self->fd, &self->cfg);
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
+}
+
+/*
  * FAST over its demotion watermark: an untouched FAST AUTO region goes to
  * SLOW, a touched one stays, and an untouched non-AUTO one never moves.
  * With the soft cap at base + 32 MiB and the watermark at 50 %, FAST is
