@@ -26,8 +26,9 @@
  * accesses for free after a whole re-arm, without sampling first.  A
  * split unit merges back when all its pieces had the same last four
  * scans (all busy, or all idle).  At most auto_max_split units of a
- * region are split at once (TA_AUTO_MAX_SPLIT slots allocated with the
- * region), so a region's pieces are bounded; a split unit costs the
+ * region are split at once (a slot per whole unit, at most
+ * TA_AUTO_MAX_SPLIT, allocated with the region; none, and no piece bits,
+ * for a region under 2 MiB), so a region's pieces are bounded; a split unit costs the
  * pass's budget one unit per unmap_mapping_range() it makes (adjacent
  * accessed pieces are unmapped in one call), at least one.
  * One delayed work item per machine, queued only while an AUTO region
@@ -298,10 +299,13 @@ int ta_auto_alloc(struct ta_region *r, gfp_t gfp)
 		ta_auto_release(r);
 		return -ENOMEM;
 	}
-	if (r->flags & TA_REGION_HUGE)
+	/* Only whole 2 MiB units of 4 KiB regions split: no slots for others. */
+	a->nr_splits = min_t(unsigned long, r->nr_pages >> TA_HUGE_ORDER,
+			     TA_AUTO_MAX_SPLIT);
+	if ((r->flags & TA_REGION_HUGE) || !a->nr_splits)
 		return 0;
 	a->pieces = kvcalloc(nr, sizeof(*a->pieces), gfp);
-	a->splits = kvcalloc(TA_AUTO_MAX_SPLIT, sizeof(*a->splits), gfp);
+	a->splits = kvcalloc(a->nr_splits, sizeof(*a->splits), gfp);
 	if (!a->pieces || !a->splits) {
 		ta_auto_release(r);
 		return -ENOMEM;
@@ -528,16 +532,16 @@ static u32 ta_auto_decide(struct ta_region *r, u8 heat, u8 seen,
 static bool ta_auto_split(struct ta_auto *a, unsigned long u)
 {
 	struct ta_auto_unit *st = &a->units[u];
-	unsigned int i, used = 0, slot = TA_AUTO_MAX_SPLIT;
+	unsigned int i, used = 0, slot = a->nr_splits;
 	struct ta_auto_split *sp;
 
-	for (i = 0; i < TA_AUTO_MAX_SPLIT; i++) {
+	for (i = 0; i < a->nr_splits; i++) {
 		if (a->splits[i].used)
 			used++;
-		else if (slot == TA_AUTO_MAX_SPLIT)
+		else if (slot == a->nr_splits)
 			slot = i;
 	}
-	if (used >= READ_ONCE(auto_max_split) || slot == TA_AUTO_MAX_SPLIT)
+	if (used >= READ_ONCE(auto_max_split) || slot == a->nr_splits)
 		return false;
 	sp = &a->splits[slot];
 	sp->used = true;

@@ -368,12 +368,13 @@ struct ta_auto {
 	unsigned long cursor;		/* next unit to scan */
 	unsigned long *accessed;	/* bit per unit, set by faults */
 	/*
-	 * 4 KiB regions only (else NULL): per unit, a bit per piece, set by
+	 * 4 KiB regions with a whole unit (else NULL): per unit, a bit per piece, set by
 	 * faults next to @accessed, taken by the scanner with xchg().
 	 */
 	unsigned long *pieces;
 	struct ta_auto_unit *units;	/* heat history per unit */
-	struct ta_auto_split *splits;	/* TA_AUTO_MAX_SPLIT slots, or NULL */
+	struct ta_auto_split *splits;	/* @nr_splits slots, or NULL */
+	unsigned int nr_splits;		/* whole units, at most TA_AUTO_MAX_SPLIT */
 	/*
 	 * This region's share of the per-tier TA_STAT_AUTO_* counters, indexed
 	 * by stat - TA_STAT_AUTO_SCANNED; written by the scanner alone, read
