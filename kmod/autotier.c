@@ -28,9 +28,9 @@
  * scans (all busy, or all idle).  At most auto_max_split units of a
  * region are split at once (a slot per whole unit, at most
  * TA_AUTO_MAX_SPLIT, allocated with the region; none, and no piece bits,
- * for a region under 2 MiB), so a region's pieces are bounded; a split unit costs the
- * pass's budget one unit per unmap_mapping_range() it makes (adjacent
- * accessed pieces are unmapped in one call), at least one.
+ * for a region under 2 MiB), so a region's pieces are bounded; a split
+ * unit costs the pass's budget one unit per unmap_mapping_range() it
+ * makes (adjacent accessed pieces are unmapped in one call), at least one.
  * One delayed work item per machine, queued only while an AUTO region
  * exists and auto_enabled is set, scans at most auto_budget units every
  * auto_interval_ms, round-robin over the regions: for each unit it shifts
@@ -663,9 +663,12 @@ static unsigned long ta_auto_scan_unit(struct ta_region *r, unsigned long u,
 	/*
 	 * Accessed in few pieces since a whole re-arm (so @bits tells every
 	 * piece accessed since): track the pieces, not the unit, so that the
-	 * cold rest of it is not dragged along to FAST.
+	 * cold rest of it is not dragged along to FAST.  No piece bits with
+	 * the unit's bit set: a fault's bits were split across the last scan
+	 * (ta_fault() sets both after mapping, the scanner takes them one
+	 * after the other), so the pieces cannot be told; wait for the next.
 	 */
-	if (!st->split && a->pieces && !st->sliced && (st->heat & 1) &&
+	if (!st->split && a->pieces && !st->sliced && (st->heat & 1) && bits &&
 	    n == TA_HUGE_NR && hweight_long(bits) <= TA_AUTO_PIECES / 2)
 		ta_auto_split(a, u);
 	down_read(&r->move_lock);

@@ -368,8 +368,9 @@ struct ta_auto {
 	unsigned long cursor;		/* next unit to scan */
 	unsigned long *accessed;	/* bit per unit, set by faults */
 	/*
-	 * 4 KiB regions with a whole unit (else NULL): per unit, a bit per piece, set by
-	 * faults next to @accessed, taken by the scanner with xchg().
+	 * 4 KiB regions with a whole unit (else NULL): per unit, a bit per
+	 * piece, set by faults next to @accessed, taken by the scanner with
+	 * xchg().
 	 */
 	unsigned long *pieces;
 	struct ta_auto_unit *units;	/* heat history per unit */

@@ -24,7 +24,7 @@
 static const char *const at_names[] = {
 	"auto_enabled",	      "auto_interval_ms",    "auto_budget",	      "auto_max_moves",
 	"auto_hot_intervals", "auto_cold_intervals", "auto_min_residence_ms", "auto_promote_wmark",
-	"auto_demote_wmark",  "auto_demote_tier",
+	"auto_demote_wmark",  "auto_demote_tier",    "auto_max_split",
 };
 
 #define AT_NR_PARAMS (sizeof(at_names) / sizeof(at_names[0]))
@@ -122,6 +122,7 @@ FIXTURE_SETUP(at)
 	ASSERT_EQ(0, at_set("auto_promote_wmark", 95));
 	ASSERT_EQ(0, at_set("auto_demote_wmark", 90));
 	ASSERT_EQ(0, at_set("auto_demote_tier", TA_TIER_SLOW));
+	ASSERT_EQ(0, at_set("auto_max_split", 16));
 	ASSERT_EQ(0, at_set("auto_enabled", 1));
 	self->ready = true;
 }
@@ -322,6 +323,79 @@ TEST_F(at, hot_part_of_unit_4k)
 	EXPECT_EQ((long)(unit / TA_PAGE), ta_pages_on_node(p, unit, self->slow));
 	EXPECT_EQ((long)(len / 2 / TA_PAGE), ta_pages_on_node(p + len / 2, len / 2, self->slow));
 	EXPECT_EQ(len, ta_mismatch(p, len, 11));
+	munmap(p, len);
+	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
+}
+
+/*
+ * Touch @hot bytes at @h every interval until move_pages(2) sees 9/10 of
+ * them on node @fast (right after the touch, so they are mapped): the
+ * intervals it took, 101 if it never did.
+ */
+static int at_heat_until(char *h, size_t hot, int fast)
+{
+	long want = (long)(hot / TA_PAGE) * 9 / 10;
+	int i;
+
+	for (i = 1; i <= 100; i++) {
+		ta_touch(h, hot);
+		if (ta_pages_on_node(h, hot, fast) >= want)
+			break;
+		at_sleep_intervals(1);
+	}
+	return i;
+}
+
+/*
+ * A split unit merges back once its pieces have had the same last four
+ * scans, and so gives its slot back: with one slot (auto_max_split=1), a
+ * unit whose hot 256 KiB went to FAST and then went idle leaves the slot
+ * to a second unit with a hot 256 KiB, so only that part of the second
+ * unit comes to FAST too.  With no merge the slot stays taken and the
+ * second unit, tracked whole, comes whole (512 pages).
+ */
+TEST_F(at, merge_frees_the_slot_4k)
+{
+	if (!self->ready)
+		return;
+	const size_t len = 8 * TA_MIB, unit = 2 * TA_MIB, hot = 256 * 1024;
+	const long hp = (long)(hot / TA_PAGE), rest = (long)((unit - hot) / TA_PAGE);
+	struct ta_region_create req;
+	char *p, *u1, *u3;
+	int i;
+
+	ASSERT_EQ(0, at_set("auto_max_split", 1));
+	p = ta_create_map(self->fd, len, TA_HINT_COLD, TA_REGION_AUTO, &req);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(TA_TIER_SLOW, req.tier);
+	u1 = p + unit;
+	u3 = p + 3 * unit;
+	ASSERT_EQ(0, at_set("auto_enabled", 0));
+	ta_fill(p, len, 13);
+	ASSERT_EQ(0, at_set("auto_enabled", 1));
+	i = at_heat_until(u1 + 512 * 1024, hot, self->fast);
+	TH_LOG("first unit's hot part on FAST after %d intervals", i);
+	ASSERT_LE(i, 100);
+	/* Idle for 4 scans and more: every piece alike, the unit merges. */
+	at_sleep_intervals(12);
+	i = at_heat_until(u3 + 1024 * 1024, hot, self->fast);
+	TH_LOG("second unit's hot part on FAST after %d intervals", i);
+	EXPECT_LE(i, 100);
+	/* Busy a while longer, as a unit tracked whole would have come by now. */
+	for (int j = 0; j < 6; j++) {
+		ta_touch(u3 + 1024 * 1024, hot);
+		at_sleep_intervals(1);
+	}
+	at_stop();
+	ta_touch(p, len);
+	TH_LOG("second unit: %ld of its %ld pages on FAST, %ld on SLOW",
+	       ta_pages_on_node(u3, unit, self->fast), (long)(unit / TA_PAGE),
+	       ta_pages_on_node(u3, unit, self->slow));
+	EXPECT_LE(hp * 9 / 10, ta_pages_on_node(u3 + 1024 * 1024, hot, self->fast));
+	EXPECT_LE(rest - 2 * 16, ta_pages_on_node(u3, unit, self->slow));
+	EXPECT_EQ(len, ta_mismatch(p, len, 13));
 	munmap(p, len);
 	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
 	ta_settle();
