@@ -372,6 +372,7 @@ void ta_auto_info(struct ta_region *r, struct ta_region_info *info)
 	info->auto_skip_tokens = TA_AUTO_STAT(a, TA_STAT_AUTO_SKIP_TOKENS);
 	info->auto_skip_pinned = TA_AUTO_STAT(a, TA_STAT_AUTO_SKIP_PINNED);
 	info->auto_scan_ns = TA_AUTO_STAT(a, TA_STAT_AUTO_SCAN_NS);
+	info->auto_split = READ_ONCE(a->nr_split);
 }
 
 /* Bytes FAST may hold: the smaller of its caps and its node's memory. */
@@ -532,19 +533,19 @@ static u32 ta_auto_decide(struct ta_region *r, u8 heat, u8 seen,
 static bool ta_auto_split(struct ta_auto *a, unsigned long u)
 {
 	struct ta_auto_unit *st = &a->units[u];
-	unsigned int i, used = 0, slot = a->nr_splits;
+	unsigned int i, slot = a->nr_splits;
 	struct ta_auto_split *sp;
 
-	for (i = 0; i < a->nr_splits; i++) {
-		if (a->splits[i].used)
-			used++;
-		else if (slot == a->nr_splits)
+	if (a->nr_split >= READ_ONCE(auto_max_split))
+		return false;
+	for (i = 0; i < a->nr_splits && slot == a->nr_splits; i++)
+		if (!a->splits[i].used)
 			slot = i;
-	}
-	if (used >= READ_ONCE(auto_max_split) || slot == a->nr_splits)
+	if (slot == a->nr_splits)
 		return false;
 	sp = &a->splits[slot];
 	sp->used = true;
+	WRITE_ONCE(a->nr_split, a->nr_split + 1);
 	for (i = 0; i < TA_AUTO_PIECES; i++) {
 		sp->p[i].heat = st->heat >> 1;
 		sp->p[i].seen = st->seen - 1;
@@ -636,6 +637,7 @@ static unsigned long ta_auto_scan_split(struct ta_region *r, unsigned long u,
 				st->moved_at = m;
 		}
 		sp->used = false;
+		WRITE_ONCE(a->nr_split, a->nr_split - 1);
 		st->split = 0;
 	}
 	return zaps;

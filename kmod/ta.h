@@ -376,6 +376,8 @@ struct ta_auto {
 	struct ta_auto_unit *units;	/* heat history per unit */
 	struct ta_auto_split *splits;	/* @nr_splits slots, or NULL */
 	unsigned int nr_splits;		/* whole units, at most TA_AUTO_MAX_SPLIT */
+	/* Slots in use: written by the scanner, read by TA_IOC_REGION_INFO. */
+	unsigned int nr_split;
 	/*
 	 * This region's share of the per-tier TA_STAT_AUTO_* counters, indexed
 	 * by stat - TA_STAT_AUTO_SCANNED; written by the scanner alone, read

@@ -311,6 +311,8 @@ TEST_F(at, hot_part_of_unit_4k)
 		ta_touch(h, hot);
 		at_sleep_intervals(1);
 	}
+	ASSERT_EQ(0, at_info(self->fd, req.handle, &info));
+	EXPECT_EQ(1, info.auto_split);
 	at_stop();
 	ta_touch(p, len);
 	on = ta_pages_on_node(u, unit, self->fast);
@@ -363,6 +365,7 @@ TEST_F(at, merge_frees_the_slot_4k)
 	const size_t len = 8 * TA_MIB, unit = 2 * TA_MIB, hot = 256 * 1024;
 	const long hp = (long)(hot / TA_PAGE), rest = (long)((unit - hot) / TA_PAGE);
 	struct ta_region_create req;
+	struct ta_region_info info;
 	char *p, *u1, *u3;
 	int i;
 
@@ -378,8 +381,12 @@ TEST_F(at, merge_frees_the_slot_4k)
 	i = at_heat_until(u1 + 512 * 1024, hot, self->fast);
 	TH_LOG("first unit's hot part on FAST after %d intervals", i);
 	ASSERT_LE(i, 100);
+	ASSERT_EQ(0, at_info(self->fd, req.handle, &info));
+	EXPECT_EQ(1, info.auto_split);
 	/* Idle for 4 scans and more: every piece alike, the unit merges. */
 	at_sleep_intervals(12);
+	ASSERT_EQ(0, at_info(self->fd, req.handle, &info));
+	EXPECT_EQ(0, info.auto_split);
 	i = at_heat_until(u3 + 1024 * 1024, hot, self->fast);
 	TH_LOG("second unit's hot part on FAST after %d intervals", i);
 	EXPECT_LE(i, 100);

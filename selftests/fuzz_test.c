@@ -1143,10 +1143,11 @@ static void sh_op_info(struct sh_thread *t)
 	if (ret)
 		sh_check(TA_IOC_REGION_INFO, AT_STACK, ret, errno, "INFO:");
 	else if (info.handle != h || info.offset != TA_REGION_OFFSET(h) || !info.size ||
-		 info.size % TA_PAGE || info.size > TA_REGION_MAX_SIZE || info.reserved)
-		sh_bad("INFO of handle %u: handle %u, offset %#llx, size %llu, reserved %u", h,
+		 info.size % TA_PAGE || info.size > TA_REGION_MAX_SIZE ||
+		 info.auto_split > info.size / TA_HUGE_SIZE)
+		sh_bad("INFO of handle %u: handle %u, offset %#llx, size %llu, split units %u", h,
 		       info.handle, (unsigned long long)info.offset, (unsigned long long)info.size,
-		       info.reserved);
+		       info.auto_split);
 }
 
 /*

@@ -173,7 +173,12 @@ struct ta_region_info {
 	__u64 size;		/* out */
 	__u64 offset;		/* out: mmap offset */
 	__u32 tier;		/* out: tier holding most of the region */
-	__u32 reserved;
+	/*
+	 * out: 2 MiB units of a 4 KiB AUTO region tracked in 64 KiB pieces
+	 * now (at most auto_max_split, tieralloc(4)); 0 from a module that
+	 * has no auto_max_split parameter, which tracks every unit whole.
+	 */
+	__u32 auto_split;
 	__u64 reserved_bytes[TA_NR_TIERS];	/* out: reservation per tier */
 	__u64 resident_bytes[TA_NR_TIERS];	/* out: allocated pages per tier */
 	/*
