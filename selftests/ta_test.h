@@ -595,34 +595,51 @@ static inline void ta_settle(void)
 #ifdef TEST_HARNESS_MAIN
 /*
  * `PROG -t NAME [-t NAME ...]` runs only the tests named, as "ok N" lines
- * print them (fixture.test) or by the test's own name.  The kselftest
- * harness these tests build against (Linux 6.1's) ignores its arguments;
- * newer harnesses filter on -t themselves and still do after this.  A name
- * that matches nothing is an error, never an empty pass.
+ * print them (fixture.test) or by the test's own name; so does TA_TESTS,
+ * the names separated by spaces, for a run that cannot pass arguments
+ * (tools/run-tests; tools/vmrun passes TA_* into the guest).  The
+ * kselftest harness these tests build against (Linux 6.1's) ignores its
+ * arguments; newer harnesses filter on -t themselves and still do after
+ * this.  A name that matches nothing is an error, never an empty pass.
  */
+static inline bool ta_test_named(const char *name, const char *full, int argc, char **argv)
+{
+	const char *env = getenv("TA_TESTS"), *p;
+	size_t n;
+	int i;
+
+	for (i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "-t") &&
+		    (!strcmp(argv[i + 1], full) || !strcmp(argv[i + 1], name)))
+			return true;
+	for (p = env; p && *p; p += n) {
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		if ((n == strlen(full) && !strncmp(p, full, n)) ||
+		    (n == strlen(name) && !strncmp(p, name, n)))
+			return true;
+	}
+	return false;
+}
+
 static inline int ta_test_filter(int argc, char **argv)
 {
 	struct __fixture_metadata *f;
+	const char *env = getenv("TA_TESTS");
 	int i, want = 0, matched = 0;
 	char full[256];
 
 	for (i = 1; i + 1 < argc; i++)
 		want += !strcmp(argv[i], "-t");
-	if (!want)
+	if (!want && !(env && env[strspn(env, " ")]))
 		return 0;
 	for (f = __fixture_list; f; f = f->next) {
 		struct __test_metadata *t = f->tests, *next, *head = NULL, *tail = NULL;
 
 		for (; t; t = next) {
-			bool keep = false;
-
 			next = t->next;
 			snprintf(full, sizeof(full), "%s.%s", f->name, t->name);
-			for (i = 1; i + 1 < argc; i++)
-				if (!strcmp(argv[i], "-t") &&
-				    (!strcmp(argv[i + 1], full) || !strcmp(argv[i + 1], t->name)))
-					keep = true;
-			if (!keep)
+			if (!ta_test_named(t->name, full, argc, argv))
 				continue;
 			matched++;
 			t->prev = tail;
@@ -638,7 +655,7 @@ static inline int ta_test_filter(int argc, char **argv)
 		f->tests = head;
 	}
 	if (!matched) {
-		fprintf(stderr, "%s: no test matches the -t names given\n", argv[0]);
+		fprintf(stderr, "%s: no test matches the names given (-t, TA_TESTS)\n", argv[0]);
 		return -1;
 	}
 	return 0;
