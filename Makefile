@@ -157,7 +157,8 @@ check:
 
 RUN_HOST_TESTS = $(SRC)/tools/run-tests host $(RESULTS)/host $(HOST_TESTS) || true
 RUN_GUEST_TESTS = for k in $(VM_KERNELS); do \
-		$(SRC)/tools/check-guest $$k $(RESULTS) $(GUEST_TESTS); \
+		m=tiers; case " $(SUITE_HOTPLUG_KERNELS) " in *" $$k "*) m=hotplug ;; esac; \
+		TA_VM_MACHINE=$$m $(SRC)/tools/check-guest $$k $(RESULTS) $(GUEST_TESTS); \
 	done; \
 	for k in $(HOTPLUG_KERNELS); do \
 		TA_VM_MACHINE=hotplug $(SRC)/tools/check-guest $$k $(RESULTS) $(HOTPLUG_TESTS); \
@@ -166,9 +167,12 @@ RUN_GUEST_TESTS = for k in $(VM_KERNELS); do \
 		TA_TESTS="$(CXL_TESTS)" TA_VM_MACHINE=cxl \
 			$(SRC)/tools/check-guest $$k $(RESULTS) $(HOTPLUG_TESTS); \
 	done
-# Then hotplug_test again on tools/vmrun --machine hotplug, where node 2
-# (SLOW) is all ZONE_MOVABLE, as CXL memory onlined by daxctl is: ~30 s a
-# kernel (on the default machine it SKIPs); and on --machine cxl, where it
+# The suite runs on the default machine (tools/vmrun: node 2, SLOW, is boot
+# memory in ZONE_NORMAL), but on the kernels of SUITE_HOTPLUG_KERNELS on
+# --machine hotplug, where node 2 is all ZONE_MOVABLE, as CXL memory
+# onlined by daxctl is: every test on such memory.  Then on the other
+# kernels hotplug_test again on the hotplug machine, ~30 s a kernel (on the
+# default machine it SKIPs); and on --machine cxl, where it
 # is a CXL type-3 device brought up by cxl/daxctl: QEMU serves that memory
 # through its I/O path, so on one kernel (6.12 passes too), and only the
 # tests of what that path brings (CXL_TESTS, by TA_TESTS): allocation,
@@ -176,7 +180,8 @@ RUN_GUEST_TESTS = for k in $(VM_KERNELS); do \
 # node offline and online, fork and clone.  The policy cases (populate,
 # long-term pins, a refused offline, a full node's offline) are the same
 # on both machines and run on the hotplug one.
-HOTPLUG_KERNELS ?= $(VM_KERNELS)
+SUITE_HOTPLUG_KERNELS ?= 7.3
+HOTPLUG_KERNELS ?= $(filter-out $(SUITE_HOTPLUG_KERNELS),$(VM_KERNELS))
 CXL_KERNELS ?= 7.3
 HOTPLUG_TESTS := $(B)/selftests/hotplug_test
 CXL_TESTS ?= small_pages huge_pages move_in_and_out offline_under_writer fork_and_clone \
