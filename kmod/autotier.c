@@ -29,8 +29,9 @@
  * region are split at once (a slot per whole unit, at most
  * TA_AUTO_MAX_SPLIT, allocated with the region; none, and no piece bits,
  * for a region under 2 MiB), so a region's pieces are bounded; a split
- * unit costs the pass's budget one unit per unmap_mapping_range() it
- * makes (adjacent accessed pieces are unmapped in one call), at least one.
+ * unit costs the pass's budget one unit per unmap_mapping_range() and
+ * per move it makes (adjacent pieces are unmapped, and moved to one tier,
+ * in one call), at least one.
  * One delayed work item per machine, queued only while an AUTO region
  * exists and auto_enabled is set, scans at most auto_budget units every
  * auto_interval_ms, round-robin over the regions: for each unit it shifts
@@ -484,14 +485,15 @@ static bool ta_auto_cold(u8 heat, u8 seen, unsigned int cold, u64 want)
  * The policy for @n pages of @r (a unit, or a piece of a split one), @fast
  * of them on FAST, with access history @heat over @seen scans: the tier
  * to move them to, taken from the pass's moves, or TA_NR_TIERS to leave
- * them.  A hot range that may not come counts in the pass's refused bytes.
- * The promotion watermark is checked piece by piece, so a run of pieces
- * may pass it by less than a unit, as a whole unit may; caps hold anyway
- * (the move reserves first).
+ * them.  A hot range that may not come counts in the pass's refused bytes;
+ * @capped is set if the promotion watermark kept it (the caller counts
+ * that once per unit).  The watermark is checked piece by piece, so a run
+ * of pieces may pass it by less than a unit, as a whole unit may; caps
+ * hold anyway (the move reserves first).
  */
-static u32 ta_auto_decide(struct ta_region *r, u8 heat, u8 seen,
-			  unsigned long moved_at, unsigned long n,
-			  unsigned long fast, struct ta_auto_pass *pass)
+static u32 ta_auto_decide(u8 heat, u8 seen, unsigned long moved_at,
+			  unsigned long n, unsigned long fast,
+			  struct ta_auto_pass *pass, bool *capped)
 {
 	unsigned int hot = READ_ONCE(auto_hot_intervals);
 	unsigned int cold = READ_ONCE(auto_cold_intervals);
@@ -506,7 +508,7 @@ static u32 ta_auto_decide(struct ta_region *r, u8 heat, u8 seen,
 			return TA_NR_TIERS;
 		}
 		if (ta_auto_fast_over(READ_ONCE(auto_promote_wmark), bytes)) {
-			ta_auto_count(r, TA_TIER_FAST, TA_STAT_AUTO_SKIP_CAP, 1);
+			*capped = true;
 			pass->refused += bytes;
 			return TA_NR_TIERS;
 		}
@@ -527,8 +529,8 @@ static u32 ta_auto_decide(struct ta_region *r, u8 heat, u8 seen,
 /*
  * Split unit @u of @r into pieces if a slot is free and auto_max_split
  * allows: each piece starts with the unit's history before this scan.
- * Lowering auto_max_split splits no more units; split ones stay until
- * they merge.
+ * Lowering auto_max_split splits no more units, and split ones over the
+ * new limit merge at their next scan.
  */
 static bool ta_auto_split(struct ta_auto *a, unsigned long u)
 {
@@ -559,11 +561,20 @@ static bool ta_auto_split(struct ta_auto *a, unsigned long u)
  * Scan split unit @u of @r, whose pieces @bits were accessed since the
  * last scan: harvest, re-arm the pieces accessed (a run of them in one
  * unmap), move runs of pieces the policy sends to the same tier, and merge
- * the unit back when every piece has had the same last four scans.
- * Returns the unmaps it made.
+ * the unit back when every piece has had the same last four scans (or
+ * auto_max_split was lowered under the units split).  Returns the unmaps
+ * and moves it made.
+ *
+ * Re-arming only the pieces accessed relies on every mapped piece having
+ * its bit set since it was mapped, or having been unmapped since.  That
+ * holds from the scan that split the unit on (ta_fault() sets the bits
+ * after mapping; the scanner takes them, then unmaps), but not before it:
+ * a fault whose piece bit an earlier scan took before the unit's bit was
+ * set leaves a piece mapped that no bit tells of.  So the scan that split
+ * the unit (@fresh) unmaps all of it once.
  */
 static unsigned long ta_auto_scan_split(struct ta_region *r, unsigned long u,
-					unsigned long bits,
+					unsigned long bits, bool fresh,
 					struct ta_auto_pass *pass)
 {
 	struct ta_auto *a = r->autot;
@@ -573,7 +584,7 @@ static unsigned long ta_auto_scan_split(struct ta_region *r, unsigned long u,
 	u8 fast[TA_AUTO_PIECES] = { 0 };
 	u32 dst[TA_AUTO_PIECES];
 	unsigned int i, j;
-	bool equal = true;
+	bool equal = true, capped = false;
 	u64 bytes;
 
 	for (i = 0; i < TA_AUTO_PIECES; i++) {
@@ -591,8 +602,14 @@ static unsigned long ta_auto_scan_split(struct ta_region *r, unsigned long u,
 		fast[i / TA_AUTO_PIECE_NR] += r->page_tier[first + i] == TA_TIER_FAST;
 	up_read(&r->move_lock);
 
+	if (fresh) {
+		unmap_mapping_range(ta_mapping,
+				    (loff_t)(r->pgoff + first) << PAGE_SHIFT,
+				    (loff_t)TA_HUGE_NR << PAGE_SHIFT, 0);
+		zaps++;
+	}
 	/* Only pieces accessed since the last scan can be mapped. */
-	for (i = 0; i < TA_AUTO_PIECES; i = j) {
+	for (i = 0; i < TA_AUTO_PIECES && !fresh; i = j) {
 		for (j = i; j < TA_AUTO_PIECES && (sp->p[j].heat & 1); j++)
 			;
 		if (j == i) {
@@ -607,14 +624,17 @@ static unsigned long ta_auto_scan_split(struct ta_region *r, unsigned long u,
 	}
 
 	for (i = 0; i < TA_AUTO_PIECES; i++)
-		dst[i] = ta_auto_decide(r, sp->p[i].heat, sp->p[i].seen,
+		dst[i] = ta_auto_decide(sp->p[i].heat, sp->p[i].seen,
 					sp->p[i].moved_at, TA_AUTO_PIECE_NR,
-					fast[i], pass);
+					fast[i], pass, &capped);
+	if (capped)
+		ta_auto_count(r, TA_TIER_FAST, TA_STAT_AUTO_SKIP_CAP, 1);
 	for (i = 0; i < TA_AUTO_PIECES; i = j) {
 		for (j = i + 1; j < TA_AUTO_PIECES && dst[j] == dst[i]; j++)
 			;
 		if (dst[i] == TA_NR_TIERS)
 			continue;
+		zaps++;
 		if (ta_auto_move(r, first + i * TA_AUTO_PIECE_NR,
 				 (j - i) * TA_AUTO_PIECE_NR, dst[i],
 				 dst[i] == TA_TIER_FAST)) {
@@ -627,8 +647,13 @@ static unsigned long ta_auto_scan_split(struct ta_region *r, unsigned long u,
 		}
 	}
 
-	/* Equal histories: one unit again, resting as long as its last move. */
-	if (equal) {
+	/*
+	 * Equal histories, or more units split than auto_max_split allows now:
+	 * one unit again, resting as long as its last move.  Every mapped page
+	 * of it had the unit's bit set since it was mapped, or was unmapped in
+	 * this scan, as a whole unit needs (see the top).
+	 */
+	if (equal || a->nr_split > READ_ONCE(auto_max_split)) {
 		st->moved_at = 0;
 		for (i = 0; i < TA_AUTO_PIECES; i++) {
 			unsigned long m = sp->p[i].moved_at;
@@ -645,7 +670,8 @@ static unsigned long ta_auto_scan_split(struct ta_region *r, unsigned long u,
 
 /*
  * Scan unit @u of @r: harvest its accessed bit, re-arm it, maybe move it.
- * Returns what it cost the pass's budget: 1, or the unmaps of a split unit.
+ * Returns what it cost the pass's budget: 1, or the unmaps and moves of a
+ * split unit.
  */
 static unsigned long ta_auto_scan_unit(struct ta_region *r, unsigned long u,
 				       struct ta_auto_pass *pass)
@@ -655,6 +681,7 @@ static unsigned long ta_auto_scan_unit(struct ta_region *r, unsigned long u,
 	unsigned long first = u << TA_HUGE_ORDER, i, fast = 0, bits, cost = 1;
 	unsigned long n = min_t(unsigned long, TA_HUGE_NR, r->nr_pages - first);
 	u64 start = ktime_get_ns();
+	bool fresh = false, capped = false;
 	u32 tier, dst;
 
 	st->heat = st->heat << 1 | test_and_clear_bit(u, a->accessed);
@@ -672,14 +699,14 @@ static unsigned long ta_auto_scan_unit(struct ta_region *r, unsigned long u,
 	 */
 	if (!st->split && a->pieces && !st->sliced && (st->heat & 1) && bits &&
 	    n == TA_HUGE_NR && hweight_long(bits) <= TA_AUTO_PIECES / 2)
-		ta_auto_split(a, u);
+		fresh = ta_auto_split(a, u);
 	down_read(&r->move_lock);
 	tier = r->page_tier[first];
 	for (i = first; i < first + n && !st->split; i++)
 		fast += r->page_tier[i] == TA_TIER_FAST;
 	up_read(&r->move_lock);
 	if (st->split) {
-		cost = max(1UL, ta_auto_scan_split(r, u, bits, pass));
+		cost = max(1UL, ta_auto_scan_split(r, u, bits, fresh, pass));
 		ta_auto_count(r, tier, TA_STAT_AUTO_SCANNED, 1);
 		ta_auto_count(r, tier, TA_STAT_AUTO_SCAN_NS,
 			      ktime_get_ns() - start);
@@ -709,7 +736,10 @@ static unsigned long ta_auto_scan_unit(struct ta_region *r, unsigned long u,
 	ta_auto_count(r, tier, TA_STAT_AUTO_SCANNED, 1);
 	ta_auto_count(r, tier, TA_STAT_AUTO_SCAN_NS, ktime_get_ns() - start);
 
-	dst = ta_auto_decide(r, st->heat, st->seen, st->moved_at, n, fast, pass);
+	dst = ta_auto_decide(st->heat, st->seen, st->moved_at, n, fast, pass,
+			     &capped);
+	if (capped)
+		ta_auto_count(r, TA_TIER_FAST, TA_STAT_AUTO_SKIP_CAP, 1);
 	if (dst == TA_NR_TIERS)
 		return cost;
 	if (ta_auto_move(r, first, n, dst, dst == TA_TIER_FAST))

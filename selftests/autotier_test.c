@@ -270,6 +270,26 @@ TEST_F(at, first_half_promoted_4k)
 }
 
 /*
+ * Wait until @handle has @want units split (REGION_INFO auto_split),
+ * touching @hot bytes at @h every interval: the intervals it took, 101 if
+ * it never did.
+ */
+static int at_split_until(int fd, uint32_t handle, uint32_t want, char *h, size_t hot)
+{
+	struct ta_region_info info;
+	int i;
+
+	for (i = 1; i <= 100; i++) {
+		if (h)
+			ta_touch(h, hot);
+		if (at_info(fd, handle, &info) || info.auto_split == want)
+			break;
+		at_sleep_intervals(1);
+	}
+	return i;
+}
+
+/*
  * A 2 MiB unit of a 4 KiB region is tracked in pieces once its accesses
  * are seen concentrated: with only 256 KiB of one unit touched, that part
  * ends on FAST and the rest of the unit stays on SLOW, also while the hot
@@ -320,11 +340,18 @@ TEST_F(at, hot_part_of_unit_4k)
 	       on, (long)(unit / TA_PAGE), ta_pages_on_node(u, unit, self->slow),
 	       ta_pages_on_node(h, hot, self->fast));
 	EXPECT_LE(hp * 9 / 10, ta_pages_on_node(h, hot, self->fast));
-	/* Most of the rest of the unit stays (the slack: one piece each side). */
-	EXPECT_LE(rest - 2 * 16, ta_pages_on_node(u, unit, self->slow));
+	/* The hot part is whole pieces: the rest of the unit stays, all of it. */
+	EXPECT_EQ(rest, ta_pages_on_node(u, unit, self->slow));
 	EXPECT_EQ((long)(unit / TA_PAGE), ta_pages_on_node(p, unit, self->slow));
 	EXPECT_EQ((long)(len / 2 / TA_PAGE), ta_pages_on_node(p + len / 2, len / 2, self->slow));
 	EXPECT_EQ(len, ta_mismatch(p, len, 11));
+	/* auto_max_split lowered to 0: the busy split unit is whole again. */
+	ASSERT_EQ(0, at_set("auto_max_split", 0));
+	ASSERT_EQ(0, at_set("auto_enabled", 1));
+	i = at_split_until(self->fd, req.handle, 0, h, hot);
+	TH_LOG("whole again %d intervals after auto_max_split=0", i);
+	EXPECT_LE(i, 100);
+	at_stop();
 	munmap(p, len);
 	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
 	ta_settle();
@@ -384,9 +411,9 @@ TEST_F(at, merge_frees_the_slot_4k)
 	ASSERT_EQ(0, at_info(self->fd, req.handle, &info));
 	EXPECT_EQ(1, info.auto_split);
 	/* Idle for 4 scans and more: every piece alike, the unit merges. */
-	at_sleep_intervals(12);
-	ASSERT_EQ(0, at_info(self->fd, req.handle, &info));
-	EXPECT_EQ(0, info.auto_split);
+	i = at_split_until(self->fd, req.handle, 0, NULL, 0);
+	TH_LOG("first unit merged after %d intervals", i);
+	EXPECT_LE(i, 100);
 	i = at_heat_until(u3 + 1024 * 1024, hot, self->fast);
 	TH_LOG("second unit's hot part on FAST after %d intervals", i);
 	EXPECT_LE(i, 100);
@@ -401,7 +428,7 @@ TEST_F(at, merge_frees_the_slot_4k)
 	       ta_pages_on_node(u3, unit, self->fast), (long)(unit / TA_PAGE),
 	       ta_pages_on_node(u3, unit, self->slow));
 	EXPECT_LE(hp * 9 / 10, ta_pages_on_node(u3 + 1024 * 1024, hot, self->fast));
-	EXPECT_LE(rest - 2 * 16, ta_pages_on_node(u3, unit, self->slow));
+	EXPECT_EQ(rest, ta_pages_on_node(u3, unit, self->slow));
 	EXPECT_EQ(len, ta_mismatch(p, len, 13));
 	munmap(p, len);
 	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
@@ -456,7 +483,7 @@ TEST_F(at, cold_part_of_unit_demoted_4k)
 	       ta_pages_on_node(u, unit, self->fast), (long)(unit / TA_PAGE),
 	       ta_pages_on_node(u, unit, self->slow), ta_pages_on_node(h, hot, self->fast));
 	EXPECT_LE(hp * 9 / 10, ta_pages_on_node(h, hot, self->fast));
-	EXPECT_LE(rest - 2 * 16, ta_pages_on_node(u, unit, self->slow));
+	EXPECT_EQ(rest, ta_pages_on_node(u, unit, self->slow));
 	EXPECT_EQ((long)(unit / TA_PAGE), ta_pages_on_node(p, unit, self->slow));
 	EXPECT_EQ((long)((len - 2 * unit) / TA_PAGE),
 		  ta_pages_on_node(p + 2 * unit, len - 2 * unit, self->slow));
