@@ -290,75 +290,6 @@ static int at_split_until(int fd, uint32_t handle, uint32_t want, char *h, size_
 }
 
 /*
- * A 2 MiB unit of a 4 KiB region is tracked in pieces once its accesses
- * are seen concentrated: with only 256 KiB of one unit touched, that part
- * ends on FAST and the rest of the unit stays on SLOW, also while the hot
- * part is kept busy for a while after it came (no merge drags the rest
- * along).  Tracked whole, the unit would be promoted whole.
- */
-TEST_F(at, hot_part_of_unit_4k)
-{
-	if (!self->ready)
-		return;
-	const size_t len = 8 * TA_MIB, unit = 2 * TA_MIB, hot = 256 * 1024;
-	const long hp = (long)(hot / TA_PAGE), rest = (long)((unit - hot) / TA_PAGE);
-	struct ta_region_create req;
-	struct ta_region_info info;
-	char *p, *u, *h;
-	long on = 0;
-	int i;
-
-	p = ta_create_map(self->fd, len, TA_HINT_COLD, TA_REGION_AUTO, &req);
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(TA_TIER_SLOW, req.tier);
-	u = p + unit;
-	h = u + 512 * 1024;
-	ASSERT_EQ(0, at_set("auto_enabled", 0));
-	ta_fill(p, len, 11);
-	ASSERT_EQ(0, at_set("auto_enabled", 1));
-	for (i = 1; i <= 100; i++) {
-		ta_touch(h, hot);
-		ASSERT_EQ(0, at_info(self->fd, req.handle, &info));
-		on = (long)(info.resident_bytes[TA_TIER_FAST] / TA_PAGE);
-		if (on >= hp)
-			break;
-		at_sleep_intervals(1);
-	}
-	TH_LOG("FAST holds %ld pages (%ld hot) after %d intervals", on, hp, i);
-	EXPECT_LE(i, 100);
-	/* Busy a while longer: the pieces differ, so the unit stays split. */
-	for (int j = 0; j < 10; j++) {
-		ta_touch(h, hot);
-		at_sleep_intervals(1);
-	}
-	ASSERT_EQ(0, at_info(self->fd, req.handle, &info));
-	EXPECT_EQ(1, info.auto_split);
-	at_stop();
-	ta_touch(p, len);
-	on = ta_pages_on_node(u, unit, self->fast);
-	TH_LOG("the touched unit: %ld of its %ld pages on FAST, %ld on SLOW; hot part %ld on FAST",
-	       on, (long)(unit / TA_PAGE), ta_pages_on_node(u, unit, self->slow),
-	       ta_pages_on_node(h, hot, self->fast));
-	EXPECT_LE(hp * 9 / 10, ta_pages_on_node(h, hot, self->fast));
-	/* The hot part is whole pieces: the rest of the unit stays, all of it. */
-	EXPECT_EQ(rest, ta_pages_on_node(u, unit, self->slow));
-	EXPECT_EQ((long)(unit / TA_PAGE), ta_pages_on_node(p, unit, self->slow));
-	EXPECT_EQ((long)(len / 2 / TA_PAGE), ta_pages_on_node(p + len / 2, len / 2, self->slow));
-	EXPECT_EQ(len, ta_mismatch(p, len, 11));
-	/* auto_max_split lowered to 0: the busy split unit is whole again. */
-	ASSERT_EQ(0, at_set("auto_max_split", 0));
-	ASSERT_EQ(0, at_set("auto_enabled", 1));
-	i = at_split_until(self->fd, req.handle, 0, h, hot);
-	TH_LOG("whole again %d intervals after auto_max_split=0", i);
-	EXPECT_LE(i, 100);
-	at_stop();
-	munmap(p, len);
-	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
-	ta_settle();
-	ta_expect_baseline(self->fd, &self->start);
-}
-
-/*
  * Touch @hot bytes at @h every interval until move_pages(2) sees 9/10 of
  * them on node @fast (right after the touch, so they are mapped): the
  * intervals it took, 101 if it never did.
@@ -377,6 +308,102 @@ static int at_heat_until(char *h, size_t hot, int fast)
 	return i;
 }
 
+/* The piece tests: a 2 MiB unit, and the 256 KiB (4 pieces) used in it. */
+#define AT_UNIT (2 * TA_MIB)
+#define AT_HOT	(256 * 1024)
+
+/*
+ * A 4 KiB AUTO region of @len placed by @hint and filled with @seed, the
+ * scanner off meanwhile (so that the fill is one access of every unit, not
+ * a spread that splits one) and left off.
+ */
+static char *at_filled_4k(struct __test_metadata *_metadata, FIXTURE_DATA(at) * self, size_t len,
+			  uint32_t hint, int seed, struct ta_region_create *req)
+{
+	char *p = ta_create_map(self->fd, len, hint, TA_REGION_AUTO, req);
+
+	EXPECT_NE(NULL, p);
+	EXPECT_EQ(0, at_set("auto_enabled", 0));
+	if (p)
+		ta_fill(p, len, seed);
+	return p;
+}
+
+/*
+ * With the scanner stopped and all of @p touched again (mapped, for
+ * move_pages): of the unit at @u, the hot part at @h on FAST and the rest,
+ * all of it (the hot part is whole pieces), on SLOW.
+ */
+static void at_expect_hot_part(struct __test_metadata *_metadata, FIXTURE_DATA(at) * self, char *p,
+			       size_t len, char *u, char *h)
+{
+	at_stop();
+	ta_touch(p, len);
+	TH_LOG("the unit: %ld of its %ld pages on FAST, %ld on SLOW; hot part %ld on FAST",
+	       ta_pages_on_node(u, AT_UNIT, self->fast), (long)(AT_UNIT / TA_PAGE),
+	       ta_pages_on_node(u, AT_UNIT, self->slow), ta_pages_on_node(h, AT_HOT, self->fast));
+	EXPECT_LE((long)(AT_HOT / TA_PAGE) * 9 / 10, ta_pages_on_node(h, AT_HOT, self->fast));
+	EXPECT_EQ((long)((AT_UNIT - AT_HOT) / TA_PAGE), ta_pages_on_node(u, AT_UNIT, self->slow));
+}
+
+/* Data intact, then unmapped and freed, and the module back at its baseline. */
+static void at_release(struct __test_metadata *_metadata, FIXTURE_DATA(at) * self, char *p,
+		       size_t len, int seed, uint32_t handle)
+{
+	EXPECT_EQ(len, ta_mismatch(p, len, seed));
+	munmap(p, len);
+	EXPECT_EQ(0, ta_free_handle(self->fd, handle));
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
+}
+
+/*
+ * A 2 MiB unit of a 4 KiB region is tracked in pieces once its accesses
+ * are seen concentrated: with only 256 KiB of one unit touched, that part
+ * ends on FAST and the rest of the unit stays on SLOW, also while the hot
+ * part is kept busy for a while after it came (no merge drags the rest
+ * along).  Tracked whole, the unit would be promoted whole.  Then
+ * auto_max_split lowered to 0 makes the busy unit whole again.
+ */
+TEST_F(at, hot_part_of_unit_4k)
+{
+	if (!self->ready)
+		return;
+	const size_t len = 8 * TA_MIB;
+	struct ta_region_create req;
+	struct ta_region_info info;
+	char *p, *u, *h;
+	int i;
+
+	p = at_filled_4k(_metadata, self, len, TA_HINT_COLD, 11, &req);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(TA_TIER_SLOW, req.tier);
+	u = p + AT_UNIT;
+	h = u + 512 * 1024;
+	ASSERT_EQ(0, at_set("auto_enabled", 1));
+	i = at_heat_until(h, AT_HOT, self->fast);
+	TH_LOG("the hot part on FAST after %d intervals", i);
+	EXPECT_LE(i, 100);
+	/* Busy a while longer: the pieces differ, so the unit stays split. */
+	for (int j = 0; j < 10; j++) {
+		ta_touch(h, AT_HOT);
+		at_sleep_intervals(1);
+	}
+	ASSERT_EQ(0, at_info(self->fd, req.handle, &info));
+	EXPECT_EQ(1, info.auto_split);
+	at_expect_hot_part(_metadata, self, p, len, u, h);
+	EXPECT_EQ((long)(AT_UNIT / TA_PAGE), ta_pages_on_node(p, AT_UNIT, self->slow));
+	EXPECT_EQ((long)(len / 2 / TA_PAGE), ta_pages_on_node(p + len / 2, len / 2, self->slow));
+	/* auto_max_split lowered to 0: the busy split unit is whole again. */
+	ASSERT_EQ(0, at_set("auto_max_split", 0));
+	ASSERT_EQ(0, at_set("auto_enabled", 1));
+	i = at_split_until(self->fd, req.handle, 0, h, AT_HOT);
+	TH_LOG("whole again %d intervals after auto_max_split=0", i);
+	EXPECT_LE(i, 100);
+	at_stop();
+	at_release(_metadata, self, p, len, 11, req.handle);
+}
+
 /*
  * A split unit merges back once its pieces have had the same last four
  * scans, and so gives its slot back: with one slot (auto_max_split=1), a
@@ -389,23 +416,20 @@ TEST_F(at, merge_frees_the_slot_4k)
 {
 	if (!self->ready)
 		return;
-	const size_t len = 8 * TA_MIB, unit = 2 * TA_MIB, hot = 256 * 1024;
-	const long hp = (long)(hot / TA_PAGE), rest = (long)((unit - hot) / TA_PAGE);
+	const size_t len = 8 * TA_MIB;
 	struct ta_region_create req;
 	struct ta_region_info info;
 	char *p, *u1, *u3;
 	int i;
 
 	ASSERT_EQ(0, at_set("auto_max_split", 1));
-	p = ta_create_map(self->fd, len, TA_HINT_COLD, TA_REGION_AUTO, &req);
+	p = at_filled_4k(_metadata, self, len, TA_HINT_COLD, 13, &req);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(TA_TIER_SLOW, req.tier);
-	u1 = p + unit;
-	u3 = p + 3 * unit;
-	ASSERT_EQ(0, at_set("auto_enabled", 0));
-	ta_fill(p, len, 13);
+	u1 = p + AT_UNIT;
+	u3 = p + 3 * AT_UNIT;
 	ASSERT_EQ(0, at_set("auto_enabled", 1));
-	i = at_heat_until(u1 + 512 * 1024, hot, self->fast);
+	i = at_heat_until(u1 + 512 * 1024, AT_HOT, self->fast);
 	TH_LOG("first unit's hot part on FAST after %d intervals", i);
 	ASSERT_LE(i, 100);
 	ASSERT_EQ(0, at_info(self->fd, req.handle, &info));
@@ -414,26 +438,16 @@ TEST_F(at, merge_frees_the_slot_4k)
 	i = at_split_until(self->fd, req.handle, 0, NULL, 0);
 	TH_LOG("first unit merged after %d intervals", i);
 	EXPECT_LE(i, 100);
-	i = at_heat_until(u3 + 1024 * 1024, hot, self->fast);
+	i = at_heat_until(u3 + 1024 * 1024, AT_HOT, self->fast);
 	TH_LOG("second unit's hot part on FAST after %d intervals", i);
 	EXPECT_LE(i, 100);
 	/* Busy a while longer, as a unit tracked whole would have come by now. */
 	for (int j = 0; j < 6; j++) {
-		ta_touch(u3 + 1024 * 1024, hot);
+		ta_touch(u3 + 1024 * 1024, AT_HOT);
 		at_sleep_intervals(1);
 	}
-	at_stop();
-	ta_touch(p, len);
-	TH_LOG("second unit: %ld of its %ld pages on FAST, %ld on SLOW",
-	       ta_pages_on_node(u3, unit, self->fast), (long)(unit / TA_PAGE),
-	       ta_pages_on_node(u3, unit, self->slow));
-	EXPECT_LE(hp * 9 / 10, ta_pages_on_node(u3 + 1024 * 1024, hot, self->fast));
-	EXPECT_EQ(rest, ta_pages_on_node(u3, unit, self->slow));
-	EXPECT_EQ(len, ta_mismatch(p, len, 13));
-	munmap(p, len);
-	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
-	ta_settle();
-	ta_expect_baseline(self->fd, &self->start);
+	at_expect_hot_part(_metadata, self, p, len, u3, u3 + 1024 * 1024);
+	at_release(_metadata, self, p, len, 13, req.handle);
 }
 
 /*
@@ -447,8 +461,8 @@ TEST_F(at, cold_part_of_unit_demoted_4k)
 {
 	if (!self->ready)
 		return;
-	const size_t len = 16 * TA_MIB, unit = 2 * TA_MIB, hot = 256 * 1024;
-	const long hp = (long)(hot / TA_PAGE), rest = (long)((unit - hot) / TA_PAGE);
+	const size_t len = 16 * TA_MIB, unit = AT_UNIT;
+	const long hp = (long)(AT_HOT / TA_PAGE);
 	uint64_t base = self->start.tier[TA_TIER_FAST].reserved_bytes;
 	struct ta_region_create req;
 	struct ta_region_info info;
@@ -457,18 +471,16 @@ TEST_F(at, cold_part_of_unit_demoted_4k)
 	int i;
 
 	ASSERT_EQ(0, at_set("auto_demote_wmark", 1));
-	p = ta_create_map(self->fd, len, TA_HINT_HOT, TA_REGION_AUTO, &req);
+	p = at_filled_4k(_metadata, self, len, TA_HINT_HOT, 12, &req);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(TA_TIER_FAST, req.tier);
 	u = p + unit;
 	h = u + 512 * 1024;
-	ASSERT_EQ(0, at_set("auto_enabled", 0));
-	ta_fill(p, len, 12);
 	ASSERT_EQ(0,
 		  ta_set_caps(self->fd, TA_TIER_FAST, base + 32 * TA_MIB, 0, TA_POLICY_ROUTE_SLOW));
 	ASSERT_EQ(0, at_set("auto_enabled", 1));
 	for (i = 1; i <= 100; i++) {
-		ta_touch(h, hot);
+		ta_touch(h, AT_HOT);
 		ASSERT_EQ(0, at_info(self->fd, req.handle, &info));
 		on = (long)(info.resident_bytes[TA_TIER_FAST] / TA_PAGE);
 		if (on <= hp)
@@ -477,22 +489,12 @@ TEST_F(at, cold_part_of_unit_demoted_4k)
 	}
 	TH_LOG("FAST holds %ld pages of the region (%ld hot) after %d intervals", on, hp, i);
 	EXPECT_LE(i, 100);
-	at_stop();
-	ta_touch(p, len);
-	TH_LOG("the touched unit: %ld of its %ld pages on FAST, %ld on SLOW; hot part %ld on FAST",
-	       ta_pages_on_node(u, unit, self->fast), (long)(unit / TA_PAGE),
-	       ta_pages_on_node(u, unit, self->slow), ta_pages_on_node(h, hot, self->fast));
-	EXPECT_LE(hp * 9 / 10, ta_pages_on_node(h, hot, self->fast));
-	EXPECT_EQ(rest, ta_pages_on_node(u, unit, self->slow));
+	at_expect_hot_part(_metadata, self, p, len, u, h);
 	EXPECT_EQ((long)(unit / TA_PAGE), ta_pages_on_node(p, unit, self->slow));
 	EXPECT_EQ((long)((len - 2 * unit) / TA_PAGE),
 		  ta_pages_on_node(p + 2 * unit, len - 2 * unit, self->slow));
-	EXPECT_EQ(len, ta_mismatch(p, len, 12));
-	munmap(p, len);
-	EXPECT_EQ(0, ta_free_handle(self->fd, req.handle));
 	ta_restore_cfg(self->fd, &self->cfg);
-	ta_settle();
-	ta_expect_baseline(self->fd, &self->start);
+	at_release(_metadata, self, p, len, 12, req.handle);
 }
 
 /*
