@@ -200,12 +200,14 @@ check-nodeps: all $(TEST_BINS)
 # slower under KASAN + kmemleak, and more so the longer each worker runs.)
 # Then the same on the KCSAN/lockdep kernel (2 x 10^5 fuzz operations take
 # ~3 min there, the whole lane ~7 min under TCG on 2 cores, so it runs as
-# many).  DEBUG_FUZZ_OPS_<variant> would set one lane's count.  After each
-# variant's run, hotplug_test on its kernel on the hotplug machine (memory
-# offline and hot-remove under KASAN, kmemleak and KCSAN).  Each lane runs
-# even when another failed; results in build/results/debug (kasan),
-# build/results/debug-kcsan, and build/results/debug[-kcsan]-hotplug.
+# many).  DEBUG_FUZZ_OPS_<variant> would set one lane's count.  Both boot
+# the hotplug machine (DEBUG_MACHINE; node 2, SLOW, all ZONE_MOVABLE), so
+# that hotplug_test's memory offline and hot-remove run under KASAN,
+# kmemleak and KCSAN in the same boot as the rest (FAST and NORMAL stay
+# ZONE_NORMAL).  Each lane runs even when the other failed; results in
+# build/results/debug-hotplug (kasan) and build/results/debug-kcsan-hotplug.
 DEBUG_VARIANTS ?= kasan kcsan
+DEBUG_MACHINE ?= hotplug
 DEBUG_TESTS ?= $(SELFTESTS) $(SELFTEST_SCRIPTS) $(filter %/libta-kernel,$(GUEST_TESTS))
 DEBUG_FUZZ_OPS ?= 200000
 DEBUG_TRINITY_OPS ?= 3000
@@ -215,9 +217,7 @@ check-debug: all
 	TA_GUEST_TESTS="$(DEBUG_TESTS)" \
 		TA_FUZZ_OPS=$(or $(DEBUG_FUZZ_OPS_$(v)),$(DEBUG_FUZZ_OPS)) \
 		TA_TRINITY_OPS=$(DEBUG_TRINITY_OPS) \
-		$(SRC)/tools/check-debug --variant $(v) || rc=1; \
-	TA_GUEST_TESTS="$(HOTPLUG_TESTS)" \
-		$(SRC)/tools/check-debug --variant $(v) --machine hotplug || rc=1;) \
+		$(SRC)/tools/check-debug --variant $(v) --machine $(DEBUG_MACHINE) || rc=1;) \
 	exit $$rc
 
 # The lists, one path a word (tools/check-debug reads print-guest-tests and
