@@ -990,7 +990,9 @@ static void *at_discarder(void *arg)
 		d.length = 64 * TA_PAGE;
 		ioctl(c->fd, TA_IOC_REGION_DISCARD, &d);
 		memset(c->y + d.offset, 0x5a, d.length);
-		ta_touch(c->y, c->ylen);
+		/* A few pieces of each unit: the units split and merge meanwhile. */
+		for (size_t off = 0; off < c->ylen; off += AT_UNIT)
+			ta_touch(c->y + off, AT_HOT);
 		k++;
 		atomic_fetch_add(&c->ops, 1);
 	}
@@ -1005,6 +1007,7 @@ TEST_F(at, concurrent_churn)
 	struct ta_region_create xr, yr;
 	pthread_t th[3];
 	int forks = 0, clones = 0;
+	uint32_t split = 0;
 	double t0;
 
 	/* Everything hot promotes, everything cold demotes, at once. */
@@ -1038,6 +1041,10 @@ TEST_F(at, concurrent_churn)
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 		forks++;
+		struct ta_region_info info;
+
+		if (!at_info(self->fd, yr.handle, &info) && info.auto_split > split)
+			split = info.auto_split;
 		if (!ioctl(self->fd, TA_IOC_REGION_CLONE, &cl)) {
 			char *q = mmap(NULL, cl.size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
 				       cl.offset);
@@ -1053,12 +1060,14 @@ TEST_F(at, concurrent_churn)
 	atomic_store(&c.stop, true);
 	for (int i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
-	TH_LOG("%ld operations, %d forks, %d clones; %lu promoted, %lu demoted bytes",
-	       atomic_load(&c.ops), forks, clones,
+	TH_LOG("%ld operations, %d forks, %d clones, up to %u units split; %lu promoted, %lu "
+	       "demoted bytes",
+	       atomic_load(&c.ops), forks, clones, split,
 	       (unsigned long)AT_STAT(self->fd, auto_promoted_bytes),
 	       (unsigned long)AT_STAT(self->fd, auto_demoted_bytes));
 	EXPECT_EQ(0, atomic_load(&c.errors));
 	EXPECT_LT(0, clones);
+	EXPECT_LT(0, split);
 	at_stop();
 	EXPECT_EQ(c.xlen, ta_mismatch(c.x, c.xlen, 11));
 	munmap(c.x, c.xlen);
