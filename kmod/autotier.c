@@ -301,9 +301,11 @@ int ta_auto_alloc(struct ta_region *r, gfp_t gfp)
 		return -ENOMEM;
 	}
 	/* Only whole 2 MiB units of 4 KiB regions split: no slots for others. */
+	if (r->flags & TA_REGION_HUGE)
+		return 0;
 	a->nr_splits = min_t(unsigned long, r->nr_pages >> TA_HUGE_ORDER,
 			     TA_AUTO_MAX_SPLIT);
-	if ((r->flags & TA_REGION_HUGE) || !a->nr_splits)
+	if (!a->nr_splits)
 		return 0;
 	a->pieces = kvcalloc(nr, sizeof(*a->pieces), gfp);
 	a->splits = kvcalloc(a->nr_splits, sizeof(*a->splits), gfp);
