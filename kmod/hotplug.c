@@ -13,11 +13,16 @@
  * it with the module's own migration: on MEM_GOING_OFFLINE every page of
  * every region in the block moves to another block of the same node
  * (ta_regions_evacuate()).  A page that finds no memory there (the node is
- * full, or this is its last block) goes where its tier's policy routes
- * (TA_POLICY_ROUTE_SLOW: the next slower tier on another node, counted as
- * a reroute and a move).  If one cannot move (pinned, or the policy fails,
- * or nothing slower has room), the offline fails with -EBUSY at once,
- * instead of retrying until a signal, with one line in the log saying why.
+ * full, this is its last block, or its region's memory cgroup is at its
+ * limit) goes where its tier's policy routes (TA_POLICY_ROUTE_SLOW: the
+ * next slower tier on another node, counted as a reroute and a move), but
+ * only once a first pass found no page held.  If one cannot move (pinned,
+ * or the policy fails, or nothing slower has room), the offline fails
+ * with -EBUSY in bounded time (a held page is looked at again a few times,
+ * 20 ms apart, as it may be held only for a moment), instead of retrying
+ * until a signal, with one line in the log saying why.  A page allocated
+ * before the block was isolated is found too: each look waits for the
+ * fills in flight (move_lock, ta.h).
  *
  * Hot-remove: when a tier's node loses its last online memory it leaves
  * N_MEMORY and the tier is unavailable (TA_TIER_INFO_OFFLINE, read at
@@ -117,7 +122,7 @@ static int ta_hotplug_notify(struct notifier_block *nb, unsigned long action,
 			(u64)PFN_PHYS(arg->start_pfn),
 			(u64)PFN_PHYS(end_pfn) - 1, ev.pinned);
 	if (ev.full)
-		pr_info("memory offline [%#llx-%#llx] refused: %lu pages of regions found no memory on node %d, and tier %s (policy %s) has no slower tier with room\n",
+		pr_info("memory offline [%#llx-%#llx] refused: %lu pages of regions found no memory on node %d (or in their memory cgroup), and tier %s (policy %s) has no slower tier with room\n",
 			(u64)PFN_PHYS(arg->start_pfn),
 			(u64)PFN_PHYS(end_pfn) - 1, ev.full,
 			ta_tier_node(ev.full_tier), ta_tier_names[ev.full_tier],

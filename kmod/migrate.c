@@ -506,12 +506,35 @@ static void ta_evacuate_left(struct ta_evac *ev, u32 tier, bool pinned,
 }
 
 /*
+ * A page (or folio) of tier @tier at @i found no memory on its node: in the
+ * first pass it stays and is counted; in the second it goes to a slower
+ * tier if the policy routes (ta_evacuate_route()).  False if it stays.
+ */
+static bool ta_evacuate_nomem(struct ta_move_ctx *c, unsigned long i,
+			      bool chunk, struct ta_evac *ev)
+{
+	u32 tier = c->r->page_tier[i];
+	unsigned long n = chunk ? TA_HUGE_NR : 1;
+
+	if (!ev->route) {
+		ev->unplaced += n;
+		return false;
+	}
+	if (ta_evacuate_route(c, i, chunk, ev))
+		return true;
+	ta_evacuate_left(ev, tier, false, n);
+	return false;
+}
+
+/*
  * Evacuate one batch; move_lock is held for write and the batch is
  * unmapped.  A 2 MiB folio (it lies in one memory block) moves whole, to a
  * folio or 512 pages on its node, or stays; 4 KiB pages move one by one.
- * What finds no memory on its node goes to a slower tier if the policy
- * routes (ta_evacuate_route()); so does everything after it from that
- * node (@ev->nomem_nid), without another round of reclaim per page.
+ * What finds no memory on its node is left for the second pass, which
+ * routes it (ta_evacuate_nomem()); so is everything after it of this
+ * region from that node (@ev->nomem_nid), without another round of
+ * reclaim per page.  The failure may be the region's memory cgroup's,
+ * which is why it is not carried over to other regions.
  */
 static void ta_evacuate_locked(struct ta_move_ctx *c, unsigned long first,
 			       unsigned long n, unsigned long start_pfn,
@@ -534,10 +557,8 @@ static void ta_evacuate_locked(struct ta_move_ctx *c, unsigned long first,
 		if (c->nid != ev->nomem_nid && ta_move_chunk(c, first))
 			return;
 		ev->nomem_nid = c->nid;
-		if (ta_evacuate_route(c, first, true, ev))
-			return;
-		ta_chunk_thaw(r, first);
-		ta_evacuate_left(ev, c->dst, false, TA_HUGE_NR);
+		if (!ta_evacuate_nomem(c, first, true, ev))
+			ta_chunk_thaw(r, first);
 		return;
 	}
 	for (i = first; i < first + n; i++) {
@@ -545,22 +566,27 @@ static void ta_evacuate_locked(struct ta_move_ctx *c, unsigned long first,
 
 		if (!old || !ta_pfn_in(old, start_pfn, end_pfn))
 			continue;
+		/*
+		 * Unmapped, under move_lock: a reference besides the region's
+		 * is a hold (ta_move_page() checks again, by freezing).
+		 */
+		if (page_count(old) != 1) {
+			ta_evacuate_left(ev, r->page_tier[i], true, 1);
+			continue;
+		}
 		newp = page_to_nid(old) == ev->nomem_nid ? NULL :
 		       ta_alloc_chunk(r, page_to_nid(old), 0, false);
 		if (newp && ta_move_page(r, i, newp))
 			continue;
 		if (newp) {
+			/* Held: ta_move_page() could not freeze it. */
 			__free_page(newp);
 			ta_evacuate_left(ev, r->page_tier[i], true, 1);
 			continue;
 		}
 		/* Each failure costs a round of reclaim: once is enough. */
 		ev->nomem_nid = page_to_nid(old);
-		if (!ta_evacuate_route(c, i, false, ev)) {
-			/* Held, or no memory here nor where it could go. */
-			ta_evacuate_left(ev, r->page_tier[i],
-					 page_count(old) > 1, 1);
-		}
+		ta_evacuate_nomem(c, i, false, ev);
 	}
 }
 
@@ -569,9 +595,11 @@ static void ta_evacuate_locked(struct ta_move_ctx *c, unsigned long first,
  * is in [start_pfn, end_pfn) to another page of the same node.  The kernel
  * has isolated the range, so the allocator hands out nothing in it.  The
  * tier does not change: no reservation, cap or token bucket is touched.
- * A page that finds no memory on its node (the node is full, or this is
- * its last memory going) goes to the next slower tier if its tier's
- * policy routes there: that is a move, counted and reserved as one.
+ * A page that finds no memory on its node (the node is full, this is
+ * its last memory going, or the region's memory cgroup is at its limit)
+ * goes, in the second pass (@ev->route), to the next slower tier if its
+ * tier's policy routes there: that is a move, counted and reserved as
+ * one.
  * Batches move as ta_region_move() moves them: unmapped and swapped under
  * move_lock held for write, pinned pages left in place.  @ev counts the
  * pages left in the range (pinned, or nowhere to go) and those routed.
@@ -582,20 +610,22 @@ void ta_region_evacuate(struct ta_region *r, unsigned long start_pfn,
 {
 	struct ta_move_ctx c = { .r = r, .scratch = scratch };
 	unsigned long i, n;
-	bool hit;
 
+	ev->nomem_nid = NUMA_NO_NODE;
 	for (i = 0; i < r->nr_pages; i += n) {
 		n = min_t(unsigned long, TA_MOVE_BATCH, r->nr_pages - i);
-		down_read(&r->move_lock);
-		hit = ta_batch_in(r, i, n, start_pfn, end_pfn);
-		up_read(&r->move_lock);
-		if (!hit)
-			continue;
+		/*
+		 * For write even to look: a fill in flight (move_lock for
+		 * read) may hold a page it took from the range before the
+		 * range was isolated; once it has published it, it is seen.
+		 */
 		down_write(&r->move_lock);
-		unmap_mapping_range(ta_mapping,
-				    (loff_t)(r->pgoff + i) << PAGE_SHIFT,
-				    (loff_t)n << PAGE_SHIFT, 1);
-		ta_evacuate_locked(&c, i, n, start_pfn, end_pfn, ev);
+		if (ta_batch_in(r, i, n, start_pfn, end_pfn)) {
+			unmap_mapping_range(ta_mapping,
+					    (loff_t)(r->pgoff + i) << PAGE_SHIFT,
+					    (loff_t)n << PAGE_SHIFT, 1);
+			ta_evacuate_locked(&c, i, n, start_pfn, end_pfn, ev);
+		}
 		up_write(&r->move_lock);
 		cond_resched();
 	}

@@ -22,6 +22,7 @@
  * one reference per folio, taken on behalf of all its entries in @pages.
  */
 #include <linux/capability.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
@@ -361,27 +362,19 @@ void ta_region_put(struct ta_region *r)
 }
 
 /*
- * Memory offline of [start_pfn, end_pfn) (hotplug.c): move the pages every
- * live region has there elsewhere on their node.  The list lock is held
- * only to step from one region to the next: each region is worked on with
- * a reference of its own, dropped once the next one is held, so that the
- * last put (which takes the list lock) never runs under it.  A region
- * whose last reference is gone is being freed, pages and all: skipped.
- * @ev counts the pages left in the range (pinned, or nowhere to go) and
- * those routed to another tier.  Returns 0, or -EINTR on a signal
- * (offlining is interruptible), -ENOMEM.
+ * One pass of memory offline over every live region (ta_regions_evacuate()).
+ * The list lock is held only to step from one region to the next: each
+ * region is worked on with a reference of its own, dropped once the next
+ * one is held, so that the last put (which takes the list lock) never runs
+ * under it.  A region whose last reference is gone is being freed, pages
+ * and all: skipped.
  */
-int ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn,
-			struct ta_evac *ev)
+static int ta_regions_walk(unsigned long start_pfn, unsigned long end_pfn,
+			   struct page **scratch, struct ta_evac *ev)
 {
 	struct ta_region *r, *prev = NULL;
-	struct page **scratch;
 	int ret = 0;
 
-	/* For a 2 MiB chunk moved as 4 KiB pages when no folio is free. */
-	scratch = kmalloc_array(TA_HUGE_NR, sizeof(*scratch), GFP_KERNEL);
-	if (!scratch)
-		return -ENOMEM;
 	mutex_lock(&ta_region_list_lock);
 	list_for_each_entry(r, &ta_region_list, list) {
 		if (!kref_get_unless_zero(&r->kref))
@@ -401,6 +394,54 @@ int ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn,
 out:
 	if (prev)
 		ta_region_put(prev);
+	return ret;
+}
+
+/*
+ * A page held when offline looks may be held only for a moment: an munmap
+ * drops its references after the TLB flush, a get_user_pages() copies
+ * and lets go.  The first pass is tried again this often, this long apart,
+ * before a held page refuses the offline (the kernel's own offline
+ * migration retries likewise, but until a signal).
+ */
+#define TA_EVAC_RETRIES		4
+#define TA_EVAC_RETRY_MS	20
+
+/*
+ * Memory offline of [start_pfn, end_pfn) (hotplug.c): move the pages every
+ * live region has there elsewhere on their node.  What finds no room on its
+ * node is routed to a slower tier only in a second pass, and only if the
+ * first found nothing held: an offline that a pinned page refuses anyway
+ * sends nobody's pages to a slower tier (a pin taken between the passes
+ * still can).  @ev counts the pages left in the range (pinned, or nowhere
+ * to go) and those routed to another tier.  Returns 0, or -EINTR on a
+ * signal (offlining is interruptible), -ENOMEM.  Pages moved stay where
+ * they went if the offline fails later on (MEM_CANCEL_OFFLINE is not
+ * undone): on their node, or routed.
+ */
+int ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn,
+			struct ta_evac *ev)
+{
+	struct page **scratch;
+	int pass, ret;
+
+	/* For a 2 MiB chunk moved as 4 KiB pages when no folio is free. */
+	scratch = kmalloc_array(TA_HUGE_NR, sizeof(*scratch), GFP_KERNEL);
+	if (!scratch)
+		return -ENOMEM;
+	ev->route = false;
+	for (pass = 0;; pass++) {
+		ev->pinned = 0;
+		ev->unplaced = 0;
+		ret = ta_regions_walk(start_pfn, end_pfn, scratch, ev);
+		if (ret || !ev->pinned || pass == TA_EVAC_RETRIES)
+			break;
+		msleep(TA_EVAC_RETRY_MS);
+	}
+	if (!ret && !ev->pinned && ev->unplaced) {
+		ev->route = true;
+		ret = ta_regions_walk(start_pfn, end_pfn, scratch, ev);
+	}
 	kfree(scratch);
 	return ret;
 }
@@ -421,7 +462,9 @@ static int ta_region_populate(struct ta_region *r)
 		ret = ta_throttle(r->tier, bytes, false, &added);
 		if (ret)
 			return ret;
+		down_read(&r->move_lock);	/* for memory offline: see ta.h */
 		ret = ta_region_fill(r, i, n, NULL);
+		up_read(&r->move_lock);
 		if (ret < 0) {
 			ta_throttle_refund(r->tier, added);
 			ta_stat_add(r->tier, TA_STAT_FAULT_FAILURES, 1);
@@ -595,8 +638,13 @@ struct ta_region *ta_region_clone(struct ta_region *src,
 		if (ret)
 			break;
 		/* Still there?  If not, nothing was copied: no charge. */
-		ret = ta_chunk_present(src, i) ?
-		      ta_region_fill(r, i, n, src) : -ENODATA;
+		ret = -ENODATA;
+		if (ta_chunk_present(src, i)) {
+			/* Two regions' locks, in this order only: see ta.h. */
+			down_read_nested(&r->move_lock, SINGLE_DEPTH_NESTING);
+			ret = ta_region_fill(r, i, n, src);
+			up_read(&r->move_lock);
+		}
 		if (ret < 0)
 			ta_throttle_refund(r->page_tier[i], added);
 		if (ret == -ENODATA) {

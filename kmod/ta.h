@@ -73,6 +73,10 @@ extern const char * const ta_tier_names[TA_NR_TIERS];
  *  - @move_lock: page faults hold it for read while they look a page up and
  *    map it; migration and discard hold it for write while they unmap,
  *    copy, swap or free pages, so no fault can map a page being replaced.
+ *    Every fill (fault, populate, clone) holds it for read from the
+ *    allocation of a chunk to its publication, so a holder for write sees
+ *    no page that is allocated and not yet in @pages (memory offline
+ *    relies on it: a page taken before its block was isolated is found).
  *  - @pages_lock: serialises publishing a newly allocated 2 MiB chunk into
  *    @pages (faults race each other under the read side of @move_lock; a
  *    4 KiB page is published with cmpxchg()).  A chunk is published whole:
@@ -98,6 +102,10 @@ extern const char * const ta_tier_names[TA_NR_TIERS];
  *   mem_hotplug_lock -> ta_region_list_lock, never nested with move_lock
  *   (memory offline, ta_regions_evacuate(): the notifier is called with
  *   device_hotplug_lock, cpus_read_lock and mem_hotplug_lock held)
+ *   a clone's source move_lock (read) -> ta_region_list_lock (the new
+ *   region goes on the list, where memory offline finds it, before it is
+ *   reachable from user space), and -> the new region's move_lock (read,
+ *   nested: the copy fills it)
  *   mmap_lock -> move_lock (write): a first touch of a chunk whose tier has
  *   no memory online drops its read hold and moves the chunk's reservation
  *   to the tier the policy routes to (ta_fault_reroute())
@@ -306,11 +314,13 @@ int ta_throttle(u32 tier, u64 bytes, bool interruptible, u64 *added);
 /* hotplug.c */
 /* What a memory offline did with the regions' pages in its range. */
 struct ta_evac {
+	bool route;		/* second pass: what finds no room may leave its node */
 	unsigned long pinned;	/* pages left: held by someone else */
+	unsigned long unplaced;	/* first pass: pages that found no room on their node */
 	unsigned long full;	/* pages left: no memory where they may go */
 	u32 full_tier;		/* the tier of the last such page */
 	unsigned long routed;	/* pages moved to a slower tier's node */
-	int nomem_nid;		/* a node already found full, or NUMA_NO_NODE */
+	int nomem_nid;		/* this region's node found full, or NUMA_NO_NODE */
 };
 
 gfp_t ta_hotplug_gfp(int nid);

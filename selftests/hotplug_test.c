@@ -6,13 +6,14 @@
  * SIGBUS), placement checked with move_pages(2), regions move into and out
  * of the node, a memory block holding a region's pages goes offline under a
  * process writing them (the pages move to another block of the node, data
- * intact) or, while one is held, fails with EBUSY; a fork shares and a
+ * intact) or, while one is held, fails with EBUSY; blocks go offline
+ * under fills in flight (faults, populate, clone); a fork shares and a
  * clone copies a region there; all of the node goes offline (hot-remove):
  * the tier is flagged TA_TIER_INFO_OFFLINE, its pages and its allocations
  * follow the cap policy (routed to the next slower tier, or refused), and
  * it is back once the memory is onlined; a block offline on a full node
- * routes its pages to the slower tier; and memory and accounting return to
- * where they were.
+ * routes its pages to the slower tier, but routes nothing while a page is
+ * held; and memory and accounting return to where they were.
  * Every test SKIPs on a machine where no tier's node is all movable.  The
  * last two set NORMAL's node to the movable one and SLOW's to another
  * (restored at the end, with TA_TIER_INFO_OVERRIDE left set: run them
@@ -490,6 +491,160 @@ TEST_F(movable, offline_busy_while_held)
 }
 
 /*
+ * A thread that keeps filling fresh 2 MiB regions on the movable node, each
+ * one HUGE chunk: by a fault, or (@populate) by TA_REGION_POPULATE and a
+ * clone of the region; it publishes the memory block of the newest chunk.
+ * While @hold is set it frees nothing (up to FILL_KEEP regions, then it
+ * waits), so that a page an offline missed stays in the block.
+ */
+#define FILL_KEEP 16
+
+struct filler {
+	pthread_t thread;
+	int fd;
+	uint32_t tier;
+	bool populate;
+	volatile bool stop, hold;
+	volatile bool filling; /* a fill may be under way */
+	volatile long blk;
+	unsigned long rounds, bad;
+};
+
+struct fill_kept {
+	char *p;
+	uint32_t handle;
+};
+
+static void fill_release(struct filler *w, struct fill_kept *k, int *n)
+{
+	while (*n > 0) {
+		struct fill_kept *e = &k[--*n];
+
+		if (ta_mismatch(e->p, 2 * TA_MIB, 71) != 2 * TA_MIB)
+			w->bad++;
+		munmap(e->p, 2 * TA_MIB);
+		ta_free_handle(w->fd, e->handle);
+	}
+}
+
+static void *filler_fn(void *arg)
+{
+	const size_t len = 2 * TA_MIB;
+	unsigned long long bs = block_bytes();
+	struct fill_kept kept[2 * FILL_KEEP];
+	struct filler *w = arg;
+	struct ta_region_create req;
+	struct ta_region_clone cl;
+	int nkept = 0;
+	char *p, *q;
+
+	while (!w->stop) {
+		if (!w->hold)
+			fill_release(w, kept, &nkept);
+		if (nkept >= FILL_KEEP) {
+			usleep(1000);
+			continue;
+		}
+		w->filling = true;
+		p = ta_create_map(w->fd, len, w->tier,
+				  TA_REGION_TIER | TA_REGION_HUGE |
+					  (w->populate ? TA_REGION_POPULATE : 0),
+				  &req);
+		if (!p) {
+			w->filling = false;
+			w->bad++;
+			continue;
+		}
+		ta_fill(p, len, 71);
+		if (!w->populate)
+			w->filling = false;
+		w->blk = block_of(p, bs);
+		kept[nkept++] = (struct fill_kept){ p, req.handle };
+		if (w->populate) {
+			memset(&cl, 0, sizeof(cl));
+			cl.src_fd = w->fd;
+			cl.src_handle = req.handle;
+			q = MAP_FAILED;
+			if (!ioctl(w->fd, TA_IOC_REGION_CLONE, &cl))
+				q = mmap(NULL, cl.size, PROT_READ, MAP_SHARED, w->fd, cl.offset);
+			w->filling = false;
+			if (q == MAP_FAILED)
+				w->bad++;
+			else
+				kept[nkept++] = (struct fill_kept){ q, cl.handle };
+		}
+		w->rounds++;
+	}
+	fill_release(w, kept, &nkept);
+	return NULL;
+}
+
+/*
+ * Fills in flight while a block goes offline: one thread faults fresh HUGE
+ * chunks on the movable node, another populates regions at creation and
+ * clones them, and the block holding the newest chunk goes offline and
+ * online again, round after round, the regions kept meanwhile.  A chunk a
+ * fill took from the block before the block was isolated, and had not yet
+ * published, must still be found and moved: nothing is held and the node
+ * has room, so every offline succeeds.  (The module before this test
+ * looked without waiting for fills in flight: the kernel then found an
+ * unmovable page in the block and retried until block_set()'s bound.)
+ * The fillers saw their data throughout, and memory and accounting return
+ * to where they were.
+ */
+TEST_F(movable, offline_races_fills)
+{
+	struct filler w[2] = {};
+	int i, done = 0, tries, ret;
+	double t0;
+	long blk;
+
+	if (!self->ready)
+		return;
+	ASSERT_NE(0, block_bytes());
+	for (i = 0; i < 2; i++) {
+		w[i].fd = self->fd;
+		w[i].tier = self->tier;
+		w[i].populate = i;
+		w[i].blk = -1;
+		ASSERT_EQ(0, pthread_create(&w[i].thread, NULL, filler_fn, &w[i]));
+	}
+	t0 = ta_now();
+	for (i = 0; i < 32; i++) {
+		for (tries = 0, blk = -1; tries < 100 && (blk < 0 || !block_online(blk)); tries++) {
+			usleep(20 * 1000);
+			blk = w[i % 2].blk;
+		}
+		if (blk < 0 || !block_online(blk))
+			continue;
+		w[0].hold = w[1].hold = true;
+		/* Start when a fill is likely under way (a short, bounded wait). */
+		for (tries = 0; tries < 1000 && !w[i % 2].filling; tries++)
+			usleep(100);
+		ret = block_set(blk, "offline", 30);
+		EXPECT_EQ(0, ret)
+		TH_LOG("round %d: offline memory%ld under fills: %s", i, blk, strerror(-ret));
+		if (!block_online(blk)) {
+			EXPECT_EQ(0, block_set(blk, "online_movable", 60));
+			done++;
+		}
+		w[0].hold = w[1].hold = false;
+	}
+	for (i = 0; i < 2; i++) {
+		w[i].stop = true;
+		pthread_join(w[i].thread, NULL);
+		EXPECT_EQ(0, w[i].bad);
+		EXPECT_LT(0, w[i].rounds);
+	}
+	TH_LOG("%d blocks offline and online again in %.1f s; %lu and %lu regions filled", done,
+	       ta_now() - t0, w[0].rounds, w[1].rounds);
+	EXPECT_LE(16, done);
+	ta_settle();
+	ta_expect_baseline(self->fd, &self->start);
+	expect_free_back(_metadata, self->node, self->free_start);
+}
+
+/*
  * A fork shares a region on the movable node (the child's writes are the
  * parent's), and TA_IOC_REGION_CLONE copies it onto the same node; both
  * 4 KiB and HUGE, placement by move_pages(2).
@@ -725,9 +880,12 @@ TEST_F(movable, node_offline)
  * A block goes offline while the rest of the node is full: NORMAL on the
  * movable node keeps two blocks online, a region fills them until a fault
  * finds no page, then the block holding a 4 KiB and a HUGE region's first
- * pages goes offline.  ROUTE_SLOW: it succeeds, what found no room on the
- * node went to SLOW's node (counted as reroutes and moves), nothing is
- * left in the block and every byte is intact.
+ * pages goes offline.  First with a page of the 4 KiB region in a pipe:
+ * refused with EBUSY, and nobody's pages went to SLOW (an offline that a
+ * held page refuses anyway routes nothing; the module before this check
+ * routed first).  Then, the pipe read, ROUTE_SLOW: it succeeds, what found
+ * no room on the node went to SLOW's node (counted as reroutes and moves),
+ * nothing is left in the block and every byte is intact.
  */
 TEST_F(movable, block_offline_node_full)
 {
@@ -737,8 +895,10 @@ TEST_F(movable, block_offline_node_full)
 	long blk[256], keep0, keep1 = -1, on_slow = 0;
 	struct ta_stats st0, st1;
 	size_t flen, fhit;
-	int onode, i, n, ret;
+	int onode, i, n, ret, pfd[2];
+	struct iovec iov;
 	char *p[2], *f;
+	char buf[TA_PAGE];
 
 	if (!self->ready)
 		return;
@@ -774,6 +934,28 @@ TEST_F(movable, block_offline_node_full)
 	ASSERT_LT(fhit, flen) TH_LOG("node %d never filled up", self->node);
 	TH_LOG("node %d full after %zu MiB, %lld KiB free", self->node, fhit >> 20,
 	       ta_node_free(self->node) >> 10);
+
+	ASSERT_EQ(0, ta_get_stats(self->fd, &st0));
+	ASSERT_EQ(0, pipe(pfd));
+	iov.iov_base = p[0];
+	iov.iov_len = TA_PAGE;
+	ASSERT_EQ(TA_PAGE, vmsplice(pfd[1], &iov, 1, 0));
+	ret = block_set(keep0, "offline", 120);
+	EXPECT_EQ(-EBUSY, ret)
+	TH_LOG("offline memory%ld on a full node, a page in a pipe: %s", keep0, strerror(-ret));
+	ASSERT_EQ(0, ta_get_stats(self->fd, &st1));
+	EXPECT_EQ(st0.tier[TA_TIER_NORMAL].reroutes, st1.tier[TA_TIER_NORMAL].reroutes);
+	for (i = 0; i < 2; i++) {
+		ta_touch(p[i], len);
+		EXPECT_EQ(0, ta_pages_on_node(p[i], len, onode))
+		TH_LOG("region %d: pages routed to node %d by an offline that was refused", i,
+		       onode);
+		EXPECT_EQ(len, ta_mismatch(p[i], len, 51 + i));
+	}
+	ASSERT_EQ(TA_PAGE, read(pfd[0], buf, sizeof(buf)));
+	EXPECT_EQ(TA_PAGE, ta_mismatch(buf, TA_PAGE, 51));
+	close(pfd[0]);
+	close(pfd[1]);
 
 	ASSERT_EQ(0, ta_get_stats(self->fd, &st0));
 	ret = block_set(keep0, "offline", 120);
