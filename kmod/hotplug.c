@@ -21,8 +21,8 @@
  * with -EBUSY in bounded time (a held page is looked at again a few times,
  * 20 ms apart, as it may be held only for a moment), instead of retrying
  * until a signal, with one line in the log saying why.  A page allocated
- * before the block was isolated is found too: each look waits for the
- * fills in flight (move_lock, ta.h).
+ * before the block was isolated is found too: the walk of each region
+ * first waits for its fills in flight (move_lock, ta.h).
  *
  * Hot-remove: when a tier's node loses its last online memory it leaves
  * N_MEMORY and the tier is unavailable (TA_TIER_INFO_OFFLINE, read at
@@ -33,8 +33,9 @@
  *
  * Locking: the notifier runs under device_hotplug_lock, cpus_read_lock and
  * mem_hotplug_lock held for write, with the range isolated.  It takes the
- * region list lock, then one region's move_lock (write), i_mmap_rwsem and
- * page table locks (unmap_mapping_range()), and allocates pages: the
+ * region list lock to step to the next region and, not nested with it,
+ * one region's move_lock (write), i_mmap_rwsem and page table locks
+ * (unmap_mapping_range()), and allocates pages: the
  * kernel's own offline migration (do_migrate_range()) allocates under the
  * same locks, and no TierAlloc path takes a hotplug lock under
  * move_lock, mmap_lock or the list lock, so there is no inversion.

@@ -506,6 +506,23 @@ static void ta_evacuate_left(struct ta_evac *ev, u32 tier, bool pinned,
 }
 
 /*
+ * Is @nid known to have no room for this region's pages?  Its own failure
+ * counts for the rest of the region; any region's, in a retry pass (which
+ * is about the held pages: the others found no room a moment ago).
+ */
+static bool ta_evac_nomem_known(const struct ta_evac *ev, int nid)
+{
+	return nid == ev->nomem_nid ||
+	       (ev->retry && node_isset(nid, ev->nomem_nodes));
+}
+
+static void ta_evac_nomem_seen(struct ta_evac *ev, int nid)
+{
+	ev->nomem_nid = nid;
+	node_set(nid, ev->nomem_nodes);
+}
+
+/*
  * A page (or folio) of tier @tier at @i found no memory on its node: in the
  * first pass it stays and is counted; in the second it goes to a slower
  * tier if the policy routes (ta_evacuate_route()).  False if it stays.
@@ -554,9 +571,9 @@ static void ta_evacuate_locked(struct ta_move_ctx *c, unsigned long first,
 			ta_evacuate_left(ev, c->dst, true, TA_HUGE_NR);
 			return;
 		}
-		if (c->nid != ev->nomem_nid && ta_move_chunk(c, first))
+		if (!ta_evac_nomem_known(ev, c->nid) && ta_move_chunk(c, first))
 			return;
-		ev->nomem_nid = c->nid;
+		ta_evac_nomem_seen(ev, c->nid);
 		if (!ta_evacuate_nomem(c, first, true, ev))
 			ta_chunk_thaw(r, first);
 		return;
@@ -574,7 +591,7 @@ static void ta_evacuate_locked(struct ta_move_ctx *c, unsigned long first,
 			ta_evacuate_left(ev, r->page_tier[i], true, 1);
 			continue;
 		}
-		newp = page_to_nid(old) == ev->nomem_nid ? NULL :
+		newp = ta_evac_nomem_known(ev, page_to_nid(old)) ? NULL :
 		       ta_alloc_chunk(r, page_to_nid(old), 0, false);
 		if (newp && ta_move_page(r, i, newp))
 			continue;
@@ -585,7 +602,7 @@ static void ta_evacuate_locked(struct ta_move_ctx *c, unsigned long first,
 			continue;
 		}
 		/* Each failure costs a round of reclaim: once is enough. */
-		ev->nomem_nid = page_to_nid(old);
+		ta_evac_nomem_seen(ev, page_to_nid(old));
 		ta_evacuate_nomem(c, i, false, ev);
 	}
 }
@@ -611,21 +628,30 @@ void ta_region_evacuate(struct ta_region *r, unsigned long start_pfn,
 	struct ta_move_ctx c = { .r = r, .scratch = scratch };
 	unsigned long i, n;
 
+	bool hit;
+
 	ev->nomem_nid = NUMA_NO_NODE;
+	/*
+	 * A fill in flight (move_lock held for read from allocation to
+	 * publication) may hold a page it took from the range before the
+	 * range was isolated.  Once move_lock has been ours for write, every
+	 * such page is published, and no fill can take another from the
+	 * range: looking under the read side is enough from then on.
+	 */
+	down_write(&r->move_lock);
+	up_write(&r->move_lock);
 	for (i = 0; i < r->nr_pages; i += n) {
 		n = min_t(unsigned long, TA_MOVE_BATCH, r->nr_pages - i);
-		/*
-		 * For write even to look: a fill in flight (move_lock for
-		 * read) may hold a page it took from the range before the
-		 * range was isolated; once it has published it, it is seen.
-		 */
+		down_read(&r->move_lock);
+		hit = ta_batch_in(r, i, n, start_pfn, end_pfn);
+		up_read(&r->move_lock);
+		if (!hit)
+			continue;
 		down_write(&r->move_lock);
-		if (ta_batch_in(r, i, n, start_pfn, end_pfn)) {
-			unmap_mapping_range(ta_mapping,
-					    (loff_t)(r->pgoff + i) << PAGE_SHIFT,
-					    (loff_t)n << PAGE_SHIFT, 1);
-			ta_evacuate_locked(&c, i, n, start_pfn, end_pfn, ev);
-		}
+		unmap_mapping_range(ta_mapping,
+				    (loff_t)(r->pgoff + i) << PAGE_SHIFT,
+				    (loff_t)n << PAGE_SHIFT, 1);
+		ta_evacuate_locked(&c, i, n, start_pfn, end_pfn, ev);
 		up_write(&r->move_lock);
 		cond_resched();
 	}

@@ -430,7 +430,9 @@ int ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn,
 	if (!scratch)
 		return -ENOMEM;
 	ev->route = false;
+	nodes_clear(ev->nomem_nodes);
 	for (pass = 0;; pass++) {
+		ev->retry = pass > 0;
 		ev->pinned = 0;
 		ev->unplaced = 0;
 		ret = ta_regions_walk(start_pfn, end_pfn, scratch, ev);
@@ -439,6 +441,7 @@ int ta_regions_evacuate(unsigned long start_pfn, unsigned long end_pfn,
 		msleep(TA_EVAC_RETRY_MS);
 	}
 	if (!ret && !ev->pinned && ev->unplaced) {
+		ev->retry = false;
 		ev->route = true;
 		ret = ta_regions_walk(start_pfn, end_pfn, scratch, ev);
 	}

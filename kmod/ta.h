@@ -21,6 +21,7 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/nodemask.h>
 #include <linux/percpu.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
@@ -315,12 +316,14 @@ int ta_throttle(u32 tier, u64 bytes, bool interruptible, u64 *added);
 /* What a memory offline did with the regions' pages in its range. */
 struct ta_evac {
 	bool route;		/* second pass: what finds no room may leave its node */
+	bool retry;		/* a first pass again, for pages that were held */
 	unsigned long pinned;	/* pages left: held by someone else */
 	unsigned long unplaced;	/* first pass: pages that found no room on their node */
 	unsigned long full;	/* pages left: no memory where they may go */
 	u32 full_tier;		/* the tier of the last such page */
 	unsigned long routed;	/* pages moved to a slower tier's node */
 	int nomem_nid;		/* this region's node found full, or NUMA_NO_NODE */
+	nodemask_t nomem_nodes;	/* nodes any region found full, for retries */
 };
 
 gfp_t ta_hotplug_gfp(int nid);

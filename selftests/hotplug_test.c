@@ -491,21 +491,24 @@ TEST_F(movable, offline_busy_while_held)
 }
 
 /*
- * A thread that keeps filling fresh 2 MiB regions on the movable node, each
- * one HUGE chunk: by a fault, or (@populate) by TA_REGION_POPULATE and a
- * clone of the region; it publishes the memory block of the newest chunk.
- * While @hold is set it frees nothing (up to FILL_KEEP regions, then it
- * waits), so that a page an offline missed stays in the block.
+ * A thread that keeps filling fresh 2 MiB HUGE regions on the movable node
+ * (one chunk each, so that each fill is a region's first): by a fault, or
+ * (@populate) by TA_REGION_POPULATE and a clone of the region.  It stamps
+ * each region and publishes the memory block of the newest.  Regions made
+ * since @hold was last set are kept until it is cleared (up to FILL_KEEP,
+ * then it waits), so that a page an offline missed would stay in the
+ * block; the others are freed at once.
  */
-#define FILL_KEEP 16
+#define FILL_KEEP 8
 
 struct filler {
 	pthread_t thread;
 	int fd;
 	uint32_t tier;
 	bool populate;
-	volatile bool stop, hold;
-	volatile bool filling; /* a fill may be under way */
+	volatile bool stop;
+	volatile unsigned int hold; /* 0, or the generation of the hold */
+	volatile bool filling;	    /* a fill may be under way */
 	volatile long blk;
 	unsigned long rounds, bad;
 };
@@ -513,40 +516,47 @@ struct filler {
 struct fill_kept {
 	char *p;
 	uint32_t handle;
+	unsigned int gen; /* hold generation it was made under, or 0 */
 };
 
-static void fill_release(struct filler *w, struct fill_kept *k, int *n)
+/* Free the kept regions not made under the current hold (all if @all). */
+static void fill_release(struct filler *w, struct fill_kept *k, int *n, bool all)
 {
-	while (*n > 0) {
-		struct fill_kept *e = &k[--*n];
+	unsigned int gen = w->hold;
+	int i, m = 0;
 
-		if (ta_mismatch(e->p, 2 * TA_MIB, 71) != 2 * TA_MIB)
-			w->bad++;
-		munmap(e->p, 2 * TA_MIB);
-		ta_free_handle(w->fd, e->handle);
+	for (i = 0; i < *n; i++) {
+		if (!all && gen && k[i].gen == gen) {
+			k[m++] = k[i];
+			continue;
+		}
+		w->bad += *(uint64_t *)k[i].p != 71;
+		munmap(k[i].p, 2 * TA_MIB);
+		ta_free_handle(w->fd, k[i].handle);
 	}
+	*n = m;
 }
 
 static void *filler_fn(void *arg)
 {
-	const size_t len = 2 * TA_MIB;
 	unsigned long long bs = block_bytes();
 	struct fill_kept kept[2 * FILL_KEEP];
 	struct filler *w = arg;
 	struct ta_region_create req;
 	struct ta_region_clone cl;
+	unsigned int gen;
 	int nkept = 0;
 	char *p, *q;
 
 	while (!w->stop) {
-		if (!w->hold)
-			fill_release(w, kept, &nkept);
+		fill_release(w, kept, &nkept, false);
 		if (nkept >= FILL_KEEP) {
 			usleep(1000);
 			continue;
 		}
+		gen = w->hold;
 		w->filling = true;
-		p = ta_create_map(w->fd, len, w->tier,
+		p = ta_create_map(w->fd, 2 * TA_MIB, w->tier,
 				  TA_REGION_TIER | TA_REGION_HUGE |
 					  (w->populate ? TA_REGION_POPULATE : 0),
 				  &req);
@@ -555,27 +565,28 @@ static void *filler_fn(void *arg)
 			w->bad++;
 			continue;
 		}
-		ta_fill(p, len, 71);
-		if (!w->populate)
-			w->filling = false;
-		w->blk = block_of(p, bs);
-		kept[nkept++] = (struct fill_kept){ p, req.handle };
+		*(uint64_t *)p = 71;
+		kept[nkept++] = (struct fill_kept){ p, req.handle, gen };
 		if (w->populate) {
 			memset(&cl, 0, sizeof(cl));
 			cl.src_fd = w->fd;
 			cl.src_handle = req.handle;
 			q = MAP_FAILED;
-			if (!ioctl(w->fd, TA_IOC_REGION_CLONE, &cl))
+			if (!ioctl(w->fd, TA_IOC_REGION_CLONE, &cl)) {
 				q = mmap(NULL, cl.size, PROT_READ, MAP_SHARED, w->fd, cl.offset);
-			w->filling = false;
+				if (q == MAP_FAILED)
+					ta_free_handle(w->fd, cl.handle);
+			}
 			if (q == MAP_FAILED)
 				w->bad++;
 			else
-				kept[nkept++] = (struct fill_kept){ q, cl.handle };
+				kept[nkept++] = (struct fill_kept){ q, cl.handle, gen };
 		}
+		w->filling = false;
+		w->blk = block_of(p, bs);
 		w->rounds++;
 	}
-	fill_release(w, kept, &nkept);
+	fill_release(w, kept, &nkept, true);
 	return NULL;
 }
 
@@ -617,7 +628,7 @@ TEST_F(movable, offline_races_fills)
 		}
 		if (blk < 0 || !block_online(blk))
 			continue;
-		w[0].hold = w[1].hold = true;
+		w[0].hold = w[1].hold = i + 1;
 		/* Start when a fill is likely under way (a short, bounded wait). */
 		for (tries = 0; tries < 1000 && !w[i % 2].filling; tries++)
 			usleep(100);
@@ -628,7 +639,7 @@ TEST_F(movable, offline_races_fills)
 			EXPECT_EQ(0, block_set(blk, "online_movable", 60));
 			done++;
 		}
-		w[0].hold = w[1].hold = false;
+		w[0].hold = w[1].hold = 0;
 	}
 	for (i = 0; i < 2; i++) {
 		w[i].stop = true;
