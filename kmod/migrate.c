@@ -627,7 +627,6 @@ void ta_region_evacuate(struct ta_region *r, unsigned long start_pfn,
 {
 	struct ta_move_ctx c = { .r = r, .scratch = scratch };
 	unsigned long i, n;
-
 	bool hit;
 
 	ev->nomem_nid = NUMA_NO_NODE;
