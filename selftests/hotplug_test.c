@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <linux/io_uring.h>
@@ -591,8 +592,9 @@ static void *filler_fn(void *arg)
 }
 
 /*
- * Fills in flight while a block goes offline: one thread faults fresh HUGE
- * chunks on the movable node, another populates regions at creation and
+ * Fills in flight while a block goes offline: a thread faults fresh HUGE
+ * chunks on the movable node, a child process sharing the fd, in a memory
+ * cgroup of its own where there is one, populates regions at creation and
  * clones them, and the block holding the newest chunk goes offline and
  * online again, round after round, the regions kept meanwhile.  A chunk a
  * fill took from the block before the block was isolated, and had not yet
@@ -605,21 +607,39 @@ static void *filler_fn(void *arg)
  */
 TEST_F(movable, offline_races_fills)
 {
-	struct filler w[2] = {};
-	int i, done = 0, tries, ret;
+	struct filler *w;
+	int i, done = 0, tries, ret, status;
+	struct ta_cgroup cg;
+	char why[256];
 	double t0;
+	pid_t pid;
 	long blk;
 
 	if (!self->ready)
 		return;
 	ASSERT_NE(0, block_bytes());
+	/* Shared with the child: its flags, block and counts. */
+	w = mmap(NULL, 2 * sizeof(*w), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, w);
+	memset(w, 0, 2 * sizeof(*w));
 	for (i = 0; i < 2; i++) {
 		w[i].fd = self->fd;
 		w[i].tier = self->tier;
 		w[i].populate = i;
 		w[i].blk = -1;
-		ASSERT_EQ(0, pthread_create(&w[i].thread, NULL, filler_fn, &w[i]));
 	}
+	if (ta_cg_make(&cg, "ta_hotplug_fill", 1ULL << 30, why, sizeof(why)))
+		TH_LOG("the child runs in this test's cgroup: %s", why);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* no filler outlives a failed test */
+		if (cg.path[0] && ta_cg_enter(&cg, getpid()))
+			w[1].bad++;
+		filler_fn(&w[1]);
+		_exit(0);
+	}
+	ASSERT_EQ(0, pthread_create(&w[0].thread, NULL, filler_fn, &w[0]));
 	t0 = ta_now();
 	for (i = 0; i < 32; i++) {
 		for (tries = 0, blk = -1; tries < 100 && (blk < 0 || !block_online(blk)); tries++) {
@@ -641,15 +661,19 @@ TEST_F(movable, offline_races_fills)
 		}
 		w[0].hold = w[1].hold = 0;
 	}
+	w[0].stop = w[1].stop = true;
+	pthread_join(w[0].thread, NULL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	for (i = 0; i < 2; i++) {
-		w[i].stop = true;
-		pthread_join(w[i].thread, NULL);
 		EXPECT_EQ(0, w[i].bad);
 		EXPECT_LT(0, w[i].rounds);
 	}
 	TH_LOG("%d blocks offline and online again in %.1f s; %lu and %lu regions filled", done,
 	       ta_now() - t0, w[0].rounds, w[1].rounds);
 	EXPECT_LE(16, done);
+	munmap(w, 2 * sizeof(*w));
+	ta_cg_remove(&cg);
 	ta_settle();
 	ta_expect_baseline(self->fd, &self->start);
 	expect_free_back(_metadata, self->node, self->free_start);
